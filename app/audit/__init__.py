@@ -1,0 +1,1 @@
+"""The append-only audit trail and the access log of patient data."""

@@ -1,0 +1,1 @@
+"""Signing in, the acting unit, and the current actor of a request."""

@@ -1,0 +1,36 @@
+"""The site navigation a signed-in user is offered: one link per area their roles at this unit open.
+
+A link is only a signpost; each area checks its permissions again on the domain objects it shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from app.audit.service import Actor
+from app.people.roles import CASE_ROLES, CLINICAL_ROLES, Role
+
+
+@dataclass(frozen=True)
+class NavLink:
+    endpoint: str
+    label: str
+
+
+# (endpoint, label, roles that open the area); the overall responsible on duty is always a clinician.
+AREAS = (
+    ("worklist.index", _l("Patientliggaren"), CASE_ROLES),
+    ("control_tower.index", _l("Flygledartornet"), CLINICAL_ROLES | {Role.HEAD_OF_UNIT}),
+    ("modeler.index", _l("Processer"), {Role.PROCESS_OWNER}),
+    ("admin.index", _l("Administration"), {Role.LOCAL_SYSADMIN}),
+    ("log_review.index", _l("Loggkontroll"), {Role.LOCAL_SYSADMIN, Role.HEAD_OF_UNIT}),
+)
+
+
+def links_for(actor: Actor | None) -> list[NavLink]:
+    """The areas this actor's roles open, in a fixed order; none for residents or the signed-out."""
+    if actor is None or actor.user_id is None:
+        return []
+    return [NavLink(endpoint, str(label)) for endpoint, label, roles in AREAS if actor.roles & {str(r) for r in roles}]

@@ -1,0 +1,65 @@
+"""Sign-in pages: the development login (choose a demo user), the acting unit, sign-out, end of shift."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from app.auth.current import current_actor
+from app.db import request_session
+from app.people.models import Membership, User
+from app.people.service import end_shift, sign_in, sign_out, units_of
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.get("/login")
+def login_page():
+    if not current_app.config["DEV_LOGIN"]:
+        return render_template("auth/login_sso.html"), 200
+    db = request_session()
+    users = db.scalars(select(User).where(User.active.is_(True), User.id.in_(select(Membership.user_id))).order_by(User.family_name, User.given_name)).all()
+    entries = [(user, units_of(db, user.id)) for user in users]
+    return render_template("auth/login.html", entries=entries)
+
+
+@bp.post("/login")
+def login_submit():
+    if not current_app.config["DEV_LOGIN"]:
+        abort(404)
+    db = request_session()
+    user = db.get(User, request.form.get("user_id", type=int) or 0)
+    if user is None:
+        return render_template("auth/login.html", entries=[], error="Okänd användare"), 400
+    units = units_of(db, user.id)
+    unit_id = request.form.get("unit_id", type=int)
+    if unit_id is None and len(units) == 1:
+        unit_id = units[0].id
+    if unit_id is None:
+        return render_template("auth/choose_unit.html", user=user, units=units)
+    sign_in(db, user=user, unit_id=unit_id)
+    db.commit()
+    session.clear()
+    session["user_id"], session["unit_id"] = user.id, unit_id
+    return redirect(url_for("worklist.index"))
+
+
+@bp.post("/logout")
+def logout():
+    actor = current_actor(required=False)
+    if actor is not None:
+        db = request_session()
+        sign_out(db, actor=actor)
+        db.commit()
+    session.clear()
+    return redirect(url_for("auth.login_page"))
+
+
+@bp.post("/shift/end")
+def end_my_shift():
+    actor = current_actor()
+    db = request_session()
+    end_shift(db, actor=actor)
+    db.commit()
+    session.clear()
+    return redirect(url_for("auth.login_page"))

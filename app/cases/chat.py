@@ -1,0 +1,285 @@
+"""The chat and what happens beside the routine: messages, reminders, phone attempts, images, forms,
+consents and reopening. Each is rows in the case's tables; the routine hears only what changes its
+course (a consent answer, a reply after closing, a reopening)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit.service import Actor, record
+from app.cases import messaging
+from app.cases.effects import record_phone_attempt
+from app.cases.guards import check_reopen
+from app.cases.lookup import case_instance, get_case
+from app.cases.models import (
+    AckItem,
+    AckKind,
+    AttemptKind,
+    Case,
+    CaseCollaborator,
+    CaseImage,
+    CaseState,
+    ChatMessage,
+    Consent,
+    ConsentAnswer,
+    ContactAttempt,
+    ImageRequest,
+    MessageAuthor,
+    PatientForm,
+)
+from app.cases.patient_forms import form_definition, score
+from app.cases.permissions import require_act, require_read, require_resident
+from app.engine import ProcessEngine
+from app.errors import Conflict, GuardRefused, NotFound, ValidationFailed
+from app.instances.persistence import reproject_case
+from app.instances.service import deliver_message, validate_form_data
+from app.notifications.purposes import NotificationPurpose
+from app.people.service import roles_at
+
+MAX_MESSAGE = 4000
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/heic", "image/webp"}
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+
+def _body(text: str) -> str:
+    body = (text or "").strip()
+    if not body:
+        raise ValidationFailed("Skriv ett meddelande.", {"body": ["required"]})
+    if len(body) > MAX_MESSAGE:
+        raise ValidationFailed("Meddelandet är för långt.", {"body": [f"at most {MAX_MESSAGE} characters"]})
+    return body
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+def staff_write(session: Session, *, actor: Actor, case_id: int, body: str, phrase_purpose: str | None = None) -> ChatMessage:
+    """A staff message in the chat; unanswered, it is a contact attempt (OG-6.1-g)."""
+    case = get_case(session, case_id)
+    require_act(session, actor, case)
+    if case.state != CaseState.STARTED:
+        raise Conflict("Starta ärendet innan du skriver i chatten.")
+    message = messaging.post(session, case, body=_body(body), author=MessageAuthor.STAFF, user_id=actor.user_id, purpose=phrase_purpose)
+    session.add(ContactAttempt(case_id=case.id, kind=AttemptKind.CHAT, made_by=actor.user_id, at=message.sent_at))
+    messaging.sms(session, case, NotificationPurpose.NEW_CHAT_MESSAGE, key=f"case:{case.id}:message:{message.id}")
+    record(session, "chat:staff_message", actor=actor, subject=("case", case.id), message_id=message.id, phrase=phrase_purpose)
+    session.flush()
+    reproject_case(session, case)
+    return message
+
+
+def remind(session: Session, *, actor: Actor, case_id: int) -> ContactAttempt:
+    """HA-remind: an SMS reminder to a patient who has not answered; it counts as a contact attempt."""
+    case = get_case(session, case_id)
+    require_act(session, actor, case)
+    if case.state != CaseState.STARTED:
+        raise Conflict("Påminnelser skickas i ett startat ärende.")
+    if case.patient_answered:
+        raise GuardRefused("Patienten har redan svarat.", rule="HA-remind")
+    attempt = ContactAttempt(case_id=case.id, kind=AttemptKind.SMS_REMINDER, made_by=actor.user_id, at=clock.now())
+    session.add(attempt)
+    session.flush()
+    messaging.sms(session, case, NotificationPurpose.SMS_REMINDER, key=f"case:{case.id}:reminder:{attempt.id}")
+    record(session, "chat:sms_reminder", actor=actor, subject=("case", case.id))
+    return attempt
+
+
+def phone_attempt(session: Session, *, actor: Actor, case_id: int, reached: bool, note: str = "") -> None:
+    """A phone call to the patient: reached is a dialogue, not reached is a contact attempt."""
+    case = get_case(session, case_id)
+    require_act(session, actor, case)
+    record_phone_attempt(session, case, actor, reached=reached, note=note)
+    session.flush()
+    reproject_case(session, case)
+
+
+def request_images(session: Session, *, actor: Actor, case_id: int, instructions: str) -> ImageRequest:
+    """Ask the patient for images during the chat (OG-11-f)."""
+    case = get_case(session, case_id)
+    require_act(session, actor, case)
+    request = ImageRequest(case_id=case.id, requested_by=actor.user_id, instructions=instructions.strip(), requested_at=clock.now())
+    session.add(request)
+    session.flush()
+    messaging.tell_patient(session, case, "image_request", notice=NotificationPurpose.IMAGE_REQUESTED, user_id=actor.user_id)
+    record(session, "chat:images_requested", actor=actor, subject=("case", case.id), request_id=request.id)
+    return request
+
+
+def send_form(session: Session, *, actor: Actor, case_id: int, form_key: str) -> PatientForm:
+    """Send a form or rating scale to the patient (OG-8.1); the definition sent is kept."""
+    case = get_case(session, case_id)
+    require_act(session, actor, case)
+    try:
+        definition = form_definition(form_key)
+    except KeyError as exc:
+        raise NotFound("Formuläret finns inte.") from exc
+    form = PatientForm(case_id=case.id, form_key=form_key, title=definition["title"], definition=definition, sent_by=actor.user_id, sent_at=clock.now())
+    session.add(form)
+    session.flush()
+    messaging.tell_patient(session, case, "form_sent", notice=NotificationPurpose.FORM_SENT, user_id=actor.user_id, form_name=form.title)
+    record(session, "chat:form_sent", actor=actor, subject=("case", case.id), form=form_key, form_id=form.id)
+    return form
+
+
+def document_form(session: Session, *, actor: Actor, form_id: int, how: str) -> PatientForm:
+    """HA-forms: the returned form is copied into the EHR, or kept here with a summary note there."""
+    from app.documentation.journal_templates import FormSummary
+    from app.documentation.models import FormHandling
+    from app.documentation.service import create_draft
+
+    form = session.get(PatientForm, form_id)
+    if form is None or form.answered_at is None:
+        raise NotFound("Inget besvarat formulär.")
+    case = get_case(session, form.case_id)
+    require_act(session, actor, case)
+    if how not in ("copied", "summarised"):
+        raise ValidationFailed("Välj kopierat eller sammanfattat.", {"how": ["copied or summarised"]})
+    form.documentation = how
+    properties = form.definition.get("properties", {})
+    answers = [(properties.get(key, {}).get("title", key), str(value)) for key, value in (form.answers or {}).items()]
+    summary = f"{form.title}: poäng {form.score}" if form.score is not None else form.title
+    create_draft(session, case=case, reason="form", for_user_id=actor.user_id, form_summary=FormSummary(form.title, FormHandling(how), answers, summary), actor=actor)
+    record(session, "form:documented", actor=actor, subject=("case", case.id), form_id=form.id, how=how)
+    return form
+
+
+def invite_colleague(session: Session, *, actor: Actor, case_id: int, colleague_id: int) -> CaseCollaborator:
+    """Invite a colleague of the unit into the case, as the unit's routine allows (OG-8.5)."""
+    from app.cases.effects import unit_setting
+    from app.people.models import Unit
+
+    case = get_case(session, case_id)
+    require_act(session, actor, case)
+    if not unit_setting(session.get(Unit, case.unit_id), "invite_colleague", True):
+        raise GuardRefused("Enhetens rutin tillåter inte att kollegor bjuds in i ärenden.", rule="OG-8.5")
+    if not roles_at(session, colleague_id, case.unit_id):
+        raise GuardRefused("Kollegan arbetar inte på enheten.", rule="OG-8.5")
+    invited = CaseCollaborator(case_id=case.id, user_id=colleague_id, invited_by=actor.user_id, invited_at=clock.now())
+    session.add(invited)
+    session.add(AckItem(unit_id=case.unit_id, case_id=case.id, kind=AckKind.INVITATION, summary=f"{actor.label} bjuder in dig i ärendet.", for_user_id=colleague_id, created_at=clock.now()))
+    record(session, "case:colleague_invited", actor=actor, subject=("case", case.id), colleague_id=colleague_id)
+    session.flush()
+    return invited
+
+
+# --- residents --------------------------------------------------------------------------------
+
+
+def patient_write(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, body: str) -> ChatMessage:
+    """The patient (or guardian) writes; after closing, within the window, the case goes back to the role queue."""
+    case = get_case(session, case_id)
+    require_resident(session, actor, case)
+    if case.state in (CaseState.REFERRED, CaseState.REFUSED):
+        raise Conflict("Ärendet hanteras inte här. Se hänvisningen i chatten.")
+    if case.state == CaseState.CLOSED and (case.reopen_until is None or clock.now() >= case.reopen_until):
+        raise GuardRefused("Ärendet är avslutat. Skapa ett nytt ärende om du behöver söka vård.", rule="HA-close-plus1")
+    message = messaging.post(session, case, body=_body(body), author=MessageAuthor.PATIENT, patient_id=actor.patient_id)
+    record(session, "chat:patient_message", actor=actor, subject=("case", case.id), message_id=message.id)
+    if case.state == CaseState.CLOSED:
+        instance = case_instance(session, case.id)
+        if instance is not None:
+            deliver_message(session, engine, instance_id=instance.id, name="patient_reply", actor=actor)
+    session.flush()
+    reproject_case(session, case)
+    return message
+
+
+def upload_image(session: Session, *, actor: Actor, case_id: int, filename: str, content_type: str, content: bytes, request_id: int | None = None) -> CaseImage:
+    """The patient uploads an image into the case (OG-11-f)."""
+    case = get_case(session, case_id)
+    require_resident(session, actor, case)
+    if content_type not in IMAGE_TYPES:
+        raise ValidationFailed("Bilden ska vara JPEG, PNG, HEIC eller WebP.", {"file": ["unsupported type"]})
+    if not content or len(content) > MAX_IMAGE_BYTES:
+        raise ValidationFailed("Bilden får vara högst 10 MB.", {"file": ["empty or too large"]})
+    image = CaseImage(
+        case_id=case.id,
+        request_id=request_id,
+        uploaded_by_patient_id=actor.patient_id,
+        filename=filename[-200:],
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_at=clock.now(),
+    )
+    session.add(image)
+    if request_id is not None:
+        request = session.get(ImageRequest, request_id)
+        if request is not None and request.case_id == case.id:
+            request.fulfilled_at = image.uploaded_at
+    session.flush()
+    record(session, "chat:image_uploaded", actor=actor, subject=("case", case.id), image_id=image.id, size=image.size)
+    return image
+
+
+def answer_form(session: Session, *, actor: Actor, form_id: int, answers: dict[str, Any]) -> PatientForm:
+    """The patient fills in a sent form; the result shows in the case and the acknowledgement inbox."""
+    form = session.get(PatientForm, form_id)
+    if form is None:
+        raise NotFound("Formuläret finns inte.")
+    case = get_case(session, form.case_id)
+    require_resident(session, actor, case)
+    if form.answered_at is not None:
+        raise Conflict("Formuläret är redan besvarat.")
+    clean = validate_form_data(form.definition, answers)
+    form.answers = clean
+    form.score = score(form.definition, clean)
+    form.answered_at = clock.now()
+    session.add(AckItem(unit_id=case.unit_id, case_id=case.id, kind=AckKind.FORM_RETURNED, summary=f"{form.title} besvarat" + (f" (poäng {form.score})" if form.score is not None else ""), for_user_id=form.sent_by, created_at=form.answered_at))
+    record(session, "form:answered", actor=actor, subject=("case", case.id), form_id=form.id, score=form.score)
+    return form
+
+
+def answer_consent(session: Session, engine: ProcessEngine, *, actor: Actor, consent_id: int, given: bool) -> Consent:
+    """The resident gives or declines a consent; the routine continues accordingly."""
+    consent = session.get(Consent, consent_id)
+    if consent is None:
+        raise NotFound("Samtycket finns inte.")
+    case = get_case(session, consent.case_id)
+    require_resident(session, actor, case)
+    if consent.answer != ConsentAnswer.PENDING:
+        raise Conflict("Samtycket är redan besvarat.")
+    consent.answer = ConsentAnswer.GIVEN if given else ConsentAnswer.DECLINED
+    consent.answered_at = clock.now()
+    consent.answered_by_patient_id = actor.patient_id
+    record(session, "consent:answered", actor=actor, subject=("case", case.id), consent_id=consent.id, given=given, kind=consent.kind.value)
+    instance = case_instance(session, case.id)
+    if instance is not None:
+        deliver_message(session, engine, instance_id=instance.id, name="consent_given" if given else "consent_declined", actor=actor, payload={"consent_id": consent.id})
+    return consent
+
+
+def reopen(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, search_reason: str) -> Case:
+    """Reopen a closed case within the unit's window, for the same search reason only (OG-6.5)."""
+    case = get_case(session, case_id)
+    require_resident(session, actor, case)
+    if case.state != CaseState.CLOSED:
+        raise Conflict("Ärendet är inte avslutat.")
+    check_reopen(reopen_until=case.reopen_until, now=clock.now(), same_reason=search_reason.strip().casefold() == case.search_reason.strip().casefold())
+    instance = case_instance(session, case.id)
+    if instance is None:
+        raise GuardRefused("Ärendet kan inte längre återupptas.", rule="OG-6.5")
+    record(session, "case:reopen_requested", actor=actor, subject=("case", case.id))
+    deliver_message(session, engine, instance_id=instance.id, name="case_reopened", actor=actor)
+    session.refresh(case)
+    return case
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def messages(session: Session, *, actor: Actor, case_id: int, before_id: int | None = None, limit: int = 50) -> list[ChatMessage]:
+    """The latest chat messages (newest last), paged backwards with `before_id`: equally fast at 1,000."""
+    case = get_case(session, case_id)
+    require_read(session, actor, case)
+    query = select(ChatMessage).where(ChatMessage.case_id == case.id)
+    if before_id is not None:
+        query = query.where(ChatMessage.id < before_id)
+    rows = list(session.scalars(query.order_by(ChatMessage.id.desc()).limit(limit)))
+    return rows[::-1]

@@ -1,0 +1,88 @@
+"""The unit's day close (one routine instance per working day): at closing, the overall responsible
+is prompted to send, as the unit, "handled next weekday" to cases not handled today (OG-6.1-e) and,
+under Halland's policy, "Stängning" to residents who have not answered (HA-close-day)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import calendar, clock
+from app.audit.service import Actor, record
+from app.calendar.zone import start_of_day
+from app.cases.effects import region_policy
+from app.cases.guards import STANGNING_POLICY
+from app.cases.messaging import tell_patient
+from app.cases.models import Case, CaseKind, CaseState
+from app.engine import ProcessEngine
+from app.instances.models import ProcessInstance
+from app.people.calendars import unit_calendar
+from app.people.models import Unit
+
+PROMPT_BEFORE_CLOSING = timedelta(minutes=15)
+
+
+def start_day_close(session: Session, engine: ProcessEngine, *, unit_id: int, actor: Actor, after: datetime) -> ProcessInstance:
+    """Start (once) the day-close routine for the unit's next working day whose prompt is still ahead."""
+    from app.instances.service import start_instance
+
+    cal = unit_calendar(session, unit_id)
+    day = calendar.local_date(after)
+    for _ in range(60):
+        closes = calendar.closing_time(cal, day)
+        if closes is not None and closes - PROMPT_BEFORE_CLOSING > after:
+            break
+        day += timedelta(days=1)
+    key = f"day_close:{unit_id}:{day.isoformat()}"
+    existing = session.scalar(select(ProcessInstance).where(ProcessInstance.business_key == key))
+    if existing is not None:
+        return existing
+    return start_instance(session, engine, process_id="unit_day_close", actor=actor, unit_id=unit_id, data={"day": day.isoformat()}, business_key=key)
+
+
+def send_day_close_messages(session: Session, *, unit_id: int, actor: Actor) -> dict:
+    """Tell waiting patients what happens next, as the unit; returns how many got which message."""
+    unit = session.get(Unit, unit_id)
+    now = clock.now()
+    next_day = calendar.next_open_weekday(unit_calendar(session, unit_id), calendar.local_date(now))
+    cases = session.scalars(select(Case).where(Case.unit_id == unit_id, Case.kind != CaseKind.ADMIN, Case.state.in_([CaseState.NEW, CaseState.RECEIVED, CaseState.STARTED])))
+    stangning_policy = region_policy(session, unit, "closing") == STANGNING_POLICY
+    sent = {"next_weekday": 0, "stangning": 0}
+    for case in cases:
+        if case.state in (CaseState.NEW, CaseState.RECEIVED):
+            tell_patient(session, case, "next_weekday", earliest=next_day.isoformat())
+            sent["next_weekday"] += 1
+        elif stangning_policy and not case.patient_answered:
+            tell_patient(session, case, "stangning", date=next_day.isoformat())
+            sent["stangning"] += 1
+    record(session, "unit:day_close_sent", actor=actor, subject=("unit", unit_id), as_unit=unit.name, **sent)
+    return sent
+
+
+WAITING_STATES = (CaseState.NEW, CaseState.RECEIVED)
+
+
+def tell_waiting_patients_of_high_load(session: Session, *, actor: Actor) -> int:
+    """OG-9.1, OG-10.1-d: the overall responsible tells every patient still waiting at the unit, with the
+    "high load" phrase, that answers may take longer. A patient told once today is not told again."""
+    from app.cases.models import ChatMessage
+    from app.cases.permissions import DUTY
+    from app.errors import Forbidden
+
+    if DUTY not in actor.roles or actor.unit_id is None:
+        raise Forbidden("Det är övergripande ansvarig som meddelar patienterna om hög belastning.")
+    today_began = start_of_day(calendar.local_date(clock.now()))
+    already_told = (
+        select(ChatMessage.case_id)
+        .where(ChatMessage.phrase_purpose == "high_load", ChatMessage.sent_at >= today_began)
+    )
+    waiting = session.scalars(
+        select(Case).where(Case.unit_id == actor.unit_id, Case.kind != CaseKind.ADMIN, Case.state.in_(WAITING_STATES), Case.id.not_in(already_told)).order_by(Case.id)
+    ).all()
+    for case in waiting:
+        tell_patient(session, case, "high_load")
+    unit = session.get(Unit, actor.unit_id)
+    record(session, "unit:high_load_told", actor=actor, subject=("unit", unit.id), as_unit=unit.name, told=len(waiting))
+    return len(waiting)

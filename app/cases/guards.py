@@ -1,0 +1,156 @@
+"""The routines' guards: each refusal says why, names its rule, and when it is about time, says when.
+
+Pure functions over plain values, so every guard is testable alone; the services gather the values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app import calendar
+from app.errors import GuardRefused
+from app.people.identity import age_on
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+GUARDIAN_AGE_LIMIT = 13  # OG-6.4-b: a guardian acts for a child up to 13 years
+MINIMUM_AGE = 1  # OG-6.4-a: no case for a child under one year
+SIX_WORKING_HOURS = 6.0  # OG-6.1-f
+# Region policies for closing an unanswered case (Region.policies["closing"]).
+SIX_WORKING_HOURS_POLICY = "six_working_hours"  # Östergötland, and any region that sets nothing
+STANGNING_POLICY = "stangning_plus_one_day"  # Halland
+
+
+def stockholm_date(moment: datetime) -> date:
+    return moment.astimezone(STOCKHOLM).date()
+
+
+def check_submission_age(*, birth_date: date, submitted_at: datetime, by_guardian: bool) -> None:
+    """OG-6.4-a and OG-6.4-b, judged on the Stockholm date of the submission."""
+    age = age_on(birth_date, stockholm_date(submitted_at))
+    if age < MINIMUM_AGE:
+        raise GuardRefused("Det går inte att söka vård för barn under 1 år här. Ring 1177 eller kontakta din vårdcentral.", rule="OG-6.4-a", age=age)
+    if by_guardian and age >= GUARDIAN_AGE_LIMIT:
+        raise GuardRefused(
+            "Från 13 års ålder företräder barnet sig självt: barnet behöver logga in och söka vård själv.", rule="OG-6.4-b", age=age
+        )
+
+
+def guardian_may_act(*, birth_date: date, at: datetime) -> bool:
+    """Whether a guardian acts for the child at a moment (OG-6.4-b). From the 13th birthday, no longer,
+    also in a case the guardian started: the child represents themself from then on."""
+    return age_on(birth_date, stockholm_date(at)) < GUARDIAN_AGE_LIMIT
+
+
+@dataclass(frozen=True)
+class Attempt:
+    kind: str  # chat, sms_reminder, phone
+    at: datetime
+
+
+def earliest_unanswered_close(
+    *,
+    started_at: datetime,
+    attempts: Sequence[Attempt],
+    now: datetime,
+    unit_calendar: calendar.UnitCalendar,
+    gap_hours: float,
+) -> tuple[datetime, str | None]:
+    """When an unanswered case may be closed (OG-6.1-f/g), and what is still missing (None: nothing).
+
+    Six working hours of the unit's opening time after the case was started, and two contact
+    attempts `gap_hours` apart (the unit's setting, "några timmars mellanrum").
+    """
+    six_hours = calendar.add_working_hours(unit_calendar, started_at, SIX_WORKING_HOURS)
+    ordered = sorted(a.at for a in attempts)
+    gap = timedelta(hours=gap_hours)
+    missing = None
+    if not ordered:
+        earliest = max(six_hours, now + gap)
+        missing = f"två kontaktförsök med minst {gap_hours:g} timmars mellanrum"
+    elif ordered[-1] - ordered[0] < gap:
+        earliest = max(six_hours, ordered[0] + gap)
+        missing = f"ett kontaktförsök till, tidigast {_local(ordered[0] + gap)}"
+    else:
+        earliest = six_hours
+    return earliest, missing
+
+
+def check_close(
+    *,
+    priority: int | None,
+    concluded_in_dialogue: bool,
+    confirmed: bool,
+    started_at: datetime | None,
+    last_patient_message_at: datetime | None,
+    attempts: Sequence[Attempt],
+    now: datetime,
+    unit_calendar: calendar.UnitCalendar,
+    gap_hours: float,
+    closing_policy: str = SIX_WORKING_HOURS_POLICY,
+) -> None:
+    """May the case be closed now? Refuses with the reason, the rule, and the earliest allowed time.
+
+    The unanswered case is where the regions differ: Östergötland's six working hours and two attempts
+    (OG-6.1-f/g, priority 1–2 by OG-6.1-h); Halland's "Stängning" policy closes after a reminder and
+    keeps the case answerable one more day (HA-remind, HA-close-plus1)."""
+    if not confirmed:
+        raise GuardRefused("Bekräfta att du vill avsluta chatten.", rule="HA-close-confirm")
+    if concluded_in_dialogue:
+        if started_at is None or last_patient_message_at is None or last_patient_message_at < started_at:
+            raise GuardRefused("Patienten har inte skrivit i ärendet: det är inte avslutat i dialog.", rule="OG-6.1-f")
+        return
+    if started_at is None:
+        raise GuardRefused("Ärendet är inte startat: starta det och kontakta patienten först.", rule="OG-6.1-f")
+    since_answer = [a for a in attempts if last_patient_message_at is None or a.at > last_patient_message_at]
+    if closing_policy == STANGNING_POLICY:
+        if not since_answer:
+            raise GuardRefused(
+                "Påminn patienten med sms-knappen innan ett obesvarat ärende avslutas. Efter avslut kan patienten svara en dag till.",
+                rule="HA-remind",
+            )
+        return
+    if priority is not None and priority <= 2:
+        # OG-6.1-h: urgent cases end the same day; unanswered after two chat attempts and a phone call.
+        chat = [a for a in since_answer if a.kind in ("chat", "sms_reminder")]
+        phone = [a for a in since_answer if a.kind == "phone"]
+        if len(chat) < 2 or not phone:
+            raise GuardRefused(
+                "Prioritet 1–2 avslutas samma dag: två kontaktförsök i chatten och ett telefonförsök krävs innan ett obesvarat ärende avslutas.",
+                rule="OG-6.1-h",
+                chat_attempts=len(chat),
+                phone_attempts=len(phone),
+            )
+        return
+    earliest, missing = earliest_unanswered_close(started_at=started_at, attempts=since_answer, now=now, unit_calendar=unit_calendar, gap_hours=gap_hours)
+    if missing or now < earliest:
+        needs = f" Saknas: {missing}." if missing else ""
+        raise GuardRefused(
+            f"Ett obesvarat ärende kan avslutas tidigast {_local(earliest)} (sex arbetstimmar efter start och två kontaktförsök med några timmars mellanrum).{needs}",
+            rule="OG-6.1-f" if not missing else "OG-6.1-g",
+            earliest=earliest.isoformat(),
+        )
+
+
+def check_reopen(*, reopen_until: datetime | None, now: datetime, same_reason: bool) -> None:
+    """OG-6.5: reopening only within the unit's window, and only for the same search reason."""
+    if reopen_until is None or now >= reopen_until:
+        raise GuardRefused("Ärendet kan inte längre återupptas. Skapa ett nytt ärende om du behöver söka vård.", rule="OG-6.5")
+    if not same_reason:
+        raise GuardRefused("Ett ärende kan bara återupptas för samma sökorsak. För en ny sökorsak skapar du ett nytt ärende.", rule="OG-6.5")
+
+
+def check_priority(kind: str, priority: int | None) -> None:
+    """OG-7-d: administrative cases carry no priority; others 1–5 (HA-prio-a)."""
+    if kind == "admin":
+        if priority is not None:
+            raise GuardRefused("Administrativa ärenden får ingen prioritet.", rule="OG-7-d")
+        return
+    if priority is None or not 1 <= int(priority) <= 5:
+        raise GuardRefused("Prioriteten är 1 (högst) till 5 (lägst).", rule="HA-prio-a")
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")

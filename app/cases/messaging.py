@@ -1,0 +1,96 @@
+"""What the routines say to patients: phrase templates into the chat, with an SMS notice beside it.
+
+Every text a routine sends comes from a phrase template (OG-8.2: the unit's local template, else the
+region's); every SMS and e-mail goes through the notification composer, which keeps protected
+identities from ever seeing the unit's name (SEC-protected-sms).
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.cases.models import Case, ChatMessage, MessageAuthor
+from app.db import get_held
+from app.notifications.purposes import NotificationPurpose
+from app.notifications.service import queue_to_patient
+from app.people.models import Membership, Unit, User
+from app.phrases.rendering import placeholders_in
+from app.phrases.service import render, text_for
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+UNIT_PLACEHOLDERS = {"unit", "unit_phone", "unit_address"}  # filled by the notification composer only
+
+# Short SMS notices: the content itself stays in the chat, behind the resident's e-ID login.
+SMS_NOTICES = {
+    NotificationPurpose.CASE_RECEIVED: "Ditt ärende hos {unit} har tagits emot och handläggningen har börjat. Du får svar i 1177 direkt.",
+    NotificationPurpose.NEW_CHAT_MESSAGE: "Du har fått ett nytt meddelande från {unit} i 1177 direkt. Logga in för att läsa det.",
+    NotificationPurpose.SMS_REMINDER: "Påminnelse: {unit} väntar på ditt svar i 1177 direkt. Logga in för att svara.",
+}
+
+
+def phrase(session: Session, case: Case, purpose: str, *, user_id: int | None = None, **fields) -> str:
+    """The unit's phrase for `purpose`, rendered for this case (unit placeholders stay for the composer)."""
+    text = text_for(session, unit_id=case.unit_id, purpose=purpose)
+    wanted = placeholders_in(text) - UNIT_PLACEHOLDERS
+    values = {**_known_fields(session, case, user_id), **fields}
+    return render(text, **{name: values[name] for name in wanted if name in values})
+
+
+def _known_fields(session: Session, case: Case, user_id: int | None) -> dict:
+    now = clock.now().astimezone(STOCKHOLM)
+    fields = {"patient_first_name": case.patient.given_name if case.patient else "", "date": now.date().isoformat(), "time": now.strftime("%H:%M")}
+    if user_id is not None:
+        user = session.get(User, user_id)
+        role = session.scalar(select(Membership.role).where(Membership.user_id == user_id, Membership.unit_id == case.unit_id).limit(1))
+        fields.update(staff_first_name=user.given_name, staff_role=(role.value.lower() if role else (user.title or "vårdpersonal")))
+    return fields
+
+
+def post(session: Session, case: Case, *, body: str, author: MessageAuthor, user_id: int | None = None, patient_id: int | None = None, purpose: str | None = None) -> ChatMessage:
+    """Add a message to the case's chat (one row; the routine's task tree does not grow)."""
+    message = ChatMessage(case_id=case.id, author=author, author_user_id=user_id, author_patient_id=patient_id, body=body, phrase_purpose=purpose, sent_at=clock.now())
+    session.add(message)
+    session.flush()
+    now = message.sent_at
+    if author == MessageAuthor.PATIENT:
+        case.last_patient_message_at = now
+        case.patient_answered = True
+    else:
+        case.last_staff_message_at = now
+        case.patient_answered = False
+    return message
+
+
+def sms(session: Session, case: Case, purpose: NotificationPurpose, *, text: str | None = None, key: str | None = None) -> None:
+    """Queue an SMS to the patient about the case (the composer decides what a protected person may see)."""
+    unit = get_held(session, Unit, case.unit_id)
+    if key is None:
+        key = f"case:{case.id}:{purpose.value}:{_message_count(session, case)}"
+    queue_to_patient(
+        session,
+        purpose=purpose,
+        patient=case.patient,
+        unit=unit,
+        text=text or SMS_NOTICES.get(purpose) or SMS_NOTICES[NotificationPurpose.NEW_CHAT_MESSAGE],
+        case_id=case.id,
+        idempotency_key=key,
+    )
+
+
+def _message_count(session: Session, case: Case) -> int:
+    return session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.case_id == case.id))
+
+
+def tell_patient(
+    session: Session, case: Case, purpose: str, *, notice: NotificationPurpose | None = NotificationPurpose.NEW_CHAT_MESSAGE, user_id: int | None = None, **fields
+) -> ChatMessage:
+    """Send a phrase-template message to the patient's chat (as the unit, or as a staff member) and an SMS notice."""
+    body = phrase(session, case, purpose, user_id=user_id, **fields)
+    message = post(session, case, body=body, author=MessageAuthor.STAFF if user_id else MessageAuthor.UNIT, user_id=user_id, purpose=purpose)
+    if notice is not None:
+        sms(session, case, notice, key=f"case:{case.id}:{purpose}:{message.id}")
+    return message

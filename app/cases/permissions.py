@@ -1,0 +1,85 @@
+"""Who may read and act on a case, checked on the case itself (not on URLs).
+
+Staff of the case's unit may read it; they act on cases in their role's queue or owned by them; the
+overall responsible on duty acts on every case of the unit; staff of a unit covering for it today
+(OG-9.2, access arranged beforehand) as its own staff. A resident reads and answers their own cases,
+and a guardian their child's while the child is under 13 (OG-6.4-b).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit.service import Actor
+from app.cases.guards import guardian_may_act, stockholm_date
+from app.cases.models import Case, CaseCollaborator
+from app.errors import Forbidden
+from app.patients.models import Guardianship, Patient
+from app.people.models import OpeningException
+
+DUTY = "duty:overall_responsible"
+
+
+def _staff_of_case_unit(session: Session, actor: Actor, case: Case) -> bool:
+    if actor.user_id is None or not actor.roles:
+        return False
+    if actor.unit_id == case.unit_id:
+        return True
+    cover = session.scalar(
+        select(OpeningException.id).where(
+            OpeningException.unit_id == case.unit_id,
+            OpeningException.day == stockholm_date(clock.now()),
+            OpeningException.covering_unit_id == actor.unit_id,
+        )
+    )
+    return cover is not None
+
+
+def is_resident_of(session: Session, actor: Actor, case: Case) -> bool:
+    """The patient, or a guardian who still acts for the child."""
+    if actor.patient_id is None:
+        return False
+    if actor.patient_id == case.patient_id:
+        return True
+    guardian = session.scalar(select(Guardianship.id).where(Guardianship.guardian_id == actor.patient_id, Guardianship.child_id == case.patient_id))
+    if guardian is None:
+        return False
+    child = session.get(Patient, case.patient_id)
+    return guardian_may_act(birth_date=child.birth_date, at=clock.now())
+
+
+def can_read(session: Session, actor: Actor, case: Case) -> bool:
+    return _staff_of_case_unit(session, actor, case) or is_resident_of(session, actor, case)
+
+
+def can_act(session: Session, actor: Actor, case: Case) -> bool:
+    """Staff who may change the case: its owner, its role's queue, or the overall responsible."""
+    if not _staff_of_case_unit(session, actor, case):
+        return False
+    if DUTY in actor.roles and actor.unit_id == case.unit_id:
+        return True
+    if case.owner_user_id is not None and case.owner_user_id == actor.user_id:
+        return True
+    if case.owner_user_id is None and (case.handling_role is None or case.handling_role in actor.roles):
+        return True
+    # Invited into the case (OG-8.5): asked last, as it is the only check that needs a query.
+    return session.scalar(select(CaseCollaborator.id).where(CaseCollaborator.case_id == case.id, CaseCollaborator.user_id == actor.user_id)) is not None
+
+
+def require_read(session: Session, actor: Actor, case: Case) -> None:
+    if not can_read(session, actor, case):
+        raise Forbidden("Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id)
+
+
+def require_act(session: Session, actor: Actor, case: Case) -> None:
+    if not can_act(session, actor, case):
+        if can_read(session, actor, case):
+            raise Forbidden("Ärendet ägs av en kollega eller ligger i en annan yrkesrolls kö.", case_id=case.id, patient_id=case.patient_id)
+        raise Forbidden("Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id)
+
+
+def require_resident(session: Session, actor: Actor, case: Case) -> None:
+    if not is_resident_of(session, actor, case):
+        raise Forbidden("Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id)

@@ -1,0 +1,88 @@
+"""Ending a shift and cases left on absent people (OG-6.1-i, OG-6.1-j, HA-shift)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit.service import Actor, record
+from app.cases.lookup import get_case
+from app.cases.models import OPEN_CASE_STATES, Case
+from app.errors import Forbidden, GuardRefused
+from app.instances.persistence import reproject_case
+from app.people import service as people
+from app.people.models import User
+from app.people.service import present
+
+DUTY = "duty:overall_responsible"
+
+
+@dataclass(frozen=True)
+class OwnedCase:
+    case_id: int
+    patient_name: str
+    search_reason: str
+    state: str
+    owner_user_id: int | None = None
+    owner_name: str | None = None
+
+
+def _owned(session: Session, unit_id: int, owner_id: int | None = None) -> list[Case]:
+    query = select(Case).where(Case.unit_id == unit_id, Case.state.in_(list(OPEN_CASE_STATES)), Case.owner_user_id.is_not(None))
+    if owner_id is not None:
+        query = query.where(Case.owner_user_id == owner_id)
+    return list(session.scalars(query.order_by(Case.priority, Case.submitted_at)))
+
+
+def my_ongoing_cases(session: Session, *, actor: Actor) -> list[OwnedCase]:
+    """The actor's own ongoing cases at the acting unit: what ending the shift warns about (HA-shift)."""
+    return [OwnedCase(c.id, c.patient.display_name, c.search_reason, c.state.value) for c in _owned(session, actor.unit_id, actor.user_id)]
+
+
+def end_shift(session: Session, *, actor: Actor, confirmed: bool) -> list[int]:
+    """'Avsluta skift': warn about own ongoing cases; once confirmed, move them to their role's queue (OG-6.1-i)."""
+    cases = _owned(session, actor.unit_id, actor.user_id)
+    if cases and not confirmed:
+        raise GuardRefused(
+            f"Du har {len(cases)} pågående ärenden. De läggs över till din yrkesroll när du avslutar skiftet.",
+            rule="HA-shift",
+            cases=[c.id for c in cases],
+        )
+    for case in cases:
+        _to_role_queue(session, case, actor, reason="end of shift")
+    people.end_shift(session, actor=actor)
+    return [c.id for c in cases]
+
+
+def absent_owner_cases(session: Session, *, unit_id: int, at: datetime | None = None) -> list[OwnedCase]:
+    """Open cases owned by someone not present at the unit now (OG-6.1-j, OG-10.1-b)."""
+    at = at or clock.now()
+    result = []
+    for case in _owned(session, unit_id):
+        if not present(session, case.owner_user_id, unit_id, at):
+            owner = session.get(User, case.owner_user_id)
+            result.append(OwnedCase(case.id, case.patient.display_name, case.search_reason, case.state.value, owner.id, owner.display_name))
+    return result
+
+
+def move_to_role_queue(session: Session, *, actor: Actor, case_id: int) -> Case:
+    """The overall responsible moves a case off an absent person to its role's queue (OG-6.1-j), audited."""
+    case = get_case(session, case_id)
+    if actor.unit_id != case.unit_id or (DUTY not in actor.roles and actor.user_id != case.owner_user_id):
+        raise Forbidden("Det är övergripande ansvarig som flyttar ärenden från en frånvarande kollega.")
+    if case.owner_user_id is not None and case.owner_user_id != actor.user_id and present(session, case.owner_user_id, case.unit_id):
+        raise GuardRefused("Ägaren är på plats: be kollegan lämna över ärendet.", rule="OG-6.1-j")
+    _to_role_queue(session, case, actor, reason="owner absent")
+    return case
+
+
+def _to_role_queue(session: Session, case: Case, actor: Actor, *, reason: str) -> None:
+    previous = case.owner_user_id
+    case.owner_user_id = None
+    session.flush()
+    reproject_case(session, case)
+    record(session, "case:moved_to_role_queue", actor=actor, subject=("case", case.id), previous_owner=previous, role=case.handling_role, reason=reason)

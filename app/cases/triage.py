@@ -1,0 +1,87 @@
+"""Triage is an input. In the real service it is the vendor's certified medical-device triage; here it
+comes through this adapter interface. `DemoTriage` is a clearly labelled stand-in questionnaire for
+development and tests, not clinical triage: its priorities mean nothing medically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+CATEGORIES = ("general", "mental_health", "rehab", "prescription", "administrative")
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    priority: int  # 1 (highest) .. 5
+    search_reason: str
+    category: str
+    anamnesis: str  # the self-reported anamnesis as the triage summarised it
+    images_requested: bool = False
+    source: str = "unknown"
+
+
+class TriageAdapter(Protocol):
+    name: str
+
+    def questionnaire(self) -> dict:
+        """The questions shown to the resident, as a JSON Schema with UI hints."""
+        ...
+
+    def assess(self, answers: dict[str, Any]) -> TriageResult:
+        """Priority, search reason, category and anamnesis from the resident's answers."""
+        ...
+
+
+REASONS = {
+    "halsont": ("Halsont", "general"),
+    "feber": ("Feber", "general"),
+    "utslag": ("Hudutslag", "general"),
+    "rygg": ("Ont i ryggen", "rehab"),
+    "nedstamdhet": ("Nedstämdhet eller ångest", "mental_health"),
+    "recept": ("Förnya recept", "prescription"),
+    "annat": ("Annat", "general"),
+}
+
+
+class DemoTriage:
+    """DEMO STAND-IN, NOT MEDICAL TRIAGE: a few questions mapped to a priority so the routines can run."""
+
+    name = "demo-stand-in"
+
+    def questionnaire(self) -> dict:
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "Demo: frågor i stället för triagering (inte medicinsk triagering)",
+            "type": "object",
+            "required": ["reason", "description"],
+            "properties": {
+                "reason": {"type": "string", "title": "Vad söker du för?", "enum": list(REASONS), "x-labels": {k: v[0] for k, v in REASONS.items()}},
+                "description": {"type": "string", "title": "Beskriv dina besvär", "minLength": 3, "maxLength": 4000},
+                "breathing": {"type": "boolean", "title": "Har du svårt att andas eller ont i bröstet?", "default": False},
+                "self_harm": {"type": "boolean", "title": "Har du tankar på att skada dig själv?", "default": False},
+                "high_fever": {"type": "boolean", "title": "Har du över 39 graders feber?", "default": False},
+                "days": {"type": "integer", "title": "Hur många dagar har du haft besvären?", "minimum": 0, "maximum": 365, "default": 1},
+            },
+        }
+
+    def assess(self, answers: dict[str, Any]) -> TriageResult:
+        reason_key = answers.get("reason", "annat")
+        reason, category = REASONS.get(reason_key, REASONS["annat"])
+        if answers.get("breathing") or answers.get("self_harm"):
+            priority = 1
+        elif answers.get("high_fever"):
+            priority = 2
+        elif category == "prescription":
+            priority = 5
+        elif int(answers.get("days") or 0) > 14 or category == "rehab":
+            priority = 4
+        else:
+            priority = 3
+        if answers.get("self_harm"):
+            category = "mental_health"
+        lines = [f"Sökorsak: {reason}", f"Besvär: {answers.get('description', '').strip()}", f"Antal dagar: {answers.get('days', '?')}"]
+        for key, label in (("breathing", "Andningsbesvär/bröstsmärta"), ("self_harm", "Tankar på att skada sig själv"), ("high_fever", "Feber över 39")):
+            if answers.get(key):
+                lines.append(f"{label}: ja")
+        return TriageResult(priority, reason, category, "\n".join(lines), images_requested=reason_key == "utslag", source=self.name)

@@ -1,0 +1,171 @@
+"""A deployable bundle: a routine's BPMN, the processes it calls, its DMN tables and its forms.
+
+A bundle is stored once by content hash and pinned by every instance started on it, so an
+instance always runs exactly the diagrams, decision tables and forms it started with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from app.engine.xml import UnsafeXml, parse_xml
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a bundle, tied to a file and (when known) a BPMN/DMN element."""
+
+    file: str
+    message: str
+    element_id: str | None = None
+    code: str = "invalid"
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f" [{self.element_id}]" if self.element_id else "")
+        return f"{where}: {self.message}"
+
+
+class BundleInvalid(Exception):
+    """Deploying was refused; `findings` says what is wrong, with file and element."""
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+        super().__init__("; ".join(str(f) for f in findings))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    process_id: str
+    entry_file: str
+    documents: Mapping[str, str] = field(default_factory=dict)  # file name -> BPMN/DMN text
+    forms: Mapping[str, str] = field(default_factory=dict)  # form file name -> JSON text
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "process_id": self.process_id,
+                "entry_file": self.entry_file,
+                "documents": dict(sorted(self.documents.items())),
+                "forms": dict(sorted(self.forms.items())),
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Bundle:
+        raw = json.loads(text)
+        return cls(raw["process_id"], raw["entry_file"], raw["documents"], raw["forms"])
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+    @property
+    def entry_text(self) -> str:
+        return self.documents[self.entry_file]
+
+
+def file_hash(text: str) -> str:
+    """The hash of one source file's text (the deploy rule compares it with the last deployment)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def executable_process_ids(root: etree._Element) -> list[str]:
+    return [p.get("id") for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable", "true") != "false"]
+
+
+def _index_directory(processes_dir: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Map process ids and decision ids to file names, and read every file once."""
+    process_files: dict[str, str] = {}
+    decision_files: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for path in sorted(processes_dir.glob("*.bpmn")) + sorted(processes_dir.glob("*.dmn")):
+        text = path.read_text(encoding="utf-8")
+        texts[path.name] = text
+        try:
+            root = parse_xml(text, path.name)
+        except UnsafeXml:
+            continue  # reported when (and if) a bundle needs this file
+        if path.suffix == ".bpmn":
+            for process in root.iterfind("bpmn:process", NS):
+                process_files.setdefault(process.get("id"), path.name)
+        else:
+            for decision in root.iter("{*}decision"):
+                decision_files.setdefault(decision.get("id"), path.name)
+    return process_files, decision_files, texts
+
+
+def collect_bundle(entry_path: Path, processes_dir: Path, forms_dir: Path) -> Bundle:
+    """Gather everything the entry file's process needs, or raise BundleInvalid."""
+    entry_path = Path(entry_path)
+    processes_dir = Path(processes_dir)
+    findings: list[Finding] = []
+    process_files, decision_files, texts = _index_directory(processes_dir)
+    if entry_path.parent.resolve() != processes_dir.resolve():
+        texts[entry_path.name] = entry_path.read_text(encoding="utf-8")
+    try:
+        entry_root = parse_xml(texts[entry_path.name], entry_path.name)
+    except UnsafeXml as exc:
+        raise BundleInvalid([Finding(entry_path.name, str(exc), code="unsafe_xml")]) from exc
+    ids = executable_process_ids(entry_root)
+    if len(ids) != 1:
+        raise BundleInvalid(
+            [Finding(entry_path.name, f"a routine file holds exactly one executable process; found {len(ids)}")]
+        )
+    for process in entry_root.iterfind("bpmn:process", NS):
+        process_files[process.get("id")] = entry_path.name
+
+    documents: dict[str, str] = {entry_path.name: texts[entry_path.name]}
+    forms: dict[str, str] = {}
+    pending = [entry_path.name]
+    while pending:
+        name = pending.pop()
+        try:
+            root = parse_xml(documents[name], name)
+        except UnsafeXml as exc:
+            findings.append(Finding(name, str(exc), code="unsafe_xml"))
+            continue
+        if name.endswith(".dmn"):
+            continue
+        for call in root.iter(f"{{{BPMN_NS}}}callActivity"):
+            target = call.get("calledElement")
+            dependency = process_files.get(target)
+            if dependency is None:
+                findings.append(Finding(name, f"calls process '{target}', which no file in processes/ defines", call.get("id"), "missing_process"))
+            elif dependency not in documents:
+                documents[dependency] = texts[dependency]
+                pending.append(dependency)
+        for rule_task in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+            ref = rule_task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
+            decision = ref.text.strip() if ref is not None and ref.text else None
+            dependency = decision_files.get(decision) if decision else None
+            if dependency is None:
+                findings.append(Finding(name, f"uses decision table '{decision}', which no .dmn file in processes/ defines", rule_task.get("id"), "missing_decision"))
+            elif dependency not in documents:
+                documents[dependency] = texts[dependency]
+        for prop in root.iterfind(".//spiffworkflow:property", NS):
+            if prop.get("name") not in FORM_PROPERTIES:
+                continue
+            form_name = prop.get("value", "")
+            owner = prop.getparent().getparent().getparent()
+            form_path = Path(forms_dir) / form_name
+            if not form_name or "/" in form_name or "\\" in form_name or not form_path.is_file():
+                findings.append(Finding(name, f"form '{form_name}' does not exist in forms/", owner.get("id"), "missing_form"))
+            else:
+                forms[form_name] = form_path.read_text(encoding="utf-8")
+    if findings:
+        raise BundleInvalid(findings)
+    return Bundle(ids[0], entry_path.name, documents, forms)

@@ -1,0 +1,193 @@
+"""Everything deploy checks before a bundle may run: the server is the authority.
+
+Parsing (safe XML, BPMN/DMN schema, SpiffWorkflow's own checks), forms (JSON Schema 2020-12),
+service operators, lanes naming known roles, and every expression compiled in the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from app.engine.bundle import BPMN_NS, NS, Bundle, BundleInvalid, Finding
+from app.engine.sandbox import FORBIDDEN_NAMES, check_source
+from app.engine.specs import LoadedSpec, parse_bundle
+from app.engine.xml import UnsafeXml, parse_xml
+
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+# Expression-bearing BPMN elements and how their text is compiled.
+_EVAL_TAGS = ("conditionExpression", "timeDuration", "timeDate", "timeCycle", "loopCardinality", "completionCondition")
+_FEEL_HINTS = (
+    (re.compile(r"\[\s*[^\]]*\.\.[^\]]*\]"), "FEEL range '[a..b]'"),
+    (re.compile(r"^\s*not\s*\("), "FEEL negation 'not(...)'"),
+    (re.compile(r"\b(date|time|date and time|duration)\s*\(\s*\""), "FEEL date/time literal"),
+)
+
+
+def validate_bundle(bundle: Bundle, *, operators: Iterable[str], roles: Iterable[str], guards: Iterable[str] | None = None) -> LoadedSpec:
+    """Return the parsed bundle when it may run; raise BundleInvalid listing every finding."""
+    findings: list[Finding] = []
+    findings += _check_forms(bundle)
+    try:
+        loaded = parse_bundle(bundle)
+    except BundleInvalid as exc:
+        raise BundleInvalid(exc.findings + findings) from exc
+    findings += _check_lanes(loaded, bundle, set(roles))
+    if guards is not None:
+        known = set(guards)
+        for meta in loaded.user_tasks.values():
+            if meta.guard and meta.guard not in known:
+                findings.append(Finding(bundle.entry_file, f"user task '{meta.name}' names an unknown guard '{meta.guard}'; known: {', '.join(sorted(known)) or 'none'}", meta.element_id, "guard_unknown"))
+    for name, text in bundle.documents.items():
+        try:
+            root = parse_xml(text, name)
+        except UnsafeXml as exc:  # already reported by parse_bundle; keep the message
+            findings.append(Finding(name, str(exc), code="unsafe_xml"))
+            continue
+        if name.endswith(".dmn"):
+            findings += _check_dmn_expressions(root, name)
+        else:
+            findings += _check_bpmn_expressions(root, name)
+            findings += _check_operators(root, name, set(operators))
+            findings += _check_event_gateways(root, name)
+    if findings:
+        raise BundleInvalid(findings)
+    return loaded
+
+
+def _check_forms(bundle: Bundle) -> list[Finding]:
+    findings = []
+    for name, text in bundle.forms.items():
+        try:
+            schema = json.loads(text)
+        except json.JSONDecodeError as exc:
+            findings.append(Finding(name, f"not valid JSON: {exc.msg} (line {exc.lineno})", code="invalid_form"))
+            continue
+        if name.endswith(".uischema.json"):
+            if not isinstance(schema, dict):
+                findings.append(Finding(name, "a UI schema must be a JSON object", code="invalid_form"))
+            continue
+        declared = schema.get("$schema") if isinstance(schema, dict) else None
+        if declared not in (None, DRAFT_2020_12):
+            findings.append(Finding(name, f"forms use JSON Schema 2020-12 ($schema {DRAFT_2020_12}), not {declared}", code="invalid_form"))
+            continue
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            path = "/".join(str(p) for p in exc.path) or "(root)"
+            findings.append(Finding(name, f"not a valid JSON Schema at {path}: {exc.message}", code="invalid_form"))
+            continue
+        # Form fields become task data that expressions read by name: a field must be a name the
+        # sandbox lets expressions use.
+        for field in (schema.get("properties") or {}) if isinstance(schema, dict) else ():
+            if field in FORBIDDEN_NAMES or field.startswith("_") or not field.isidentifier():
+                findings.append(Finding(name, f"field '{field}' cannot be read by expressions; rename it (not a Python name, or reserved)", code="invalid_form"))
+    return findings
+
+
+def _check_lanes(loaded: LoadedSpec, bundle: Bundle, roles: set[str]) -> list[Finding]:
+    findings = []
+    for meta in loaded.user_tasks.values():
+        if meta.lane is None:
+            findings.append(Finding(bundle.entry_file, f"user task '{meta.name}' is not in a lane; its lane names the role that does it", meta.element_id, "lane_missing"))
+        elif meta.lane not in roles:
+            findings.append(Finding(bundle.entry_file, f"user task '{meta.name}' is in lane '{meta.lane}', which is not a known role ({', '.join(sorted(roles))})", meta.element_id, "lane_unknown_role"))
+    return findings
+
+
+def _owner_id(element) -> str | None:
+    node = element
+    while node is not None:
+        if node.get("id") and node.tag.startswith(f"{{{BPMN_NS}}}") and not node.tag.endswith(("Definition", "Expression")):
+            return node.get("id")
+        node = node.getparent()
+    return None
+
+
+def _compile_findings(source: str | None, mode: str, file: str, element_id: str | None, what: str) -> list[Finding]:
+    if not source or not source.strip():
+        return []
+    return [Finding(file, f"{what}: {problem}", element_id, "expression") for problem in check_source(source.strip(), mode)]
+
+
+def _check_bpmn_expressions(root, file: str) -> list[Finding]:
+    findings = []
+    for tag in _EVAL_TAGS:
+        for node in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            findings += _compile_findings(node.text, "eval", file, _owner_id(node), f"{tag} '{(node.text or '').strip()[:60]}'")
+    for node in root.iter(f"{{{BPMN_NS}}}script"):
+        findings += _compile_findings(node.text, "exec", file, _owner_id(node), "script")
+    for tag in ("preScript", "postScript"):
+        for node in root.iterfind(f".//spiffworkflow:{tag}", NS):
+            findings += _compile_findings(node.text, "exec", file, _owner_id(node), tag)
+    for node in root.iterfind(".//spiffworkflow:parameter", NS):
+        findings += _compile_findings(node.get("value"), "eval", file, _owner_id(node), f"service parameter '{node.get('id')}'")
+    return findings
+
+
+def _check_operators(root, file: str, operators: set[str]) -> list[Finding]:
+    findings = []
+    for task in root.iter(f"{{{BPMN_NS}}}serviceTask"):
+        operator = task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
+        name = operator.get("id") if operator is not None else None
+        if not name:
+            findings.append(Finding(file, "service task has no operator", task.get("id"), "operator_missing"))
+        elif name not in operators:
+            findings.append(Finding(file, f"unknown service operator '{name}'; registered: {', '.join(sorted(operators)) or 'none'}", task.get("id"), "operator_unknown"))
+    return findings
+
+
+def _check_event_gateways(root, file: str) -> list[Finding]:
+    """SpiffWorkflow keeps the due time of every timer behind an event-based gateway in one slot of the
+    gateway's task, so two timers there would overwrite each other: refuse them."""
+    findings = []
+    catches = {event.get("id"): event for event in root.iter(f"{{{BPMN_NS}}}intermediateCatchEvent")}
+    for gateway in root.iter(f"{{{BPMN_NS}}}eventBasedGateway"):
+        flows = root.iterfind(f".//bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}']", NS)
+        targets = [catches.get(flow.get("targetRef")) for flow in flows]
+        timers = [t for t in targets if t is not None and t.find("bpmn:timerEventDefinition", NS) is not None]
+        if len(timers) > 1:
+            findings.append(Finding(file, f"event-based gateway waits for {len(timers)} timers; it may wait for at most one (use one timer, or a timer on a separate path)", gateway.get("id"), "gateway_timers"))
+    return findings
+
+
+def _check_dmn_expressions(root, file: str) -> list[Finding]:
+    findings = []
+    for expression in root.iter("{*}inputExpression"):
+        text = expression.findtext("{*}text")
+        findings += _compile_findings(text, "eval", file, _owner_id_any(expression), "input expression")
+    for entry_tag in ("inputEntry", "outputEntry"):
+        for entry in root.iter(f"{{*}}{entry_tag}"):
+            text = (entry.findtext("{*}text") or "").strip()
+            if not text or text == "-":  # '-' is SpiffWorkflow's "any value"
+                continue
+            for pattern, label in _FEEL_HINTS:
+                if pattern.search(text):
+                    findings.append(Finding(file, f"'{text}' looks like FEEL ({label}); decision tables use Python expressions", _owner_id_any(entry), "feel"))
+                    break
+            else:
+                findings += _dmn_cell_findings(text, entry_tag, file, _owner_id_any(entry))
+    return findings
+
+
+def _dmn_cell_findings(text: str, entry_tag: str, file: str, element_id: str | None) -> list[Finding]:
+    # SpiffWorkflow's DMN engine compares an input cell with '==' unless it starts with an operator
+    # ('< 3'), and '?' stands for the input value; compile what it will actually evaluate.
+    source = text.replace("?", "dmninputexpr")
+    if entry_tag == "inputEntry" and check_source(source, "eval"):
+        source = f"dmninputexpr {source}"
+    return _compile_findings(source, "eval", file, element_id, f"decision cell '{text[:60]}'")
+
+
+def _owner_id_any(element) -> str | None:
+    node = element
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None

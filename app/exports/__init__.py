@@ -1,0 +1,1 @@
+"""Temporary exports (images, forms, lists): readable only by the one who exported, gone after two hours."""

@@ -1,0 +1,55 @@
+"""Languages of the user interface: Swedish by default, English available.
+
+Source texts are Swedish (the language of the routines, the guideline and the users); English
+catalogs translate them. Each area with pages keeps its own catalog beside its code
+(`app/translations/` for the shell, `app/<package>/translations/` for a package with pages), all
+compiled by `make` and merged at run time. A user's
+choice is kept in their session; without one, Swedish. Domain code marks user-facing texts with
+`lazy_gettext`, which reads the request's language when shown and the Swedish text elsewhere
+(workers, the audit trail).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask_babel import Babel, get_locale
+
+LANGUAGES = {"sv": "Svenska", "en": "English"}
+DEFAULT_LANGUAGE = "sv"
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_language() -> str:
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@bp.post("/language")
+def choose_language():
+    """Switch the interface language and return to the page the user was on."""
+    lang = request.form.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    back = request.form.get("next") or ""
+    # Only a path on this site: never an open redirect.
+    return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("worklist.index"))
+
+
+def catalog_directories() -> list[Path]:
+    """Every translations/ folder of the app: the shell's first, then each package's."""
+    root = Path(__file__).resolve().parent
+    return [root / "translations", *sorted(root.glob("*/translations"))]
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(str(d) for d in catalog_directories()))
+    Babel(app, locale_selector=select_language)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _language_globals():
+        return {"languages": LANGUAGES, "current_language": str(get_locale() or DEFAULT_LANGUAGE)}

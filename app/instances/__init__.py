@@ -1,0 +1,1 @@
+"""Running routines: the one place that changes a process instance."""

@@ -1,0 +1,400 @@
+"""The one place that changes a running routine: start, complete a task, deliver a message,
+cancel, fire timers and retry incidents. Each call works inside the caller's transaction and
+writes the instance state, the task projection, the timer index and the audit record together.
+
+Failures split two ways. A task that fails (script, expression, service) leaves a consistent
+state: it is saved with the task in error and an incident. Anything else raises RoutineFailed: the
+caller rolls back and records the incident in a fresh transaction (see `perform`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from jsonschema import Draft202012Validator
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit.service import Actor, record
+from app.cases.models import Case
+from app.db import Database
+from app.engine import (
+    EngineFailure,
+    EngineRefused,
+    InstanceTooLarge,
+    ProcessEngine,
+    StepIncident,
+    WorkflowHandle,
+)
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.instances.deadlines import cancel_deadline, due_deadlines, schedule_deadline
+from app.instances.expressions import bind_step_session
+from app.instances.guards import run_guard
+from app.instances.incidents import RoutineFailed, count_retry, open_incident, record_failure, resolve
+from app.instances.models import HumanTask, Incident, IncidentStatus, InstanceStatus, ProcessInstance
+from app.instances.persistence import CaseRef, Snapshot, save, snapshot, stored_snapshot, task_case_fields
+from app.process_models.service import load_bundle, runnable_version
+
+T = TypeVar("T")
+
+# The task row (as plain columns) with its instance (as an object, locked): one statement.
+_TASK_WITH_INSTANCE = (
+    select(ProcessInstance, *HumanTask.__table__.c)
+    .join_from(HumanTask.__table__, ProcessInstance, ProcessInstance.id == HumanTask.__table__.c.instance_id)
+    .where(HumanTask.__table__.c.id == bindparam("task_id"))
+    .with_for_update(of=ProcessInstance)
+    .execution_options(populate_existing=True)
+)
+
+__all__ = [
+    "RoutineFailed",
+    "cancel_instance",
+    "complete_task",
+    "deliver_message",
+    "fire_timers",
+    "perform",
+    "retry_incident",
+    "start_instance",
+    "validate_form_data",
+]
+
+
+@dataclass
+class InstanceContext:
+    """The ServiceContext service tasks receive (tasks.context)."""
+
+    session: Session
+    instance: ProcessInstance
+    actor: Actor
+    engine: ProcessEngine | None = None
+    _case_effects: Any = None
+
+    @property
+    def actor_user_id(self) -> int | None:
+        return self.actor.user_id
+
+    @property
+    def case(self):
+        """The case-level effects (app.cases.effects), when this routine runs for a case."""
+        if self._case_effects is None and self.instance.case_id is not None:
+            from app.cases.effects import CaseEffectsImpl
+
+            case = self.session.get(Case, self.instance.case_id)
+            self._case_effects = CaseEffectsImpl(self.session, case, self.actor, engine=self.engine)
+        return self._case_effects
+
+    def send_day_close_messages(self) -> dict:
+        from app.cases.day_close import send_day_close_messages
+
+        return send_day_close_messages(self.session, unit_id=self.instance.unit_id, actor=self.actor)
+
+    def day_close_assignee(self) -> int | None:
+        from app.people.service import duty_holder
+
+        holder = duty_holder(self.session, self.instance.unit_id)
+        return holder.user_id if holder else None
+
+    def start_next_day_close(self) -> int:
+        from app.cases.day_close import start_day_close
+
+        return start_day_close(self.session, self.engine, unit_id=self.instance.unit_id, actor=self.actor, after=clock.now()).id
+
+    @property
+    def instance_id(self) -> int:
+        return self.instance.id
+
+    @property
+    def case_id(self) -> int | None:
+        return self.instance.case_id
+
+    @property
+    def unit_id(self) -> int | None:
+        return self.instance.unit_id
+
+    def now(self) -> datetime:
+        return clock.now()
+
+    def audit(self, action: str, **details: Any) -> None:
+        record(self.session, action, actor=self.actor, subject=("process_instance", self.instance.id), **details)
+
+    def schedule_deadline(self, name: str, message_name: str, working_hours: float, *, start: datetime | None = None, unit_id: int | None = None) -> datetime:
+        """A deadline `working_hours` of the unit's opening time from `start` (default now)."""
+        row = schedule_deadline(
+            self.session,
+            instance_id=self.instance.id,
+            name=name,
+            message_name=message_name,
+            unit_id=unit_id or self.instance.unit_id,
+            start=start or clock.now(),
+            working_hours=working_hours,
+        )
+        return row.due_at
+
+    def cancel_deadline(self, name: str) -> None:
+        cancel_deadline(self.session, instance_id=self.instance.id, name=name)
+
+
+# --- public operations ------------------------------------------------------------------------
+
+
+@bind_step_session
+def start_instance(
+    session: Session,
+    engine: ProcessEngine,
+    *,
+    process_id: str,
+    actor: Actor,
+    case: Case | None = None,
+    unit_id: int | None = None,
+    data: Mapping[str, Any] | None = None,
+    business_key: str | None = None,
+) -> ProcessInstance:
+    """Start the version of `process_id` in effect now, for a case (or another business object)."""
+    version = runnable_version(session, process_id)
+    loaded = _loaded(session, engine, version.bundle_hash)
+    start_data = {"case_id": case.id if case else None, "unit_id": case.unit_id if case else unit_id, **dict(data or {})}
+    handle = engine.start(loaded, start_data)
+    now = clock.now()
+    instance = ProcessInstance(
+        process_version_id=version.id,
+        process_id=process_id,
+        bundle_hash=version.bundle_hash,
+        case_id=case.id if case else None,
+        unit_id=case.unit_id if case else unit_id,
+        business_key=business_key or (f"case:{case.id}" if case else None),
+        status=InstanceStatus.RUNNING,
+        state=handle.serialize(),
+        started_by=actor.label,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(instance)
+    session.flush()
+    record(session, "instance:started", actor=actor, subject=("process_instance", instance.id), process_id=process_id, version=version.number, case_id=instance.case_id)
+    # The instance must exist even when its first steps fail (a resident's submitted case is never
+    # lost to a broken routine): the steps run in a savepoint, and a failure leaves the instance at
+    # its start with an incident.
+    try:
+        with session.begin_nested():
+            _advance_and_save(session, instance, handle, actor, CaseRef.of(session, case), Snapshot())
+    except RoutineFailed as failure:
+        if failure.stop:
+            instance.status = InstanceStatus.STOPPED
+        open_incident(session, instance.id, failure.element_id, None, failure.error_type, failure.message)
+    return instance
+
+
+@bind_step_session
+def complete_task(
+    session: Session,
+    engine: ProcessEngine,
+    *,
+    task_id: int,
+    actor: Actor,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> ProcessInstance:
+    """Complete an open human task with form data, validated against the task's JSON Schema."""
+    # One read for the task and its instance, the instance locked (PostgreSQL: a concurrent action
+    # on the same instance waits here, then finds the task gone and gets a conflict).
+    row = session.execute(_TASK_WITH_INSTANCE, {"task_id": task_id}).first()
+    if row is None:
+        raise Conflict("the task is no longer open: someone else completed it or the case moved on")
+    instance, task = row[0], row
+    if expected_version is not None and instance.version != expected_version:
+        raise Conflict("someone else changed this case since you opened it", current_version=instance.version)
+    _require_may_act(actor, task)
+    handle = _open(session, engine, instance)
+    before = snapshot(handle)
+    view = handle.user_task(task.spiff_task_id)
+    clean = validate_form_data(handle.loaded.forms.get(view.form_schema) if view.form_schema else None, data)
+    run_guard(view.guard, session, instance, clean, actor)
+    try:
+        handle.complete_user_task(task.spiff_task_id, clean)
+    except EngineRefused as exc:
+        raise Conflict(str(exc)) from exc
+    except EngineFailure as exc:
+        raise RoutineFailed(str(exc), instance_id=instance.id, element_id=exc.element_id, error_type=exc.error_type or "EngineFailure") from exc
+    record(session, "task:completed", actor=actor, subject=("process_instance", instance.id), element_id=view.element_id, task=view.name, case_id=instance.case_id)
+    _advance_and_save(session, instance, handle, actor, CaseRef(session, instance.case_id, task_case_fields(task)), before)
+    return instance
+
+
+@bind_step_session
+def deliver_message(
+    session: Session,
+    engine: ProcessEngine,
+    *,
+    instance_id: int,
+    name: str,
+    actor: Actor,
+    payload: Mapping[str, Any] | None = None,
+    correlations: Mapping[str, Any] | None = None,
+) -> ProcessInstance:
+    """Deliver a message event (a patient's reply, a confirmation) to a waiting instance."""
+    instance = _lock_instance(session, instance_id)
+    if instance.status != InstanceStatus.RUNNING:
+        raise Conflict(f"the routine has {instance.status.value}; it takes no more messages")
+    handle = _open(session, engine, instance)
+    before = snapshot(handle)
+    try:
+        handle.send_message(name, payload, correlations)
+    except EngineRefused as exc:
+        raise Conflict(str(exc)) from exc
+    record(session, "instance:message", actor=actor, subject=("process_instance", instance.id), message=name)
+    _advance_and_save(session, instance, handle, actor, CaseRef(session, instance.case_id), before)
+    return instance
+
+
+@bind_step_session
+def cancel_instance(session: Session, engine: ProcessEngine, *, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
+    """Cancel a running instance; its open tasks and timers go with it."""
+    instance = _lock_instance(session, instance_id)
+    if instance.status != InstanceStatus.RUNNING:
+        raise Conflict(f"the routine has already {instance.status.value}")
+    handle = _open(session, engine, instance)
+    before = snapshot(handle)
+    handle.cancel()
+    record(session, "instance:cancelled", actor=actor, subject=("process_instance", instance.id), reason=reason)
+    instance.status = InstanceStatus.CANCELLED
+    save(session, instance, handle, CaseRef(session, None), before)
+    return instance
+
+
+@bind_step_session
+def fire_timers(session: Session, engine: ProcessEngine, *, instance_id: int, actor: Actor) -> ProcessInstance:
+    """Fire what is due on an instance: its product deadlines (as messages) and its BPMN timers."""
+    instance = _lock_instance(session, instance_id)
+    handle = _open(session, engine, instance)
+    if instance.status != InstanceStatus.RUNNING:
+        save(session, instance, handle, CaseRef(session, None), stored_snapshot(session, instance.id))
+        return instance
+    before = snapshot(handle)
+    waiting = set(handle.waiting_messages())
+    for deadline in due_deadlines(session, instance.id, clock.now()):
+        session.delete(deadline)
+        if deadline.message_name in waiting:
+            handle.send_message(deadline.message_name, {"deadline": deadline.element_id, "due_at": deadline.due_at.isoformat()})
+            waiting = set(handle.waiting_messages())
+            record(session, "deadline:fired", actor=actor, subject=("process_instance", instance.id), deadline=deadline.element_id, message=deadline.message_name)
+        else:
+            record(session, "deadline:expired_unheard", actor=actor, subject=("process_instance", instance.id), deadline=deadline.element_id, message=deadline.message_name)
+    record(session, "instance:timers_fired", actor=actor, subject=("process_instance", instance.id), due=[t.element_id for t in handle.timers() if t.due_at < clock.now()])
+    _advance_and_save(session, instance, handle, actor, CaseRef(session, instance.case_id), before)
+    return instance
+
+
+@bind_step_session
+def retry_incident(session: Session, engine: ProcessEngine, *, incident_id: int, actor: Actor) -> Incident:
+    """Retry the failed step of an open incident; it resolves or counts one more retry."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.status != IncidentStatus.OPEN:
+        raise NotFound("no open incident with that id")
+    instance = _lock_instance(session, incident.instance_id)
+    handle = _open(session, engine, instance)
+    before = stored_snapshot(session, instance.id)  # a stopped instance's rows were removed
+    handle.retry_failed()
+    if instance.status == InstanceStatus.STOPPED:
+        instance.status = InstanceStatus.RUNNING
+    step = _advance_and_save(session, instance, handle, actor, CaseRef(session, instance.case_id), before, record_incident=False)
+    if step is None:
+        resolve(session, incident, actor)
+    else:
+        count_retry(incident, step.message)
+        record(session, "incident:retry_failed", actor=actor, subject=("incident", incident.id), error=step.message)
+    return incident
+
+
+def perform(database: Database, action: Callable[[Session], T]) -> T:
+    """Run one unit of work; when the routine fails, roll back and record the incident on its own."""
+    try:
+        with database.transaction() as session:
+            return action(session)
+    except RoutineFailed as failure:
+        with database.transaction() as session:
+            record_failure(session, failure)
+        raise
+
+
+def validate_form_data(schema: dict | None, data: Mapping[str, Any]) -> dict:
+    """Validate submitted form data against its JSON Schema; field errors raise ValidationFailed."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed("the form data must be an object", {"": ["expected an object"]})
+    if schema is None:
+        return dict(data)
+    # Fields left out take the schema's defaults, so a diagram can read every field of its form.
+    data = {**{k: v["default"] for k, v in (schema.get("properties") or {}).items() if isinstance(v, dict) and "default" in v}, **dict(data)}
+    errors: dict[str, list[str]] = {}
+    for error in Draft202012Validator(schema).iter_errors(dict(data)):
+        path = "/".join(str(p) for p in error.absolute_path)
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            path = f"{path}/{missing}".strip("/")
+            message = "required"
+        else:
+            message = error.message
+        errors.setdefault(path, []).append(message)
+    if errors:
+        raise ValidationFailed("the form has errors", errors)
+    return dict(data)
+
+
+# --- internals --------------------------------------------------------------------------------
+
+
+def _loaded(session: Session, engine: ProcessEngine, bundle_hash: str):
+    return engine.loaded(bundle_hash, lambda: load_bundle(session, bundle_hash))
+
+
+def _open(session: Session, engine: ProcessEngine, instance: ProcessInstance) -> WorkflowHandle:
+    return engine.restore(_loaded(session, engine, instance.bundle_hash), instance.state)
+
+
+def _lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+    # FOR UPDATE on PostgreSQL: a second concurrent action on the same instance waits, then sees the
+    # first one's result instead of overwriting it. SQLite serialises writers (BEGIN IMMEDIATE).
+    query = select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update().execution_options(populate_existing=True)
+    instance = session.scalar(query)
+    if instance is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return instance
+
+
+def _require_may_act(actor: Actor, task) -> None:
+    if actor.unit_id != task.unit_id:
+        raise Forbidden("the task belongs to another unit")
+    if task.role is not None and task.role.value not in actor.roles:
+        raise Forbidden(f"the task is for the role {task.role.value}")
+    if task.owner_user_id is not None and task.owner_user_id != actor.user_id and "duty:overall_responsible" not in actor.roles:
+        raise Forbidden("the case is owned by a colleague; ask them or the overall responsible to move it")
+
+
+def _advance_and_save(
+    session: Session,
+    instance: ProcessInstance,
+    handle: WorkflowHandle,
+    actor: Actor,
+    case: CaseRef,
+    before: Snapshot,
+    *,
+    record_incident: bool = True,
+) -> StepIncident | None:
+    try:
+        step = handle.advance(InstanceContext(session, instance, actor, handle.engine))
+    except InstanceTooLarge as exc:
+        raise RoutineFailed(str(exc), instance_id=instance.id, element_id=None, error_type="InstanceTooLarge", stop=True) from exc
+    except EngineFailure as exc:
+        raise RoutineFailed(str(exc), instance_id=instance.id, element_id=exc.element_id, error_type=exc.error_type or "EngineFailure") from exc
+    with session.no_autoflush:  # the instance row is written once, by save()
+        if handle.completed:
+            record(session, "instance:completed", actor=actor, subject=("process_instance", instance.id))
+            instance.status = InstanceStatus.COMPLETED
+            instance.completed_at = clock.now()
+        save(session, instance, handle, case, before)
+    if step is not None and record_incident:
+        open_incident(session, instance.id, step.element_id, step.element_name, step.error_type, step.message)
+    return step

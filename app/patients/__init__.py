@@ -1,0 +1,1 @@
+"""Patients (residents): identity, guardianship from the population registry, protected identity."""

@@ -1,0 +1,1 @@
+"""People: users, units, presence, duties, and identity numbers with ages."""

@@ -1,0 +1,218 @@
+"""Presence, shifts and the overall-responsible duty; one query answers "present(user, unit, at)".
+
+Workers are stateless, so presence lives in the database: a user is present at a unit at a moment
+when a shift there is open and their latest session event there is a login, activity or idle
+(idle still counts: the person is at work; logging out or ending the shift does not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit.service import Actor, record
+from app.errors import Conflict, Forbidden, GuardRefused, NotFound
+from app.people.models import (
+    Membership,
+    OverallResponsibleDuty,
+    SessionEvent,
+    SessionEventKind,
+    Shift,
+    Unit,
+    User,
+)
+from app.people.roles import CLINICAL_ROLES, Role
+
+PRESENT_KINDS = (SessionEventKind.LOGIN, SessionEventKind.ACTIVE, SessionEventKind.IDLE)
+
+
+def roles_at(session: Session, user_id: int, unit_id: int, at: datetime | None = None) -> frozenset[Role]:
+    """The roles a user's memberships grant at a unit at a moment."""
+    at = at or clock.now()
+    rows = session.scalars(
+        select(Membership.role).where(
+            Membership.user_id == user_id,
+            Membership.unit_id == unit_id,
+            Membership.valid_from <= at,
+            or_(Membership.valid_until.is_(None), Membership.valid_until > at),
+        )
+    )
+    return frozenset(rows)
+
+
+def units_of(session: Session, user_id: int, at: datetime | None = None) -> list[Unit]:
+    """Units where the user holds any role now (the choice of acting unit at login)."""
+    at = at or clock.now()
+    unit_ids = select(Membership.unit_id).where(
+        Membership.user_id == user_id, Membership.valid_from <= at, or_(Membership.valid_until.is_(None), Membership.valid_until > at)
+    )
+    return list(session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.name)))
+
+
+def _present_clause(user_id_col, unit_id: int, at: datetime):
+    latest_kind = (
+        select(SessionEvent.kind)
+        .where(SessionEvent.user_id == user_id_col, SessionEvent.unit_id == unit_id, SessionEvent.at <= at)
+        .order_by(SessionEvent.at.desc(), SessionEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    open_shift = exists().where(
+        Shift.user_id == user_id_col,
+        Shift.unit_id == unit_id,
+        Shift.started_at <= at,
+        or_(Shift.ended_at.is_(None), Shift.ended_at > at),
+    )
+    return and_(open_shift, latest_kind.in_([k.value for k in PRESENT_KINDS]))
+
+
+def present(session: Session, user_id: int, unit_id: int, at: datetime | None = None) -> bool:
+    """Is the user on an open shift and signed in at the unit at `at` (default now)?"""
+    at = at or clock.now()
+    return bool(session.scalar(select(_present_clause(User.id, unit_id, at)).where(User.id == user_id)))
+
+
+def present_users(session: Session, unit_id: int, at: datetime | None = None) -> list[User]:
+    """Everyone present at the unit at `at`."""
+    at = at or clock.now()
+    return list(session.scalars(select(User).where(_present_clause(User.id, unit_id, at)).order_by(User.family_name, User.given_name, User.id)))
+
+
+def open_shift(session: Session, user_id: int, unit_id: int) -> Shift | None:
+    return session.scalar(select(Shift).where(Shift.user_id == user_id, Shift.unit_id == unit_id, Shift.ended_at.is_(None)))
+
+
+def sign_in(session: Session, *, user: User, unit_id: int) -> Actor:
+    """Record a login at the acting unit; start a shift there when none is open."""
+    if not user.active:
+        raise Forbidden("this account is no longer active")
+    roles = roles_at(session, user.id, unit_id)
+    if not roles:
+        raise Forbidden("you have no role at that unit")
+    now = clock.now()
+    if open_shift(session, user.id, unit_id) is None:
+        session.add(Shift(user_id=user.id, unit_id=unit_id, started_at=now))
+    session.add(SessionEvent(user_id=user.id, unit_id=unit_id, kind=SessionEventKind.LOGIN, at=now))
+    actor = actor_for(session, user, unit_id)
+    record(session, "session:login", actor=actor, subject=("user", user.id))
+    return actor
+
+
+def sign_out(session: Session, *, actor: Actor) -> None:
+    """Record a logout; the shift stays open (a lunch break is not the end of a shift)."""
+    session.add(SessionEvent(user_id=actor.user_id, unit_id=actor.unit_id, kind=SessionEventKind.LOGOUT, at=clock.now()))
+    record(session, "session:logout", actor=actor, subject=("user", actor.user_id))
+
+
+def mark_idle(session: Session, *, actor: Actor, idle: bool) -> None:
+    kind = SessionEventKind.IDLE if idle else SessionEventKind.ACTIVE
+    session.add(SessionEvent(user_id=actor.user_id, unit_id=actor.unit_id, kind=kind, at=clock.now()))
+
+
+def end_shift(session: Session, *, actor: Actor) -> Shift:
+    """"Avsluta skift": end the open shift and log out; the duty, if held, is released (a gap shows)."""
+    shift = open_shift(session, actor.user_id, actor.unit_id)
+    if shift is None:
+        raise Conflict("you have no open shift at this unit")
+    now = clock.now()
+    shift.ended_at = now
+    duty = current_duty(session, actor.unit_id)
+    if duty is not None and duty.user_id == actor.user_id:
+        duty.released_at = now
+        duty.note = "released at end of shift"
+        record(session, "duty:released", actor=actor, subject=("unit", actor.unit_id), reason="end of shift")
+    session.add(SessionEvent(user_id=actor.user_id, unit_id=actor.unit_id, kind=SessionEventKind.LOGOUT, at=now))
+    record(session, "shift:ended", actor=actor, subject=("user", actor.user_id))
+    return shift
+
+
+def actor_for(session: Session, user: User, unit_id: int) -> Actor:
+    """The Actor a signed-in user acts as at a unit, with roles and the duty if held."""
+    roles = {role.value for role in roles_at(session, user.id, unit_id)}
+    duty = current_duty(session, unit_id)
+    if duty is not None and duty.user_id == user.id:
+        roles.add("duty:overall_responsible")
+    return Actor(label=user.display_name, user_id=user.id, unit_id=unit_id, roles=frozenset(roles))
+
+
+# --- the overall-responsible duty (OG-10.1-a) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DutyHolder:
+    user_id: int
+    name: str
+    since: datetime
+
+
+def current_duty(session: Session, unit_id: int) -> OverallResponsibleDuty | None:
+    return session.scalar(select(OverallResponsibleDuty).where(OverallResponsibleDuty.unit_id == unit_id, OverallResponsibleDuty.released_at.is_(None)))
+
+
+def duty_holder(session: Session, unit_id: int, at: datetime | None = None) -> DutyHolder | None:
+    """Who held the overall-responsible duty at the unit at `at` (default now); None is a gap."""
+    at = at or clock.now()
+    duty = session.scalar(
+        select(OverallResponsibleDuty)
+        .where(
+            OverallResponsibleDuty.unit_id == unit_id,
+            OverallResponsibleDuty.taken_at <= at,
+            or_(OverallResponsibleDuty.released_at.is_(None), OverallResponsibleDuty.released_at > at),
+        )
+        .order_by(OverallResponsibleDuty.taken_at.desc())
+        .limit(1)
+    )
+    if duty is None:
+        return None
+    return DutyHolder(duty.user_id, duty.user.display_name, duty.taken_at)
+
+
+def _require_can_hold_duty(session: Session, user_id: int, unit_id: int) -> None:
+    if not roles_at(session, user_id, unit_id) & CLINICAL_ROLES:
+        raise GuardRefused("the overall-responsible duty is held by a clinician of the unit", rule="OG-10.1-a")
+    if not present(session, user_id, unit_id):
+        raise GuardRefused("the overall-responsible duty is held by someone on shift at the unit", rule="OG-10.1-a")
+
+
+def take_duty(session: Session, *, actor: Actor) -> OverallResponsibleDuty:
+    """Take the duty at the acting unit; a present holder must pass it on instead."""
+    _require_can_hold_duty(session, actor.user_id, actor.unit_id)
+    now = clock.now()
+    duty = current_duty(session, actor.unit_id)
+    if duty is not None:
+        if duty.user_id == actor.user_id:
+            return duty
+        if present(session, duty.user_id, actor.unit_id):
+            raise Conflict(f"{duty.user.display_name} holds the duty and is present; ask them to pass it to you")
+        duty.released_at = now
+        duty.passed_to_user_id = actor.user_id
+        duty.note = "taken over: the holder was not present"
+        session.flush()
+    new = OverallResponsibleDuty(unit_id=actor.unit_id, user_id=actor.user_id, taken_at=now)
+    session.add(new)
+    session.flush()
+    record(session, "duty:taken", actor=actor, subject=("unit", actor.unit_id), previous_holder=duty.user_id if duty else None)
+    return new
+
+
+def pass_duty(session: Session, *, actor: Actor, to_user_id: int) -> OverallResponsibleDuty:
+    """Pass the duty at the acting unit to a present clinician."""
+    duty = current_duty(session, actor.unit_id)
+    if duty is None or duty.user_id != actor.user_id:
+        raise Forbidden("only the holder can pass the overall-responsible duty on")
+    if session.get(User, to_user_id) is None:
+        raise NotFound("no such user")
+    _require_can_hold_duty(session, to_user_id, actor.unit_id)
+    now = clock.now()
+    duty.released_at = now
+    duty.passed_to_user_id = to_user_id
+    session.flush()
+    new = OverallResponsibleDuty(unit_id=actor.unit_id, user_id=to_user_id, taken_at=now)
+    session.add(new)
+    session.flush()
+    record(session, "duty:passed", actor=actor, subject=("unit", actor.unit_id), to_user_id=to_user_id)
+    return new

@@ -1,0 +1,1 @@
+"""Phrase templates (frasmallar) at three levels: regional, local and personal (OG-8.2)."""

@@ -1,0 +1,1 @@
+"""Between versions: the diff, migration of running instances, and the guideline-rule traceability page."""

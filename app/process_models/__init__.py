@@ -1,0 +1,1 @@
+"""Process models: deployed, versioned bundles of BPMN, DMN and forms."""

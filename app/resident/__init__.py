@@ -1,0 +1,1 @@
+"""The resident's pages (patient or guardian): submit a case, follow and answer it."""

@@ -1,0 +1,73 @@
+"""How the resident's pages answer refusals: sign-in needed, 403 (logged), other domain errors.
+
+A refused read must leave a trace even though the request's transaction is rolled back on error:
+the attempt is access-logged and audited in a fresh transaction before the 403 page is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor, log_access, record
+from app.db import get_database, request_session
+from app.errors import DomainError, Forbidden, Unauthenticated
+from app.resident.auth import current_resident
+from app.resident.blueprint import bp
+
+
+def log_read(
+    session: Session, *, actor: Actor, action: str, patient_ids: Iterable[int], case_id: int | None = None
+) -> None:
+    """The access-log row of a read by the resident (one per page or fragment shown)."""
+    log_access(
+        session, actor=actor, action=action, patient_ids=patient_ids, case_id=case_id, context=request.path
+    )
+
+
+def record_refusal(error: Forbidden) -> None:
+    """Access-log and audit a refused read or action, in its own transaction."""
+    request_session().rollback()  # the refused request's own work goes; its lock too (SQLite)
+    actor = current_resident(required=False)
+    if actor is None:
+        return
+    case_id = error.details.get("case_id")
+    patient_id = error.details.get("patient_id")
+    with get_database().transaction() as db:
+        log_access(
+            db,
+            actor=actor,
+            action="resident:refused",
+            patient_ids=[patient_id] if patient_id else [],
+            case_id=case_id,
+            context=request.path,
+        )
+        record(
+            db,
+            "resident:access_refused",
+            actor=actor,
+            subject=("case", case_id) if case_id else None,
+            method=request.method,
+            path=request.path,
+            rule=error.details.get("rule"),
+        )
+
+
+@bp.errorhandler(Unauthenticated)
+def _sign_in_first(_error: Unauthenticated):
+    target = request.path if request.method == "GET" else url_for("resident.start")
+    login = url_for("resident.login_page", next=target)
+    if request.headers.get("HX-Request") == "true":
+        return "", 204, {"HX-Redirect": login}  # the whole page goes to sign-in, not a part of it
+    return redirect(login)
+
+
+@bp.errorhandler(DomainError)
+def _refused(error: DomainError):
+    if isinstance(error, Forbidden):
+        record_refusal(error)
+    else:
+        request_session().rollback()
+    return render_template("resident/error.html", status=error.status, message=error.message), error.status

@@ -1,0 +1,155 @@
+"""Shared fixtures: a frozen clock, a migrated database per test, the app, sessions and the engine.
+
+Databases: SQLite by default (a migrated template copied per test). When TEST_DATABASE_URL is set
+(as `.ci/run` does), the whole suite runs on PostgreSQL instead, truncated between tests; tests
+marked `postgres` always need it and skip with a reason outside CI when it is missing (in CI, with
+CI=true, they fail instead: nothing that matters is skipped there).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.clock import MovableClock, install_clock
+from app.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# Monday 23 November 2026, 09:00 in Stockholm: a working day shortly after "today".
+DEFAULT_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=STOCKHOLM)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _pg_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+def _require_pg() -> str:
+    url = _pg_url()
+    if url is None:
+        message = "PostgreSQL needed: set TEST_DATABASE_URL (.ci/run does) to run locking, concurrency and timer-claiming tests"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+_pg_prepared: set[str] = set()
+
+
+def _prepare_pg(url: str) -> None:
+    """Fresh schema once per session, then migrations (they are under test too)."""
+    if url in _pg_prepared:
+        return
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)
+    _pg_prepared.add(url)
+
+
+def _truncate_pg(url: str) -> None:
+    from app.models import metadata
+
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def clock():
+    """The product clock, frozen at DEFAULT_NOW; tests move it with clock.advance / clock.set."""
+    moving = MovableClock(frozen_at=DEFAULT_NOW)
+    previous = install_clock(moving)
+    yield moving
+    install_clock(previous)
+
+
+@pytest.fixture
+def db_url(tmp_path, sqlite_template) -> str:
+    url = _pg_url()
+    if url is not None:
+        _prepare_pg(url)
+        _truncate_pg(url)
+        return url
+    path = tmp_path / "test.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def pg_url() -> str:
+    url = _require_pg()
+    _prepare_pg(url)
+    _truncate_pg(url)
+    return url
+
+
+def make_app(url: str, clock: MovableClock, **overrides):
+    config = {
+        "DATABASE_URL": url,
+        "CLOCK": clock,
+        "TESTING": True,
+        "DEV_LOGIN": True,
+        "SECRET_KEY": "test-secret",
+        "PROCESSES_DIR": str(FIXTURES / "bpmn"),
+        "FORMS_DIR": str(FIXTURES / "forms"),
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(db_url, clock):
+    application = make_app(db_url, clock)
+    yield application
+    application.extensions["database"].dispose()
+
+
+@pytest.fixture
+def pg_app(pg_url, clock):
+    application = make_app(pg_url, clock)
+    yield application
+    application.extensions["database"].dispose()
+
+
+@pytest.fixture
+def database(app):
+    return app.extensions["database"]
+
+
+@pytest.fixture
+def session(database):
+    s = database.new_session()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def engine(app):
+    return app.extensions["engine"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

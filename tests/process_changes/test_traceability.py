@@ -1,0 +1,52 @@
+"""The traceability page: guideline rules, the elements that implement them, the tests that prove them."""
+
+from __future__ import annotations
+
+from app.process_changes import traceability as tracing
+
+RULES = [
+    tracing.Rule("OG-6.1", "F", "", "process"),
+    tracing.Rule("OG-6.1-f", "F", "", "process"),
+    tracing.Rule("HA-chat-staff", "K", "", "ui"),
+]
+
+
+def test_a_test_counts_for_the_longest_rule_id_it_names_in_either_spelling():
+    texts = [
+        ("tests/a.py::test_OG_6_1_f_closing", "test_OG_6_1_f_closing\n"),
+        ("tests/a.py::test_general", "test_general\nProves OG-6.1 as a whole."),
+        ("tests/a.py::test_staffing", "test_staffing\nHA-chat-staff: someone holds the duty."),
+        ("tests/a.py::test_nothing", "test_nothing\nno ids here, NOG-6.1 is not one"),
+    ]
+    found = tracing.tests_by_rule(RULES, texts)
+    assert found == {
+        "OG-6.1": ["tests/a.py::test_general"],
+        "OG-6.1-f": ["tests/a.py::test_OG_6_1_f_closing"],
+        "HA-chat-staff": ["tests/a.py::test_staffing"],
+    }
+
+
+def test_the_page_shows_each_rule_with_its_elements_and_tests(setup, pages, app, tmp_path):
+    tests_dir = tmp_path / "tests"
+    tests_dir.mkdir()
+    (tests_dir / "test_x.py").write_text(
+        'def test_OG_6_1_b_receiving():\n    """Receiving a case."""\n\n\ndef helper_OG_6_1_c():\n    pass\n',
+        encoding="utf-8",
+    )
+    app.config["TRACEABILITY_TESTS_DIR"] = str(tests_dir)
+    pages.sign_in("head")
+    html = pages.get("/traceability").get_data(as_text=True)
+    row = html.split('id="rule-OG-6.1-b"')[1].split("</tr>")[0]
+    assert "Enkelt ärende (v1): Ta emot ärendet" in row and "Task_receive" in row
+    assert "tests/test_x.py::test_OG_6_1_b_receiving" in row
+    other = html.split('id="rule-OG-6.1-c"')[1].split("</tr>")[0]
+    assert "Inget test" in other  # a helper function is not a test
+
+
+def test_without_a_tests_folder_the_page_says_so_and_still_lists_rules_and_elements(
+    setup, pages, app, tmp_path
+):
+    app.config["TRACEABILITY_TESTS_DIR"] = str(tmp_path / "absent")
+    pages.sign_in("owner")
+    html = pages.get("/traceability").get_data(as_text=True)
+    assert "mappen tests/ saknas" in html and 'id="rule-OG-6.1-b"' in html and "Task_receive" in html

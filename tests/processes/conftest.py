@@ -1,0 +1,125 @@
+"""A care world for the routines' walk-throughs: both regions with their policies, a care centre in
+each, staff of every clinical role signed in, patients, phrase templates, and processes/ deployed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.service import Actor
+from app.cases.models import Case, CaseKind
+from app.cases.submission import submit_case
+from app.cases.triage import DemoTriage
+from app.demo.seed import REGIONS
+from app.fees.service import seed_demo_tariffs
+from app.instances.models import HumanTask
+from app.patients.models import Guardianship, IdentityKind, Patient, Protection
+from app.people.models import Membership, OpeningHours, Region, Unit, UnitKind, User
+from app.people.roles import Role
+from app.people.service import actor_for, sign_in
+from app.phrases.service import seed_regional_defaults
+from app.process_models.service import deploy_directory
+from tests.conftest import ROOT
+
+ALL_FUNCTIONS = ["chat_triage", "chat_no_triage", "admin_cases", "video", "tickets"]
+TRIAGE = DemoTriage()
+
+
+@dataclass
+class World:
+    session: object
+    engine: object
+    units: dict = field(default_factory=dict)
+    staff: dict = field(default_factory=dict)
+    patients: dict = field(default_factory=dict)
+
+    def actor(self, key: str) -> Actor:
+        user, unit = self.staff[key]
+        return actor_for(self.session, user, unit.id)
+
+    def resident(self, key: str) -> Actor:
+        patient = self.patients[key]
+        return Actor(label=patient.display_name, patient_id=patient.id)
+
+    def submit(self, patient: str = "adult", *, unit: str = "og", by: str | None = None, kind: CaseKind = CaseKind.SOK_VARD, send_anyway: bool = False, protected: bool = False, **answers) -> Case:
+        triage = TRIAGE.assess({"reason": "halsont", "description": "Ont i halsen sedan tre dagar", "days": 3, **answers}) if kind == CaseKind.SOK_VARD else None
+        case = submit_case(
+            self.session,
+            self.engine,
+            actor=self.resident(by or patient),
+            patient_id=self.patients[patient].id,
+            unit_id=self.units[unit].id,
+            kind=kind,
+            triage=triage,
+            search_reason="Intyg" if kind == CaseKind.ADMIN else None,
+            message="Jag behöver ett intyg." if kind != CaseKind.SOK_VARD else "",
+            send_anyway=send_anyway,
+            claims_protected=protected,
+        )
+        self.session.commit()
+        return case
+
+    def tasks(self, case: Case) -> list[HumanTask]:
+        self.session.expire_all()
+        return list(self.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id)))
+
+    def titles(self, case: Case) -> list[str]:
+        return [t.title for t in self.tasks(case)]
+
+
+def _unit(session, region: Region, name: str, intervals, **settings) -> Unit:
+    unit = Unit(region_id=region.id, name=name, kind=UnitKind.CARE_CENTRE, activated=True, functions=ALL_FUNCTIONS, vtv_number="010-111 22 33", settings={"reopen_days": 3, "hours_between_contact_attempts": 2, **settings})
+    session.add(unit)
+    session.flush()
+    for weekday in range(5):
+        for opens, closes in intervals:
+            session.add(OpeningHours(unit_id=unit.id, weekday=weekday, opens=opens, closes=closes))
+    return unit
+
+
+@pytest.fixture
+def world(session, engine, clock) -> World:
+    w = World(session, engine)
+    regions = {}
+    for code, (name, policies) in REGIONS.items():
+        region = Region(code=code, name=name, policies=dict(policies))
+        session.add(region)
+        session.flush()
+        seed_regional_defaults(session, region=region)
+        seed_demo_tariffs(session, region=region)
+        regions[code] = region
+    w.units["og"] = _unit(session, regions["OG"], "Vårdcentralen Ekdalen", ((time(8), time(17)),))
+    w.units["ha"] = _unit(session, regions["HA"], "Vårdcentralen Havsbris", ((time(8), time(12)), (time(13), time(16, 30))))
+    roles = {"nurse": Role.NURSE, "nurse2": Role.NURSE, "doctor": Role.DOCTOR, "psychologist": Role.PSYCHOLOGIST, "physio": Role.PHYSIOTHERAPIST, "medadmin": Role.MEDICAL_ADMIN, "admin": Role.ADMIN_CONTACT, "head": Role.HEAD_OF_UNIT}
+    for unit_key, unit in w.units.items():
+        for key, role in roles.items():
+            user = User(username=f"{unit_key}.{key}", given_name=key.capitalize(), family_name=unit_key.upper(), title=role.value, email=f"{unit_key}.{key}@example.invalid", work_phone="070-555 00 00", created_at=clock.now(), active=True)
+            session.add(user)
+            session.flush()
+            session.add(Membership(user_id=user.id, unit_id=unit.id, role=role, valid_from=clock.now() - timedelta(days=30)))
+            session.flush()
+            if key != "head":
+                sign_in(session, user=user, unit_id=unit.id)
+            w.staff[key if unit_key == "og" else f"ha_{key}"] = (user, unit)
+    people = {
+        "adult": ("199203012381", date(1992, 3, 1), "Anna", "Andersson"),
+        "guardian": ("199205042386", date(1992, 5, 4), "Bertil", "Berg"),
+        "child": ("201601012394", date(2016, 1, 1), "Cecilia", "Berg"),
+        "teen": ("201203092398", date(2012, 3, 9), "David", "Dahl"),
+        "infant": ("RES-OG-000001", clock.now().date() - timedelta(days=150), "Ebba", "Berg"),
+        "other": ("199206152382", date(1992, 6, 15), "Fredrik", "Fors"),
+    }
+    for key, (number, born, given, family) in people.items():
+        patient = Patient(identity_number=number, identity_kind=IdentityKind.RESERVNUMMER if number.startswith("RES") else IdentityKind.PERSONNUMMER, birth_date=born, given_name=given, family_name=family, mobile="070-123 45 67", protection=Protection.NONE)
+        session.add(patient)
+        session.flush()
+        w.patients[key] = patient
+    for child in ("child", "teen", "infant"):
+        session.add(Guardianship(guardian_id=w.patients["guardian"].id, child_id=w.patients[child].id, synced_at=clock.now()))
+    deploy_directory(session, engine, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms", actor=Actor(label="test"))
+    session.commit()
+    clock.advance(minutes=1)
+    return w

@@ -1,0 +1,26 @@
+"""The site navigation offers each user the areas their roles open, and nothing else."""
+
+from __future__ import annotations
+
+from app.audit.service import Actor
+from app.auth.navigation import links_for
+from app.people.roles import Role
+
+
+def _endpoints(*roles: Role) -> list[str]:
+    actor = Actor(label="test", user_id=1, unit_id=1, roles=frozenset(str(r) for r in roles))
+    return [link.endpoint for link in links_for(actor)]
+
+
+def test_a_nurse_is_offered_the_patient_list_and_the_control_tower_only():
+    assert _endpoints(Role.NURSE) == ["worklist.index", "control_tower.index"]
+
+
+def test_a_process_owner_is_offered_the_processes_and_a_sysadmin_the_administration_and_log_review():
+    assert _endpoints(Role.PROCESS_OWNER) == ["modeler.index"]
+    assert _endpoints(Role.LOCAL_SYSADMIN) == ["admin.index", "log_review.index"]
+
+
+def test_residents_and_the_signed_out_get_no_staff_navigation():
+    assert links_for(None) == []
+    assert links_for(Actor(label="resident", patient_id=7, roles=frozenset({str(Role.NURSE)}))) == []
