@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from app.api import queries, schemas, views
-from app.api.images import upload_case_image
 from app.api.operations import ID, RESIDENT, Param, multipart_id, operation, uploaded_file
 from app.api.submission import submit_with_answers, triage_in_use
 from app.audit.service import Actor, log_access
@@ -222,7 +221,7 @@ def resident_upload_image(actor: Actor, case_id: int):
     file = uploaded_file("file", max_bytes=MAX_IMAGE_BYTES)
     request_id = multipart_id("request_id")
     db = request_session()
-    image = upload_case_image(
+    image = chat.upload_image(
         db,
         actor=actor,
         case_id=case_id,

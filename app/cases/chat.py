@@ -197,6 +197,10 @@ def upload_image(session: Session, *, actor: Actor, case_id: int, filename: str,
         raise ValidationFailed("Bilden ska vara JPEG, PNG, HEIC eller WebP.", {"file": ["unsupported type"]})
     if not content or len(content) > MAX_IMAGE_BYTES:
         raise ValidationFailed("Bilden får vara högst 10 MB.", {"file": ["empty or too large"]})
+    request = session.get(ImageRequest, request_id) if request_id is not None else None
+    if request_id is not None and (request is None or request.case_id != case.id):
+        # Another case's request must not be marked fulfilled by this upload.
+        raise ValidationFailed("Bildförfrågan finns inte i ärendet.", {"request_id": ["no such image request in this case"]})
     image = CaseImage(
         case_id=case.id,
         request_id=request_id,
@@ -209,10 +213,8 @@ def upload_image(session: Session, *, actor: Actor, case_id: int, filename: str,
         uploaded_at=clock.now(),
     )
     session.add(image)
-    if request_id is not None:
-        request = session.get(ImageRequest, request_id)
-        if request is not None and request.case_id == case.id:
-            request.fulfilled_at = image.uploaded_at
+    if request is not None:
+        request.fulfilled_at = image.uploaded_at
     session.flush()
     record(session, "chat:image_uploaded", actor=actor, subject=("case", case.id), image_id=image.id, size=image.size)
     return image

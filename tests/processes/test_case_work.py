@@ -54,6 +54,23 @@ def test_OG_11_f_images_asked_for_in_the_chat_are_uploaded_into_the_case(world):
     assert world.session.scalar(select(ImageRequest).where(ImageRequest.case_id == triaged.id, ImageRequest.requested_by.is_(None))) is not None
 
 
+def test_OG_11_f_an_upload_cannot_answer_another_cases_image_request(world):
+    """The request an image answers must belong to the same case; nothing is stored when it does not."""
+    from app.cases.models import CaseImage
+
+    first, second = world.submit("adult"), world.submit("guardian")
+    nurse = _start(world, first)
+    foreign = chat.request_images(world.session, actor=nurse, case_id=first.id, instructions="Bild på utslaget.")
+    world.session.commit()
+    guardian = world.resident("guardian")
+    with pytest.raises(ValidationFailed) as refused:
+        chat.upload_image(world.session, actor=guardian, case_id=second.id, filename="a.jpg", content_type="image/jpeg", content=b"\xff\xd8\xff", request_id=foreign.id)
+    world.session.rollback()
+    assert "request_id" in refused.value.field_errors
+    assert foreign.fulfilled_at is None
+    assert world.session.scalar(select(CaseImage).where(CaseImage.case_id == second.id)) is None
+
+
 def test_OG_8_1_HA_forms_a_rating_scale_is_sent_as_previewed_answered_acknowledged_and_documented(world):
     from app.cases.patient_forms import form_definition
 
