@@ -36,16 +36,18 @@ from app.process_models.service import load_bundle
 STALE = "someone else changed this case since you opened it"
 
 
-def check_version(session: Session, case_id: int, expected_version: int | None) -> None:
+def check_version(session: Session, actor: Actor, case_id: int, expected_version: int | None) -> None:
     """Refuse an action posted from a page older than the routine's last step (nothing is overwritten).
 
-    Checked first, so a clinician whose colleague was quicker hears that the case changed (and how)
-    rather than only that it is no longer theirs."""
+    Checked before the action's own permission, so a clinician whose colleague was quicker hears that
+    the case changed (and how) rather than only that it is no longer theirs; but only to someone who
+    may read the case at all — an outsider gets the logged refusal, not news of the case."""
     if expected_version is None:
         return
+    require_read(session, actor, get_case(session, case_id))
     instance = case_instance(session, case_id)
     if instance is None or instance.version != expected_version:
-        raise Conflict(STALE)
+        raise Conflict(STALE, current_version=instance.version if instance else None)
 
 
 def receive(
@@ -59,7 +61,7 @@ def receive(
     expected_version: int | None,
 ):
     """'Ta emot' (OG-6.1-b); a changed priority needs its reason (HA-prio-b: the clinician's assessment)."""
-    check_version(session, case_id, expected_version)
+    check_version(session, actor, case_id, expected_version)
     case = get_case(session, case_id)
     if new_priority is not None and new_priority != case.priority and not priority_reason.strip():
         raise ValidationFailed(_("Skriv varför du ändrar prioriteten."), {"priority_reason": ["required"]})
@@ -90,7 +92,7 @@ def change_priority(
 
     A priority change is not a step of the routine, so the routine's version does not see a colleague's
     change: the case's audit trail since the page was rendered (`seen_event`) does."""
-    check_version(session, case_id, expected_version)
+    check_version(session, actor, case_id, expected_version)
     case = get_case(session, case_id)
     require_act(session, actor, case)
     if not case.is_open or (seen_event is not None and _priority_changed_since(session, case_id, seen_event)):
@@ -135,7 +137,7 @@ def start(
     expected_version: int | None,
 ):
     """'Starta': the first chat message goes out (OG-6.1-d)."""
-    check_version(session, case_id, expected_version)
+    check_version(session, actor, case_id, expected_version)
     return handling.start(
         session,
         engine,
@@ -159,7 +161,7 @@ def close(
     expected_version: int | None,
 ):
     """Close (HA-close-confirm, OG-6.1-f/g/h); a chat that replaced a visit carries that for the registration (HA-reg-c)."""
-    check_version(session, case_id, expected_version)
+    check_version(session, actor, case_id, expected_version)
     if not replaced_visit:
         return handling.close(
             session,
@@ -198,7 +200,7 @@ def hand_over(
     expected_version: int | None,
 ):
     """Hand over to a role or a named colleague; the resident's consent is asked first (HA-handover-consent)."""
-    check_version(session, case_id, expected_version)
+    check_version(session, actor, case_id, expected_version)
     if user_id is not None and not role:
         raise ValidationFailed(_("Välj en yrkesroll."), {"role": ["required"]})
     return handling.hand_over(
@@ -216,7 +218,7 @@ def suspect_suicide_risk(
     expected_version: int | None,
 ):
     """Suspected suicide risk: to a psychologist or doctor at once, no consent wait (HA-suicide-b)."""
-    check_version(session, case_id, expected_version)
+    check_version(session, actor, case_id, expected_version)
     return handling.suspect_suicide_risk(session, engine, actor=actor, case_id=case_id, note=note)
 
 
@@ -229,7 +231,7 @@ def to_medical_admin(
     note: str,
     expected_version: int | None,
 ):
-    check_version(session, case_id, expected_version)
+    check_version(session, actor, case_id, expected_version)
     return handling.to_medical_admin(session, engine, actor=actor, case_id=case_id, note=note)
 
 
@@ -242,7 +244,7 @@ def wrong_patient(
     note: str,
     expected_version: int | None,
 ):
-    check_version(session, case_id, expected_version)
+    check_version(session, actor, case_id, expected_version)
     return handling.wrong_patient(session, engine, actor=actor, case_id=case_id, note=note)
 
 
@@ -257,7 +259,7 @@ def switch_meeting_form(
     expected_version: int | None,
 ):
     """Propose another meeting form, stating its cost; the resident consents or not (OG-8.3)."""
-    check_version(session, case_id, expected_version)
+    check_version(session, actor, case_id, expected_version)
     errors = {}
     if form not in ("video", "phone", "physical"):
         errors["meeting_form"] = ["required"]
@@ -280,7 +282,7 @@ def order_tests(
     expected_version: int | None,
 ):
     """Tests ordered: the ordering doctor's own follow-up task (OG-6.2)."""
-    check_version(session, case_id, expected_version)
+    check_version(session, actor, case_id, expected_version)
     return handling.order_tests(session, engine, actor=actor, case_id=case_id, note=note)
 
 

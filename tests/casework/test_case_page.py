@@ -63,6 +63,9 @@ def test_a_clinician_of_another_unit_gets_403_and_the_refused_read_is_logged(wor
     )
     assert outsider.post(f"/cases/{case.id}/remind").status_code == 403
     assert len(access_log(world, "case:view_refused")) == 3
+    # A stale page version does not turn the refusal into a conflict that would confirm the case exists.
+    stale = outsider.post(f"/cases/{case.id}/receive", {"expected_version": "0", "priority": "3"})
+    assert stale.status_code == 403 and len(access_log(world, "case:view_refused")) == 4
 
 
 def test_an_unknown_case_is_404_and_the_page_needs_a_signed_in_user(world, staff, client):
