@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.audit.service import Actor
 from app.auth.navigation import links_for
+from app.cases.permissions import DUTY
 from app.people.roles import Role
 
 
@@ -12,13 +13,24 @@ def _endpoints(*roles: Role) -> list[str]:
     return [link.endpoint for link in links_for(actor)]
 
 
-def test_a_nurse_is_offered_the_patient_list_and_the_control_tower_only():
-    assert _endpoints(Role.NURSE) == ["worklist.index", "control_tower.index"]
+def test_a_nurse_is_offered_the_patient_list_and_documentation_and_on_duty_the_control_tower():
+    assert _endpoints(Role.NURSE) == ["worklist.index", "casework.undocumented"]
+    on_duty = Actor(label="test", user_id=1, unit_id=1, roles=frozenset({str(Role.NURSE), DUTY}))
+    assert [link.endpoint for link in links_for(on_duty)] == [
+        "worklist.index",
+        "casework.undocumented",
+        "control_tower.index",
+    ]
 
 
 def test_a_process_owner_is_offered_the_processes_and_a_sysadmin_the_administration_and_log_review():
-    assert _endpoints(Role.PROCESS_OWNER) == ["modeler.index"]
+    assert _endpoints(Role.PROCESS_OWNER) == ["modeler.index", "process_changes.traceability"]
     assert _endpoints(Role.LOCAL_SYSADMIN) == ["admin.index", "log_review.index"]
+    assert _endpoints(Role.HEAD_OF_UNIT)[-3:] == [
+        "control_tower.index",
+        "process_changes.traceability",
+        "log_review.index",
+    ]
 
 
 def test_residents_and_the_signed_out_get_no_staff_navigation():

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from app.audit.service import Actor
+from app.cases.permissions import DUTY
 from app.people.roles import CASE_ROLES, CLINICAL_ROLES, Role
 
 
@@ -19,11 +20,14 @@ class NavLink:
     label: str
 
 
-# (endpoint, label, roles that open the area); the overall responsible on duty is always a clinician.
+# (endpoint, label, roles that open the area). DUTY is the overall-responsible duty held right now:
+# the unit's control tower is theirs and the head of unit's, not every clinician's (OG-10.1-j).
 AREAS = (
     ("worklist.index", _l("Patientliggaren"), CASE_ROLES),
-    ("control_tower.index", _l("Flygledartornet"), CLINICAL_ROLES | {Role.HEAD_OF_UNIT}),
+    ("casework.undocumented", _l("Att dokumentera"), CLINICAL_ROLES),
+    ("control_tower.index", _l("Flygledartornet"), {DUTY, Role.HEAD_OF_UNIT}),
     ("modeler.index", _l("Processer"), {Role.PROCESS_OWNER}),
+    ("process_changes.traceability", _l("Spårbarhet"), {Role.PROCESS_OWNER, Role.HEAD_OF_UNIT}),
     ("admin.index", _l("Administration"), {Role.LOCAL_SYSADMIN}),
     ("log_review.index", _l("Loggkontroll"), {Role.LOCAL_SYSADMIN, Role.HEAD_OF_UNIT}),
 )

@@ -1,4 +1,4 @@
-"""Sign-in pages: the development login (choose a demo user), the acting unit, sign-out, end of shift."""
+"""Sign-in pages: the development login (choose a demo user), the acting unit, sign-out (ending a shift is the patient list's 'Avsluta skift', HA-shift)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.auth.current import current_actor
 from app.db import request_session
 from app.people.models import Membership, User
-from app.people.service import end_shift, sign_in, sign_out, units_of
+from app.people.service import sign_in, sign_out, units_of
 
 bp = Blueprint("auth", __name__)
 
@@ -51,15 +51,5 @@ def logout():
         db = request_session()
         sign_out(db, actor=actor)
         db.commit()
-    session.clear()
-    return redirect(url_for("auth.login_page"))
-
-
-@bp.post("/shift/end")
-def end_my_shift():
-    actor = current_actor()
-    db = request_session()
-    end_shift(db, actor=actor)
-    db.commit()
     session.clear()
     return redirect(url_for("auth.login_page"))

@@ -78,7 +78,10 @@ def test_HA_shift_OG_6_1_i_ending_the_shift_warns_with_the_ongoing_cases_then_mo
     """HA-shift: the warning lists the user's own ongoing cases; OG-6.1-i: once confirmed they go to the role's queue."""
     case = world.submit("adult")
     start(world, case)
-    page = pages.sign_in("nurse").text("/shift/end")
+    header = pages.sign_in("nurse").text("/")
+    assert '<a href="/shift/end">Avsluta skift</a>' in header  # every page's header leads to the warning
+    assert pages.post("/shift/end").status_code == 405  # no way around it
+    page = pages.text("/shift/end")
     assert "Du har 1 pågående ärende" in page and "Anna Andersson" in page and 'role="alert"' in page
     nurse, _unit = world.staff["nurse"]
     assert (nurse.id, {case.patient_id}) in access_rows(world.session, "shift:ongoing_cases")
