@@ -23,6 +23,12 @@ def default_config() -> dict:
         "SESSION_COOKIE_SECURE": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # A signed-in page session ends after this long without activity, and after SESSION_MAX_HOURS at most.
+        "SESSION_IDLE_MINUTES": 30,
+        "SESSION_MAX_HOURS": 12,
+        # Largest request body: a 10 MB image or a 5 MB diagram with room to spare; a 50 MB upload is refused
+        # (413) before anything reads it.
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Sandbox budgets for expressions and scripts in process models.
         "SANDBOX_TIME_BUDGET_S": 0.5,
         "SANDBOX_SIZE_BUDGET": 1_000_000,
@@ -48,6 +54,8 @@ def load_config(overrides: dict | None = None) -> dict:
         config["DATABASE_URL"] = env["DATABASE_URL"]
     if "SECRET_KEY" in env:
         config["SECRET_KEY"] = env["SECRET_KEY"]
+    if "VARDFLODE_SESSION_IDLE_MINUTES" in env:
+        config["SESSION_IDLE_MINUTES"] = int(env["VARDFLODE_SESSION_IDLE_MINUTES"])
     if "VARDFLODE_METRICS_TOKEN" in env:
         config["METRICS_TOKEN"] = env["VARDFLODE_METRICS_TOKEN"]
     if "VARDFLODE_ENV" in env:

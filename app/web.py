@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, g, jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError, Unauthenticated, ValidationFailed
@@ -13,7 +15,8 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    """API paths, clients that ask for JSON, and scripts that post JSON (the diagram editor) get problem+json."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json" or request.mimetype == "application/json"
 
 
 def _problem(status: int, title: str, detail: str, **extra):
@@ -78,7 +81,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         if isinstance(error, Unauthenticated) and not _wants_json():
-            return redirect(url_for("auth.login_page", next=request.path))
+            return _to_login()
         if _wants_json():
             extra = {"code": error.code}
             if isinstance(error, ValidationFailed):
@@ -88,6 +91,41 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        message = _page_message(error)
         if _wants_json():
-            return _problem(error.code or 500, error.name, error.description or "")
-        return render_template("error.html", status=error.code, message=error.description), error.code
+            return _problem(error.code or 500, error.name, message)
+        return render_template("error.html", status=error.code, message=message), error.code
+
+
+def _to_login():
+    """Send a signed-out (or timed-out) user to the login page, to come back where they were.
+
+    A post cannot be repeated by a redirect, so it returns to the page it was sent from; a self-refreshing
+    part of a page (htmx) makes the whole page go, rather than drawing the login page inside itself."""
+    if request.headers.get("HX-Request"):
+        back = urlsplit(request.headers.get("HX-Current-URL", "")).path or None
+    elif request.method in ("GET", "HEAD"):
+        back = request.full_path.rstrip("?")
+    else:
+        referrer = urlsplit(request.referrer or "")
+        back = referrer.path if referrer.netloc in ("", request.host) and referrer.path else None
+    target = url_for("auth.login_page", next=back, expired="1" if g.get("session_expired") else None)
+    if request.headers.get("HX-Request"):
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def _page_message(error: HTTPException) -> str:
+    """A Swedish (translatable) explanation for the common HTTP errors; our own descriptions as they are."""
+    messages = {
+        404: _("Sidan finns inte."),
+        405: _("Det går inte att göra så här på den här sidan."),
+        413: _("Det du skickade är för stort (högst %(limit)s MB).", limit=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)),
+        500: _("Ett oväntat fel inträffade. Försök igen om en stund."),
+    }
+    default = type(error).description  # Werkzeug's own English text: replace it; keep a route's own words
+    if error.description and error.description != default:
+        return error.description
+    return messages.get(error.code, error.description or "")

@@ -8,8 +8,10 @@ bearer requests are exempt from CSRF, so a cookie must not ride along on one.
 from __future__ import annotations
 
 import secrets
+import time
 
 from flask import abort, current_app, g, request, session
+from flask_babel import gettext as _
 
 from app.audit.service import Actor
 from app.db import get_database, request_session
@@ -18,6 +20,7 @@ from app.people.models import User
 from app.people.service import actor_for
 
 BEARER = "Bearer "  # the exact prefix check_csrf exempts
+POLL_HEADER = "X-Vardflode-Poll"  # sent by self-refreshing parts of a page: they are not the user's activity
 
 
 def current_actor(required: bool = True) -> Actor | None:
@@ -34,6 +37,10 @@ def current_actor(required: bool = True) -> Actor | None:
         return g.actor
     user_id, unit_id = session.get("user_id"), session.get("unit_id")
     actor = None
+    if user_id is not None and _session_timed_out():
+        session.clear()
+        g.session_expired = True
+        user_id = None
     if user_id is not None and unit_id is not None:
         db = request_session()
         user = db.get(User, user_id)
@@ -46,6 +53,28 @@ def current_actor(required: bool = True) -> Actor | None:
     if actor is None and required:
         raise Unauthenticated("sign in to continue")
     return actor
+
+
+def start_session(user_id: int, unit_id: int) -> None:
+    """A fresh page session for the user at the acting unit (nothing of an earlier one is kept)."""
+    session.clear()
+    now = time.time()
+    session.update(user_id=user_id, unit_id=unit_id, signed_in_at=now, seen_at=now)
+
+
+def _session_timed_out() -> bool:
+    """Idle for longer than SESSION_IDLE_MINUTES (a screen left open in a shared room) or signed in for
+    longer than SESSION_MAX_HOURS. Wall-clock time on purpose: the product clock may be moved in
+    development and must not sign everyone out. A request is activity unless a page polls by itself."""
+    now = time.time()
+    seen, started = session.get("seen_at"), session.setdefault("signed_in_at", now)
+    if seen is not None and now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+        return True
+    if now - started > current_app.config["SESSION_MAX_HOURS"] * 3600:
+        return True
+    if seen is None or (not request.headers.get(POLL_HEADER) and now - seen > 30):
+        session["seen_at"] = now  # at most every 30 s, so not every request rewrites the cookie
+    return False
 
 
 def current_token():
@@ -89,4 +118,4 @@ def check_csrf() -> None:
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
     expected = session.get("csrf_token")
     if not expected or not sent or not secrets.compare_digest(sent, expected):
-        abort(400, description="The form was out of date (missing or wrong CSRF token). Reload the page and try again.")
+        abort(400, description=_("Formuläret var för gammalt för att skickas. Ladda om sidan och försök igen."))

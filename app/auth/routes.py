@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.auth.current import current_actor
+from app.auth.current import current_actor, start_session
 from app.db import request_session
 from app.people.models import Membership, User
 from app.people.service import sign_in, sign_out, units_of
 
 bp = Blueprint("auth", __name__)
+
+
+def safe_next(value: str | None) -> str | None:
+    """A path on this site to return to after signing in; anything else (another host, a scheme) is dropped."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    return value
 
 
 @bp.get("/login")
@@ -20,7 +28,9 @@ def login_page():
     db = request_session()
     users = db.scalars(select(User).where(User.active.is_(True), User.id.in_(select(Membership.user_id))).order_by(User.family_name, User.given_name)).all()
     entries = [(user, units_of(db, user.id)) for user in users]
-    return render_template("auth/login.html", entries=entries)
+    return render_template(
+        "auth/login.html", entries=entries, next_page=safe_next(request.args.get("next")), expired=request.args.get("expired") == "1"
+    )
 
 
 @bp.post("/login")
@@ -28,20 +38,20 @@ def login_submit():
     if not current_app.config["DEV_LOGIN"]:
         abort(404)
     db = request_session()
+    next_page = safe_next(request.form.get("next"))
     user = db.get(User, request.form.get("user_id", type=int) or 0)
-    if user is None:
-        return render_template("auth/login.html", entries=[], error="Okänd användare"), 400
+    if user is None or not user.active:
+        return render_template("auth/login.html", entries=[], error=_("Okänd användare."), next_page=next_page), 400
     units = units_of(db, user.id)
     unit_id = request.form.get("unit_id", type=int)
     if unit_id is None and len(units) == 1:
         unit_id = units[0].id
     if unit_id is None:
-        return render_template("auth/choose_unit.html", user=user, units=units)
+        return render_template("auth/choose_unit.html", user=user, units=units, next_page=next_page)
     sign_in(db, user=user, unit_id=unit_id)
     db.commit()
-    session.clear()
-    session["user_id"], session["unit_id"] = user.id, unit_id
-    return redirect(url_for("worklist.index"))
+    start_session(user.id, unit_id)
+    return redirect(next_page or url_for("worklist.index"))
 
 
 @bp.post("/logout")

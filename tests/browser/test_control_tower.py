@@ -5,6 +5,7 @@ tower page passes the axe-core scan (WCAG 2.1 AA, no serious or critical violati
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.audit.models import AccessLog, AuditEvent
@@ -144,6 +145,6 @@ def test_OG_10_1_j_the_overview_refreshes_itself_and_keeps_the_users_focus(page,
     _submit(live_server, "Fredrik", "Dahl", kind=CaseKind.ADMIN)
     page.wait_for_timeout(2_500)
     assert "1 öppna ärenden." in page.locator("#tower-live").inner_text()  # not under the user's focus
-    assert page.evaluate("document.activeElement.id") == "check-urgent"
+    expect(page.locator("#check-urgent")).to_be_focused()  # waits: focus is moved by a deferred script
     page.locator("#t-day").focus()  # focus leaves the refreshed part: it catches up
     page.get_by_text("2 öppna ärenden.").wait_for(timeout=10_000)

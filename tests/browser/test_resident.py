@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.audit.service import Actor
@@ -149,7 +150,7 @@ def test_a_guardian_seeks_care_for_their_child_answers_the_nurse_uploads_an_imag
     page.locator("#message-list").get_by_text("Har du haft feber?").wait_for()
     page.wait_for_function("document.getElementById('live').textContent === 'Nytt meddelande i ärendet.'")
     assert page.get_by_label("Skriv ett meddelande").input_value() == "Jag har inte"
-    assert page.evaluate("document.activeElement.id") == "chat-body"
+    expect(page.locator("#chat-body")).to_be_focused()  # waits: focus is moved by a deferred script
     assert page.locator("#message-list li").count() == 5  # each message once
     page.get_by_label("Skriv ett meddelande").fill("Jag har inte haft feber.")
     page.get_by_role("button", name="Skicka meddelandet").click()
@@ -216,11 +217,11 @@ def test_OG_6_4_a_a_refusal_comes_back_on_the_form_with_focus_on_the_error_summa
         summary = page.locator("#error-summary")
         summary.wait_for()
         assert "under 1 år" in summary.inner_text()
-        assert page.evaluate("document.activeElement.id") == "error-summary"
+        expect(page.locator("#error-summary")).to_be_focused()  # waits: focus is moved by a deferred script
         assert page.get_by_label("Beskriv dina besvär").input_value() == "Feber sedan i går kväll."
         assert _axe_under_csp(page) == []
         summary.get_by_role("link").click()  # the summary's link leads to the question it is about
-        assert page.evaluate("document.activeElement.id") == "who-1"
+        expect(page.locator("#who-1")).to_be_focused()
         screenshot(page, "resident-refused")
         assert blocked == []
     finally:
