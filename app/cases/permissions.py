@@ -1,6 +1,8 @@
 """Who may read and act on a case, checked on the case itself (not on URLs).
 
-Staff of the case's unit may read it; they act on cases in their role's queue or owned by them; the
+Care staff of the case's unit (the roles that work cases, and the head of unit) may read it — not
+every role: a local system administrator, a process owner or a deviation coordinator has no reason
+to read patients' cases; they act on cases in their role's queue or owned by them; the
 overall responsible on duty acts on every case of the unit; staff of a unit covering for it today
 (OG-9.2, access arranged beforehand) as its own staff. A resident reads and answers their own cases,
 and a guardian their child's while the child is under 13 (OG-6.4-b).
@@ -18,12 +20,16 @@ from app.cases.models import Case, CaseCollaborator
 from app.errors import Forbidden
 from app.patients.models import Guardianship, Patient
 from app.people.models import OpeningException
+from app.people.roles import CASE_ROLES, Role
 
 DUTY = "duty:overall_responsible"
+CASE_ACTOR_ROLES = frozenset(str(role) for role in CASE_ROLES)  # an unassigned case: anyone who works cases
+# Roles that read a unit's cases; the duty is only ever held by a clinician, so it needs no entry.
+CASE_READER_ROLES = frozenset(str(role) for role in CASE_ROLES | {Role.HEAD_OF_UNIT})
 
 
 def _staff_of_case_unit(session: Session, actor: Actor, case: Case) -> bool:
-    if actor.user_id is None or not actor.roles:
+    if actor.user_id is None or not (actor.roles & CASE_READER_ROLES):
         return False
     if actor.unit_id == case.unit_id:
         return True
@@ -62,7 +68,9 @@ def can_act(session: Session, actor: Actor, case: Case) -> bool:
         return True
     if case.owner_user_id is not None and case.owner_user_id == actor.user_id:
         return True
-    if case.owner_user_id is None and (case.handling_role is None or case.handling_role in actor.roles):
+    if case.owner_user_id is None and (
+        case.handling_role in actor.roles or (case.handling_role is None and actor.roles & CASE_ACTOR_ROLES)
+    ):
         return True
     # Invited into the case (OG-8.5): asked last, as it is the only check that needs a query.
     return session.scalar(select(CaseCollaborator.id).where(CaseCollaborator.case_id == case.id, CaseCollaborator.user_id == actor.user_id)) is not None
