@@ -20,6 +20,7 @@ from app.casework.views_common import (
     form_helpers,
     form_text,
     insert_phrase,
+    record_refused_action,
     render_case,
     tone_checked,
 )
@@ -343,6 +344,7 @@ def complete_unit_task(task_id: int):
         db.commit()
     except DomainError as error:
         db.rollback()
+        record_refused_action(error, None)
         failed = failure_of(error, f"task-{task_id}", request.form)
         if failed.kind == "conflict":  # the task is gone: back to the list, where the user sees what is open
             return render_template(

@@ -345,6 +345,7 @@ def act(
         )
     except DomainError as error:
         db.rollback()
+        record_refused_action(error, case_id)
         failed = failure_of(error, form, request.form)
         return render_case(case_id, failure=failed, status=STATUS[failed.kind], extra=extra)
     session[NOTICE_KEY] = {"text": notice, "region": region}
@@ -371,6 +372,16 @@ def log_refused_read(actor: Actor | None, error: Forbidden) -> None:
             context=request.path,
         )
         record(fresh, "case:read_refused", actor=actor, subject=("case", case_id), path=request.path)
+
+
+def record_refused_action(error: DomainError, case_id: int | None) -> None:
+    """An action refused for want of permission (the case may be read, not acted on) is audited, in a
+    transaction of its own, like every other refusal; the page is re-rendered with the reason."""
+    actor = current_actor(required=False)
+    if not isinstance(error, Forbidden) or actor is None:
+        return
+    with get_database().transaction() as fresh:
+        record(fresh, "case:action_refused", actor=actor, subject=("case", case_id or error.details.get("case_id")), path=request.path, reason=error.message)
 
 
 @bp.errorhandler(Forbidden)

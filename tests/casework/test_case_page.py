@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 from app.audit.models import AuditEvent
 from app.cases.models import ChatMessage, MessageAuthor
 from app.patients.models import Protection
-from tests.casework.conftest import access_log, read, started
+from tests.casework.conftest import access_log, read, started, version_in
 
 
 def test_the_page_shows_patient_age_search_reason_anamnesis_priority_state_and_owner(world, staff):
@@ -66,6 +66,17 @@ def test_a_clinician_of_another_unit_gets_403_and_the_refused_read_is_logged(wor
     # A stale page version does not turn the refusal into a conflict that would confirm the case exists.
     stale = outsider.post(f"/cases/{case.id}/receive", {"expected_version": "0", "priority": "3"})
     assert stale.status_code == 403 and len(access_log(world, "case:view_refused")) == 4
+
+
+def test_an_action_refused_to_a_reader_is_shown_with_the_reason_and_audited(world, staff):
+    """A doctor may read the nurses' case but not receive it: the page says why, and the refusal is recorded."""
+    case = world.submit("adult")
+    version = version_in(staff("nurse").page(case.id), "receive")  # the doctor's page offers no such form
+    doctor = staff("doctor")
+    refused = doctor.post(f"/cases/{case.id}/receive", {"expected_version": str(version)})
+    assert refused.status_code == 403 and "annan yrkesrolls kö" in refused.get_data(as_text=True)
+    audited = read(world, select(AuditEvent.actor_user_id).where(AuditEvent.action == "case:action_refused"))
+    assert audited == doctor.user.id
 
 
 def test_an_unknown_case_is_404_and_the_page_needs_a_signed_in_user(world, staff, client):
