@@ -179,10 +179,12 @@ class DiagramLoad:
 
 
 def diagram_loads(
-    session: Session, *, unit_id: int | None = None, version_id: int | None = None
+    session: Session, *, unit_id: int | None = None, region_id: int | None = None, version_id: int | None = None
 ) -> list[DiagramLoad]:
     """How many cases stand at each element of each process version now, from the task projection
-    (open user tasks) and the timer index (waiting timer events); `unit_id` None means every unit."""
+    (open user tasks) and the timer index (waiting timer events), for one unit or one region's units."""
+    if unit_id is None and region_id is None:
+        raise ValueError("diagram loads are counted for a unit or a region, never for every region")
     tasks = select(
         HumanTask.process_version_id,
         HumanTask.element_id,
@@ -202,6 +204,10 @@ def diagram_loads(
     if unit_id is not None:
         tasks = tasks.where(HumanTask.unit_id == unit_id)
         timers = timers.where(ProcessInstance.unit_id == unit_id)
+    else:
+        region_units = select(Unit.id).where(Unit.region_id == region_id)
+        tasks = tasks.where(HumanTask.unit_id.in_(region_units))
+        timers = timers.where(ProcessInstance.unit_id.in_(region_units))
     if version_id is not None:
         tasks = tasks.where(HumanTask.process_version_id == version_id)
         timers = timers.where(ProcessInstance.process_version_id == version_id)

@@ -246,21 +246,21 @@ def region():
     db = request_session()
     region_id = require_region_view(db, actor=actor)
     units = queries.region_overview(db, region_id=region_id)
-    diagrams = queries.diagram_loads(db)
+    diagrams = queries.diagram_loads(db, region_id=region_id)
     db.rollback()
     return render_template(
         "control_tower/region.html", units=units, diagrams=diagrams, own_unit_id=actor.unit_id
     )
 
 
-def _diagram_access(db, actor):
-    """The unit's tower shows its own cases on the diagram; the region view every unit's."""
+def _diagram_access(db, actor) -> tuple[int | None, int | None]:
+    """(unit_id, region_id) whose cases the diagram counts: the unit's tower its own, the region view
+    (heads of unit) the units of the actor's region."""
     from app.people.roles import Role
 
     if Role.HEAD_OF_UNIT.value in actor.roles and request.args.get("scope") == "region":
-        require_region_view(db, actor=actor)
-        return None
-    return require_unit_view(db, actor=actor, unit_id=actor.unit_id).id
+        return None, require_region_view(db, actor=actor)
+    return require_unit_view(db, actor=actor, unit_id=actor.unit_id).id, None
 
 
 @bp.get("/control-tower/diagrams/<int:version_id>")
@@ -268,8 +268,8 @@ def diagram(version_id: int):
     """The heatmap: how many cases stand at each element of a process version now, with a table."""
     actor = current_actor()
     db = request_session()
-    unit_id = _diagram_access(db, actor)
-    loads = queries.diagram_loads(db, unit_id=unit_id, version_id=version_id)
+    unit_id, region_id = _diagram_access(db, actor)
+    loads = queries.diagram_loads(db, unit_id=unit_id, region_id=region_id, version_id=version_id)
     db.rollback()
     load = loads[0] if loads else None
     scope = "region" if unit_id is None else None

@@ -140,6 +140,17 @@ def test_the_region_view_is_for_heads_of_unit_and_names_no_patient(world, pages)
     assert pages.sign_in("head").get("/control-tower/checks/no-such-check").status_code == 404
 
 
+def test_the_region_heatmap_counts_only_the_heads_own_regions_units(world, pages):
+    world.submit("adult")
+    world.submit("other", unit="ha")  # Region Halland: not the Östergötland head's to count
+    world.submit("guardian", unit="ha")
+    pages.sign_in("head")
+    region = pages.text("/control-tower/region")
+    link = re.search(r'href="(/control-tower/diagrams/\d+\?scope=region)"', region).group(1)
+    page = pages.text(link)
+    assert 'data-element="Receive_nurse" data-count="1"' in page
+
+
 def test_the_heatmap_counts_cases_at_each_element_with_a_table_and_the_diagram(world, pages):
     world.submit("adult")
     world.submit("other")
