@@ -26,7 +26,7 @@ AREAS = (
     ("worklist.index", _l("Patientliggaren"), CASE_ROLES),
     ("casework.undocumented", _l("Att dokumentera"), CLINICAL_ROLES),
     ("control_tower.index", _l("Flygledartornet"), {DUTY, Role.HEAD_OF_UNIT}),
-    ("modeler.index", _l("Processer"), {Role.PROCESS_OWNER}),
+    ("modeler.index", _l("Processer"), {Role.PROCESS_OWNER, Role.HEAD_OF_UNIT}),  # heads of unit read them
     ("process_changes.traceability", _l("Spårbarhet"), {Role.PROCESS_OWNER, Role.HEAD_OF_UNIT}),
     ("admin.index", _l("Administration"), {Role.LOCAL_SYSADMIN}),
     ("log_review.index", _l("Loggkontroll"), {Role.LOCAL_SYSADMIN, Role.HEAD_OF_UNIT}),

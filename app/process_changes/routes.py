@@ -88,7 +88,9 @@ def _forbidden(error: Forbidden):
     return render_template(
         "error.html",
         status=403,
-        message=_("Bara processägare jämför versioner och flyttar pågående instanser."),
+        message=_("Spårbarheten visas för processägare och verksamhetschefer.")
+        if request.endpoint == "process_changes.traceability"
+        else _("Bara processägare jämför versioner och flyttar pågående instanser."),
     ), 403
 
 

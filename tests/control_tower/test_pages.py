@@ -135,7 +135,8 @@ def test_the_region_view_is_for_heads_of_unit_and_names_no_patient(world, pages)
     assert "Vårdcentralen Ekdalen" in page and "Vårdcentralen Havsbris" not in page  # another region
     assert "Anna Andersson" not in page
     on_duty(world, "nurse2")
-    assert pages.sign_in("nurse2").get("/control-tower/region").status_code == 403
+    assert 'href="/control-tower/region"' not in pages.sign_in("nurse2").text("/control-tower")  # not offered
+    assert pages.get("/control-tower/region").status_code == 403
     assert [event.details["path"] for event in _refusals(world)] == ["/control-tower/region"]
     assert pages.sign_in("head").get("/control-tower/checks/no-such-check").status_code == 404
 
