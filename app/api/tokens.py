@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -65,8 +65,11 @@ def issue_token(
     roles: list[str] | None = None,
     patient_id: int | None = None,
     days: int = DEFAULT_DAYS,
+    not_after: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token; returns the row and the token itself (shown once, never stored)."""
+    """Create a token; returns the row and the token itself (shown once, never stored).
+
+    `not_after` caps its expiry: a token minted with another token never outlives it."""
     kind = TokenKind(kind)
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -112,7 +115,7 @@ def issue_token(
         patient_id=patient_id,
         created_at=now,
         created_by=actor.label,
-        expires_at=now + timedelta(days=int(days)),
+        expires_at=min(now + timedelta(days=int(days)), not_after or datetime.max.replace(tzinfo=UTC)),
     )
     session.add(token)
     session.flush()
@@ -140,9 +143,12 @@ def issue_own_token(
     """
     if via is not None and via.kind == TokenKind.SERVICE:
         raise Forbidden("Ett tjänstekonto skapar inte egna token.")
+    # A short-lived token must not extend its own life by minting a longer one.
+    not_after = session.get(ApiToken, via.token_id).expires_at if via is not None else None
     if actor.patient_id is not None:
         return issue_token(
-            session, actor=actor, kind=TokenKind.RESIDENT, name=name, patient_id=actor.patient_id, days=days
+            session, actor=actor, kind=TokenKind.RESIDENT, name=name, patient_id=actor.patient_id, days=days,
+            not_after=not_after,
         )
     return issue_token(
         session,
@@ -152,6 +158,7 @@ def issue_own_token(
         user_id=actor.user_id,
         unit_id=actor.unit_id,
         days=days,
+        not_after=not_after,
     )
 
 
