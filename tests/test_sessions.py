@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from app.auth import current
+from app.people.models import SessionEvent, SessionEventKind
 from app.people.roles import Role
+from app.people.service import present
 from tests import factories as f
 
 
@@ -42,24 +45,29 @@ def nurse(session):
 
 def _sign_in(client, user, next_page: str | None = None):
     page = client.get("/login" + (f"?next={next_page}" if next_page else ""))
-    data = {"user_id": user.id, "csrf_token": _csrf(page.data)}
+    data = {"user_id": user if isinstance(user, int) else user.id, "csrf_token": _csrf(page.data)}
     if next_page:
         data["next"] = next_page
     return client.post("/login", data=data)
 
 
-def test_a_session_ends_after_the_idle_timeout_and_the_login_says_why_and_leads_back(app, client, nurse, wall):
-    assert _sign_in(client, nurse).status_code == 302
+def test_a_session_ends_after_the_idle_timeout_and_the_login_says_why_and_leads_back(app, client, session, nurse, wall):
+    nurse_id = nurse.id  # read now: the test's session must not hold SQLite's lock while requests write
+    assert _sign_in(client, nurse_id).status_code == 302
     assert client.get("/inbox").status_code == 200
     wall.now += app.config["SESSION_IDLE_MINUTES"] * 60 - 5
     assert client.get("/inbox").status_code == 200  # activity just before the limit keeps the session
     wall.now += app.config["SESSION_IDLE_MINUTES"] * 60 + 1
     timed_out = client.get("/inbox")
     assert timed_out.status_code == 302
+    session.expire_all()
+    [idle] = session.scalars(select(SessionEvent).where(SessionEvent.kind == SessionEventKind.IDLE)).all()
+    assert idle.user_id == nurse_id and present(session, nurse_id, idle.unit_id)  # idle, still at work
+    session.rollback()  # SQLite: let the requests below write
     assert timed_out.headers["Location"] == "/login?next=/inbox&expired=1"
     login = client.get(timed_out.headers["Location"]).get_data(as_text=True)
     assert "Du loggades ut efter en stund utan aktivitet" in login and 'name="next" value="/inbox"' in login
-    back = _sign_in(client, nurse, next_page="/inbox")
+    back = _sign_in(client, nurse_id, next_page="/inbox")
     assert back.status_code == 302 and back.headers["Location"] == "/inbox"
 
 

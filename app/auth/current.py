@@ -38,6 +38,7 @@ def current_actor(required: bool = True) -> Actor | None:
     user_id, unit_id = session.get("user_id"), session.get("unit_id")
     actor = None
     if user_id is not None and _session_timed_out():
+        _record_idle(user_id, unit_id)
         session.clear()
         g.session_expired = True
         user_id = None
@@ -75,6 +76,23 @@ def _session_timed_out() -> bool:
     if seen is None or (not request.headers.get(POLL_HEADER) and now - seen > 30):
         session["seen_at"] = now  # at most every 30 s, so not every request rewrites the cookie
     return False
+
+
+def _record_idle(user_id: int, unit_id: int | None) -> None:
+    """A timed-out page session: the user is idle, not gone (the shift stays open; present() still counts
+    them), and the audit trail says why they were signed out."""
+    from app.audit.service import record
+    from app.people.service import mark_idle
+
+    if unit_id is None:
+        return
+    actor = Actor(label=f"user:{user_id}", user_id=user_id, unit_id=unit_id)
+    current = g.get("db_session")
+    if current is not None and current.in_transaction():
+        current.rollback()  # nothing read for a signed-out user stands; and SQLite has one writer at a time
+    with get_database().transaction() as own:
+        mark_idle(own, actor=actor, idle=True)
+        record(own, "session:timed_out", actor=actor, subject=("user", user_id))
 
 
 def current_token():
