@@ -50,3 +50,19 @@ def test_without_a_tests_folder_the_page_says_so_and_still_lists_rules_and_eleme
     pages.sign_in("owner")
     html = pages.get("/traceability").get_data(as_text=True)
     assert "mappen tests/ saknas" in html and 'id="rule-OG-6.1-b"' in html and "Task_receive" in html
+
+
+def test_the_rules_the_page_lists_are_the_guideline_as_published_to_the_team():
+    """The page reads a copy shipped with the product; where the team's source is at hand, they must agree."""
+    from pathlib import Path
+
+    import pytest
+
+    from app.process_changes.traceability import RULES_FILE
+
+    source = Path(__file__).resolve().parents[3] / "shared" / "guideline-rules.md"
+    if not source.is_file():
+        pytest.skip(f"the team's guideline source is not beside this checkout ({source})")
+    assert RULES_FILE.read_text(encoding="utf-8") == source.read_text(encoding="utf-8"), (
+        "copy ../shared/guideline-rules.md to app/process_changes/guideline_rules.md"
+    )
