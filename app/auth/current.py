@@ -68,13 +68,14 @@ def _session_timed_out() -> bool:
     longer than SESSION_MAX_HOURS. Wall-clock time on purpose: the product clock may be moved in
     development and must not sign everyone out. A request is activity unless a page polls by itself."""
     now = time.time()
+    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
     seen, started = session.get("seen_at"), session.setdefault("signed_in_at", now)
-    if seen is not None and now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+    if seen is not None and now - seen > idle_limit:
         return True
     if now - started > current_app.config["SESSION_MAX_HOURS"] * 3600:
         return True
-    if seen is None or (not request.headers.get(POLL_HEADER) and now - seen > 30):
-        session["seen_at"] = now  # at most every 30 s, so not every request rewrites the cookie
+    if seen is None or (not request.headers.get(POLL_HEADER) and now - seen > min(30, idle_limit / 10)):
+        session["seen_at"] = now  # not on every request (each rewrite is a new cookie), but well within the limit
     return False
 
 

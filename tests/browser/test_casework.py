@@ -416,6 +416,30 @@ def test_text_typed_before_the_session_was_lost_is_there_after_signing_in_again(
     assert page.get_by_label("Nytt meddelande till patienten").input_value() == ""  # sent: forgotten
 
 
+def test_after_a_real_idle_timeout_signing_in_again_leads_back_to_the_case_with_the_text(page, live_server):
+    """The server's idle timeout (here six seconds): the send is not carried out, the login page says
+    why, and signing in again leads straight back to the case page with the typed text put back."""
+    case_id = _submit(live_server)
+    _started_by(live_server, case_id)
+    live_server.app.config["SESSION_IDLE_MINUTES"] = 0.1
+    try:
+        sign_in_as(page, "Sara Lind")
+        page.goto(f"/cases/{case_id}")
+        text = "Hej Anna, hur mår du i dag?"
+        with page.expect_response(re.compile(r"/tone$")):  # typing is activity: the tone hint asks the server
+            page.get_by_label("Nytt meddelande till patienten").fill(text)
+        page.wait_for_timeout(7_000)
+        page.get_by_role("button", name="Skicka", exact=True).click()
+        page.wait_for_url(re.compile(r"/login\?"))
+        assert "Du loggades ut efter en stund utan aktivitet" in page.locator("main").inner_text()
+        page.get_by_role("button", name="Sara Lind").first.click()
+        page.wait_for_url(re.compile(rf"/cases/{case_id}$"))
+        assert page.get_by_label("Nytt meddelande till patienten").input_value() == text
+        assert text not in page.locator("#chat-log").inner_text()  # not sent behind the user's back
+    finally:
+        live_server.app.config["SESSION_IDLE_MINUTES"] = 30
+
+
 def test_a_colleague_was_quicker_the_page_says_what_changed_and_keeps_the_typed_text(page, live_server):
     """A stale page: Erik received the case while Sara's page was open. Sara's "Ta emot" is refused
     (409) with what happened since, and her reason for the priority is still there to copy."""
