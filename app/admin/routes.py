@@ -1,5 +1,6 @@
 """Pages of the local system administrator (Lokal systemadministratör) of the acting unit: staff and
-roles (OG-4-a), opening hours and cover (OG-9.2), regional and local phrase templates (OG-8.2).
+roles (OG-4-a), opening hours and cover (OG-9.2), regional and local phrase templates (OG-8.2), and
+the unit's local routines (Unit.settings, "Verksamheten beslutar om lokal rutin").
 
 Routes parse the form, call one service and render; one transaction per action, committed here with
 the service's audit record. A refusal (403) is rolled back and the attempt audited on its own.
@@ -10,10 +11,12 @@ from __future__ import annotations
 from datetime import date, time
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.admin import services, unit_services
+from app.admin import services, settings_services, unit_services
+from app.admin import unit_setting_catalog as catalog
 from app.auth.current import current_actor
 from app.db import get_database, request_session
 from app.errors import Conflict, DomainError, Forbidden, GuardRefused, NotFound, ValidationFailed
@@ -444,3 +447,191 @@ def retire_phrase(template_id: int):
         rerender=_render_phrases,
     )
     return failed or redirect(url_for("admin.phrases_page"))
+
+
+# --- local routines (Unit.settings) --------------------------------------------------------------
+
+
+def _shown(setting: catalog.Setting, value) -> str:
+    """A setting's value as text for the page (numbers in the reader's locale, roles by their label)."""
+    if value is None or value == "":
+        return _("inget angivet")
+    if setting.kind is catalog.Kind.BOOLEAN:
+        return _("Ja") if value else _("Nej")
+    if setting.kind in (catalog.Kind.INTEGER, catalog.Kind.DECIMAL):
+        number = format_decimal(value)
+        return f"{number} {setting.suffix}" if setting.suffix else number
+    if setting.kind is catalog.Kind.ROLE_MAP:
+        value = catalog.effective(setting, {setting.key: value})
+        if all(targets == list(catalog.HANDOVER_DEFAULT_TARGETS) for targets in value.values()):
+            return _("varje roll får lämna över till alla roller")
+        return "; ".join(
+            f"{ROLE_LABELS[role]} → {', '.join(str(ROLE_LABELS[t]) for t in targets)}"
+            for role, targets in value.items()
+        )
+    return str(value)
+
+
+def _input_value(state: settings_services.SettingState) -> str:
+    setting = state.setting
+    if setting.kind in (catalog.Kind.INTEGER, catalog.Kind.DECIMAL):
+        return format_decimal(state.value)
+    if not state.is_set:
+        return ""  # an empty text field means "the default"
+    return str(state.value)
+
+
+def _routine_groups(page: settings_services.RoutineSettings, typed: dict, field_errors: dict) -> list[dict]:
+    """The page's fieldsets: each setting with its value, the default and what was typed."""
+    groups: dict[catalog.Group, list[dict]] = {}
+    for state in page.states:
+        setting = state.setting
+        row = {
+            "key": setting.key,
+            "kind": setting.kind.value,
+            "label": setting.label,
+            "help": setting.help,
+            "suffix": setting.suffix,
+            "max_length": setting.max_length,
+            "is_set": state.is_set,
+            "current": _shown(setting, state.value),
+            "default": _shown(setting, state.default),
+            "error": field_errors.get(setting.key),
+        }
+        if setting.kind is catalog.Kind.ROLE_MAP:
+            ticked = typed.get(setting.key) or state.value
+            row["matrix"] = [
+                {
+                    "from": role,
+                    "label": ROLE_LABELS[role],
+                    "field": catalog.role_field(role),
+                    "index": i,
+                    "targets": [
+                        {"role": t, "label": ROLE_LABELS[t], "index": j, "checked": t in ticked.get(role, [])}
+                        for j, t in enumerate(catalog.HANDOVER_ROLES)
+                    ],
+                }
+                for i, role in enumerate(catalog.HANDOVER_ROLES)
+            ]
+        elif setting.kind is catalog.Kind.BOOLEAN:
+            row["checked"] = typed[setting.key] if setting.key in typed else bool(state.value)
+        else:
+            row["value"] = typed[setting.key] if setting.key in typed else _input_value(state)
+        groups.setdefault(setting.group, []).append(row)
+    return [
+        {"legend": catalog.GROUP_LEGENDS[group], "id": group.value, "rows": rows}
+        for group, rows in groups.items()
+    ]
+
+
+def _render_routines(
+    *,
+    typed: dict | None = None,
+    field_errors: dict | None = None,
+    error: str | None = None,
+    changes: list | None = None,
+    form_version: tuple[str, str] | None = None,
+    status: int = 200,
+):
+    page = settings_services.routine_settings(request_session(), actor=current_actor())
+    field_errors = field_errors or {}
+    version, shown = form_version or (page.version, page.shown)
+    conflict = None
+    if changes is not None:
+        conflict = [
+            {
+                "label": catalog.BY_KEY[c.key].label,
+                "seen": _shown(catalog.BY_KEY[c.key], c.seen) if c.seen is not None else _("standard"),
+                "now": _shown(catalog.BY_KEY[c.key], c.now) if c.now is not None else _("standard"),
+            }
+            for c in changes
+        ]
+    summary = [
+        {
+            "href": f"#f-{key}-0-0" if catalog.BY_KEY[key].kind is catalog.Kind.ROLE_MAP else f"#f-{key}",
+            "label": catalog.BY_KEY[key].label,
+            "message": message,
+        }
+        for key, message in field_errors.items()
+    ]
+    return (
+        render_template(
+            "admin/routines.html",
+            unit_name=page.unit_name,
+            groups=_routine_groups(page, typed or {}, field_errors),
+            version=version,
+            shown=shown,
+            summary=summary,
+            routine_error=error,
+            conflict=conflict,
+        ),
+        status,
+    )
+
+
+@bp.get("/routines")
+def routines_page():
+    """The unit's local routines: each setting with its value or default, editable, resettable."""
+    return _render_routines()
+
+
+@bp.post("/routines")
+def save_routines():
+    actor = current_actor()
+    db = request_session()
+    form_version = (request.form.get("version", ""), request.form.get("shown", ""))
+    try:
+        changes = settings_services.change_routine_settings(
+            db, actor=actor, form=request.form, expected_version=form_version[0], shown=form_version[1]
+        )
+    except ValidationFailed as error:
+        db.rollback()
+        return _render_routines(
+            typed=error.details.get("typed"),
+            field_errors={key: str(messages[0]) for key, messages in error.field_errors.items()},
+            error=_("Inställningarna sparades inte. Rätta fälten som är markerade."),
+            form_version=form_version,  # still against what the page showed
+            status=422,
+        )
+    except settings_services.SettingsChangedMeanwhile as conflict:
+        db.rollback()
+        # The typed values stay, now against the saved version: saving again is a deliberate choice.
+        message = _(
+            "Någon annan ändrade enhetens rutiner medan du redigerade. Inget sparades. Jämför med ändringarna nedan och spara igen om dina värden ska gälla."
+        )
+        return _render_routines(typed=conflict.typed, error=message, changes=conflict.changes, status=409)
+    db.commit()
+    flash(_("Enhetens rutiner är sparade.") if changes else _("Inget ändrades."))
+    return redirect(url_for("admin.routines_page"))
+
+
+@bp.post("/routines/reset")
+def reset_routine():
+    actor = current_actor()
+    db = request_session()
+    key = request.form.get("key", "")
+    try:
+        changes = settings_services.reset_routine_setting(
+            db,
+            actor=actor,
+            key=key,
+            expected_version=request.form.get("version", ""),
+            shown=request.form.get("shown", ""),
+        )
+    except settings_services.SettingsChangedMeanwhile as conflict:
+        db.rollback()
+        message = _(
+            "Någon annan ändrade enhetens rutiner medan du läste sidan. Inget återställdes. Se ändringarna nedan och försök igen."
+        )
+        return _render_routines(error=message, changes=conflict.changes, status=409)
+    except NotFound:
+        db.rollback()
+        return _render_routines(error=_("Den inställningen finns inte. Ladda om sidan."), status=404)
+    db.commit()
+    label = catalog.BY_KEY[key].label
+    flash(
+        _("%(label)s: standardvärdet gäller nu.", label=label)
+        if changes
+        else _("%(label)s: standardvärdet gällde redan.", label=label)
+    )
+    return redirect(url_for("admin.routines_page"))
