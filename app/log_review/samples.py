@@ -87,15 +87,23 @@ def create_sample(
 def draw(
     session: Session, *, unit_id: int, start: datetime, end: datetime, seed: int, size: int
 ) -> tuple[int, list[int]]:
-    """(population, drawn ids): the same arguments always draw the same rows (the log is append-only)."""
-    ids = list(
-        session.scalars(
-            select(AccessLog.id)
-            .where(AccessLog.at >= start, AccessLog.at < end, scope(unit_id))
-            .order_by(AccessLog.id)
-        )
+    """(population, drawn ids): the same arguments always draw the same rows (the log is append-only).
+
+    The positions are drawn in Python from the seed and only the drawn rows are read, so a month of a
+    busy unit's log is counted and numbered in the database, never loaded."""
+    in_period = (AccessLog.at >= start, AccessLog.at < end, scope(unit_id))
+    population = session.scalar(select(func.count()).select_from(AccessLog).where(*in_period)) or 0
+    positions = random.Random(seed).sample(range(population), min(size, population))
+    if not positions:
+        return population, []
+    numbered = (
+        select(AccessLog.id, func.row_number().over(order_by=AccessLog.id).label("position"))
+        .where(*in_period)
+        .subquery()
     )
-    return len(ids), random.Random(seed).sample(ids, min(size, len(ids)))
+    wanted = [position + 1 for position in positions]  # row_number() counts from 1
+    found = dict(session.execute(select(numbered.c.position, numbered.c.id).where(numbered.c.position.in_(wanted))).all())
+    return population, [found[position] for position in wanted]
 
 
 def samples(session: Session, *, actor: Actor, limit: int = 50) -> list[SampleSummary]:

@@ -3,6 +3,7 @@ reviewer's verdict on each row (HSLF-FS 2016:40 asks for systematic sample check
 
 from __future__ import annotations
 
+import random
 import re
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from app.audit.models import AccessLog, AuditEvent
 from app.log_review import samples
 from app.log_review.models import LogReviewItem, LogReviewSample, Verdict
+from app.log_review.services import scope
 
 TODAY = "2026-11-23"
 
@@ -50,6 +52,18 @@ def test_a_sample_is_stored_and_the_same_seed_draws_the_same_rows_again(pages, o
         size=5,
     )
     assert (population, again) == (15, drawn)
+    # The rows drawn are the seed's choice among the period's rows in id order (as samples stored before
+    # the draw moved into the database were drawn): a stored sample can always be re-drawn and checked.
+    period_ids = sorted(
+        pages.world.session.scalars(
+            select(AccessLog.id).where(
+                AccessLog.at >= sample.period_start,
+                AccessLog.at < sample.period_end,
+                scope(sample.unit_id),
+            )
+        )
+    )
+    assert random.Random(sample.seed).sample(period_ids, 5) == drawn
     assert sample.period_end <= clock.now()
     created = pages.world.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "log_review:sample_created")
