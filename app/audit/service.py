@@ -34,20 +34,21 @@ class Actor:
 def record(session: Session, action: str, *, actor: Actor, subject: tuple[str, Any] | None = None, **details: Any) -> None:
     """Append an audit event ("subject:action") to the current transaction."""
     subject_type, subject_id = subject if subject else (None, None)
-    # A Core insert from one prepared statement: audit rows are written on every action.
-    session.execute(
-        _INSERT_AUDIT,
-        {
-            "at": clock.now(),
-            "action": str(action),
-            "actor_user_id": actor.user_id,
-            "actor_label": actor.label,
-            "acting_unit_id": actor.unit_id,
-            "subject_type": subject_type,
-            "subject_id": None if subject_id is None else str(subject_id),
-            "details": _jsonable(details),
-        },
-    )
+    values = {
+        "at": clock.now(),
+        "action": str(action),
+        "actor_user_id": actor.user_id,
+        "actor_label": actor.label,
+        "acting_unit_id": actor.unit_id,
+        "subject_type": subject_type,
+        "subject_id": None if subject_id is None else str(subject_id),
+        "details": _jsonable(details),
+    }
+    # A Core insert from one prepared statement: audit rows are written on every action. The row
+    # reads nothing of the session's pending changes, so they are not flushed for it (they go with
+    # the action's next flush, in the same transaction).
+    with session.no_autoflush:
+        session.execute(_INSERT_AUDIT, values)
 
 
 def log_access(

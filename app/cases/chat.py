@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -42,6 +42,7 @@ from app.notifications.purposes import NotificationPurpose
 from app.people.service import roles_at
 
 MAX_MESSAGE = 4000
+_INSERT_ATTEMPT = insert(ContactAttempt.__table__)
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/heic", "image/webp"}
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
@@ -65,7 +66,8 @@ def staff_write(session: Session, *, actor: Actor, case_id: int, body: str, phra
     if case.state != CaseState.STARTED:
         raise Conflict("Starta ärendet innan du skriver i chatten.")
     message = messaging.post(session, case, body=_body(body), author=MessageAuthor.STAFF, user_id=actor.user_id, purpose=phrase_purpose)
-    session.add(ContactAttempt(case_id=case.id, kind=AttemptKind.CHAT, made_by=actor.user_id, at=message.sent_at))
+    with session.no_autoflush:  # one prepared INSERT; nothing pending needs to go first
+        session.execute(_INSERT_ATTEMPT, {"case_id": case.id, "kind": AttemptKind.CHAT, "made_by": actor.user_id, "at": message.sent_at, "note": ""})
     messaging.sms(session, case, NotificationPurpose.NEW_CHAT_MESSAGE, key=f"case:{case.id}:message:{message.id}")
     record(session, "chat:staff_message", actor=actor, subject=("case", case.id), message_id=message.id, phrase=phrase_purpose)
     session.flush()

@@ -16,6 +16,7 @@ from app import clock
 from app.audit.service import Actor, record
 from app.cases import messaging
 from app.cases.guards import STANGNING_POLICY
+from app.cases.lookup import get_unit
 from app.cases.models import (
     AckItem,
     AckKind,
@@ -27,7 +28,7 @@ from app.cases.models import (
     MessageAuthor,
 )
 from app.db import get_held
-from app.instances.persistence import reproject_case
+from app.instances.persistence import defer_reprojection
 from app.notifications.purposes import NotificationPurpose
 from app.notifications.service import notify_staff_of_new_case
 from app.patients.service import record_protection
@@ -60,14 +61,15 @@ class CaseEffectsImpl:
         self.case = case
         self.actor = actor
         self.engine = engine
-        self.unit = get_held(session, Unit, case.unit_id)
+        self.unit = get_unit(session, case.unit_id)
 
     def _record(self, action: str, **details) -> None:
         record(self.session, action, actor=self.actor, subject=("case", self.case.id), **details)
 
     def _changed(self) -> None:
         self.session.flush()
-        reproject_case(self.session, self.case)
+        # Effects run inside a step of the case's routine: its save brings the task rows in line.
+        defer_reprojection(self.session, self.case)
 
     # --- arrival -----------------------------------------------------------------------------
 

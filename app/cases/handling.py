@@ -10,14 +10,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor
 from app.cases import guards
 from app.cases.effects import region_policy, unit_setting
-from app.cases.lookup import get_case, task_for
+from app.cases.lookup import NOT_WAITING, get_case, get_unit
 from app.cases.models import AttemptKind, Case, CaseKind, CaseState, ContactAttempt
 from app.cases.permissions import require_act
 from app.engine import ProcessEngine
@@ -36,17 +36,19 @@ DEFAULT_HANDOVER_ROLES = [r.value for r in CLINICAL_ROLES] + [Role.MEDICAL_ADMIN
 
 # --- reading what a guard needs ------------------------------------------------------------------
 
+_ATTEMPTS = select(ContactAttempt.kind, ContactAttempt.at).where(ContactAttempt.case_id == bindparam("case_id")).order_by(ContactAttempt.at)
+
 
 def attempts_of(session: Session, case_id: int) -> list[guards.Attempt]:
-    rows = session.scalars(select(ContactAttempt).where(ContactAttempt.case_id == case_id).order_by(ContactAttempt.at))
-    return [guards.Attempt(row.kind.value, row.at) for row in rows]
+    rows = session.execute(_ATTEMPTS, {"case_id": case_id})
+    return [guards.Attempt(AttemptKind(kind).value, at) for kind, at in rows]
 
 
 def earliest_close(session: Session, case: Case) -> tuple[datetime | None, str | None]:
     """When the case may be closed unanswered (OG-6.1-f/g), and what is missing; for the case page."""
     if case.started_at is None:
         return None, "ärendet är inte startat"
-    unit = session.get(Unit, case.unit_id)
+    unit = get_unit(session, case.unit_id)
     attempts = [a for a in attempts_of(session, case.id) if case.last_patient_message_at is None or a.at > case.last_patient_message_at]
     if region_policy(session, unit, "closing", guards.SIX_WORKING_HOURS_POLICY) == guards.STANGNING_POLICY:
         return clock.now(), (None if attempts else "en påminnelse till patienten")
@@ -67,7 +69,7 @@ def check_closing(session: Session, case: Case, data: Mapping[str, Any]) -> None
         if not data.get("confirmed"):
             raise GuardRefused("Bekräfta att du vill avsluta ärendet.", rule="HA-close-confirm")
         return
-    unit = session.get(Unit, case.unit_id)
+    unit = get_unit(session, case.unit_id)
     guards.check_close(
         priority=case.priority,
         concluded_in_dialogue=bool(data.get("concluded_in_dialogue")),
@@ -110,7 +112,7 @@ def _guard_handling(session: Session, instance: ProcessInstance, data: Mapping[s
     case = _case_of(session, instance)
     require_act(session, actor, case)
     outcome = data.get("outcome")
-    unit = session.get(Unit, case.unit_id)
+    unit = get_unit(session, case.unit_id)
     if outcome == "close":
         check_closing(session, case, data)
     elif outcome == "handover":
@@ -168,9 +170,8 @@ def _guard_message(session: Session, instance: ProcessInstance, data: Mapping[st
 def _complete(session: Session, engine: ProcessEngine, actor: Actor, case_id: int, prefixes: tuple[str, ...], data: Mapping[str, Any], expected_version: int | None = None) -> Case:
     case = get_case(session, case_id)
     require_act(session, actor, case)
-    task = task_for(session, case_id, *prefixes)
-    instances.complete_task(session, engine, task_id=task.id, actor=actor, data=data, expected_version=expected_version)
-    session.refresh(case)
+    instances.complete_case_task(session, engine, case_id=case_id, element_prefixes=prefixes, actor=actor, data=data, expected_version=expected_version, not_waiting=NOT_WAITING)
+    # No refresh: the step's effects changed this very object (the session's one copy of the case).
     return case
 
 

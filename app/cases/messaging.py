@@ -9,20 +9,39 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
+from app.cases.lookup import get_unit
 from app.cases.models import Case, ChatMessage, MessageAuthor
 from app.db import get_held
 from app.notifications.purposes import NotificationPurpose
 from app.notifications.service import queue_to_patient
-from app.people.models import Membership, Unit, User
+from app.people.models import Membership, User
 from app.phrases.rendering import placeholders_in
 from app.phrases.service import render, text_for
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 UNIT_PLACEHOLDERS = {"unit", "unit_phone", "unit_address"}  # filled by the notification composer only
+
+_INSERT_MESSAGE = insert(ChatMessage.__table__).returning(ChatMessage.__table__.c.id)
+_CASES = Case.__table__
+
+
+def _note_statement(*columns: str):
+    return (
+        update(_CASES)
+        .where(_CASES.c.id == bindparam("where_id"), _CASES.c.version == bindparam("where_version"))
+        .values(**{name: bindparam(name) for name in (*columns, "version")})
+    )
+
+
+_NOTE_PATIENT_MESSAGE = _note_statement("last_patient_message_at", "patient_answered")
+_NOTE_STAFF_MESSAGE = _note_statement("last_staff_message_at", "patient_answered")
+_ROLE_AT_UNIT = select(Membership.role).where(Membership.user_id == bindparam("user_id"), Membership.unit_id == bindparam("unit_id")).limit(1)
 
 # Short SMS notices: the content itself stays in the chat, behind the resident's e-ID login.
 SMS_NOTICES = {
@@ -34,9 +53,12 @@ SMS_NOTICES = {
 
 def phrase(session: Session, case: Case, purpose: str, *, user_id: int | None = None, **fields) -> str:
     """The unit's phrase for `purpose`, rendered for this case (unit placeholders stay for the composer)."""
-    text = text_for(session, unit_id=case.unit_id, purpose=purpose)
+    # Reference reads (templates, the writer's name and role): the case's pending changes need not be
+    # flushed for them; they go with the step's next write.
+    with session.no_autoflush:
+        text = text_for(session, unit_id=case.unit_id, purpose=purpose)
+        values = {**_known_fields(session, case, user_id), **fields}
     wanted = placeholders_in(text) - UNIT_PLACEHOLDERS
-    values = {**_known_fields(session, case, user_id), **fields}
     return render(text, **{name: values[name] for name in wanted if name in values})
 
 
@@ -44,30 +66,54 @@ def _known_fields(session: Session, case: Case, user_id: int | None) -> dict:
     now = clock.now().astimezone(STOCKHOLM)
     fields = {"patient_first_name": case.patient.given_name if case.patient else "", "date": now.date().isoformat(), "time": now.strftime("%H:%M")}
     if user_id is not None:
-        user = session.get(User, user_id)
-        role = session.scalar(select(Membership.role).where(Membership.user_id == user_id, Membership.unit_id == case.unit_id).limit(1))
+        user = get_held(session, User, user_id)
+        role = session.scalar(_ROLE_AT_UNIT, {"user_id": user_id, "unit_id": case.unit_id})
         fields.update(staff_first_name=user.given_name, staff_role=(role.value.lower() if role else (user.title or "vårdpersonal")))
     return fields
 
 
 def post(session: Session, case: Case, *, body: str, author: MessageAuthor, user_id: int | None = None, patient_id: int | None = None, purpose: str | None = None) -> ChatMessage:
     """Add a message to the case's chat (one row; the routine's task tree does not grow)."""
-    message = ChatMessage(case_id=case.id, author=author, author_user_id=user_id, author_patient_id=patient_id, body=body, phrase_purpose=purpose, sent_at=clock.now())
+    now = clock.now()
+    values = {"case_id": case.id, "author": author, "author_user_id": user_id, "author_patient_id": patient_id, "body": body, "phrase_purpose": purpose, "sent_at": now}
+    # One prepared INSERT … RETURNING id instead of a flush: the id is all the caller needs next. The
+    # case's pending changes need not go first (the row references the case's id only), so they
+    # join the case's next flush instead of costing an UPDATE of their own.
+    with session.no_autoflush:
+        message = ChatMessage(id=session.execute(_INSERT_MESSAGE, values).scalar_one(), **values)
+    make_transient_to_detached(message)  # the row is in the database: attach it without reading it back
     session.add(message)
-    session.flush()
-    now = message.sent_at
     if author == MessageAuthor.PATIENT:
-        case.last_patient_message_at = now
-        case.patient_answered = True
+        changes = {"last_patient_message_at": now, "patient_answered": True}
     else:
-        case.last_staff_message_at = now
-        case.patient_answered = False
+        changes = {"last_staff_message_at": now, "patient_answered": False}
+    _note_message(session, case, changes)
     return message
+
+
+def _note_message(session: Session, case: Case, changes: dict) -> None:
+    """Record the latest message on the case. A case with no other pending change (a chat message
+    alone) is written by one prepared UPDATE with the ORM's version check done by hand, instead
+    of a flush; otherwise the change joins the case's next flush."""
+    state = instance_state(case)
+    if state.modified or state.key is None:
+        for name, value in changes.items():
+            setattr(case, name, value)
+        return
+    version = case.version
+    statement = _NOTE_PATIENT_MESSAGE if "last_patient_message_at" in changes else _NOTE_STAFF_MESSAGE
+    with session.no_autoflush:
+        result = session.execute(statement, {**changes, "version": version + 1, "where_id": case.id, "where_version": version})
+    if result.rowcount != 1:
+        # As the ORM's own version check would: someone else changed the case meanwhile.
+        raise StaleDataError(f"UPDATE statement on table 'care_case' expected to update 1 row(s); {result.rowcount} were matched.")
+    for name, value in {**changes, "version": version + 1}.items():
+        set_committed_value(case, name, value)
 
 
 def sms(session: Session, case: Case, purpose: NotificationPurpose, *, text: str | None = None, key: str | None = None) -> None:
     """Queue an SMS to the patient about the case (the composer decides what a protected person may see)."""
-    unit = get_held(session, Unit, case.unit_id)
+    unit = get_unit(session, case.unit_id)
     if key is None:
         key = f"case:{case.id}:{purpose.value}:{_message_count(session, case)}"
     queue_to_patient(

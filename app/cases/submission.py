@@ -15,10 +15,12 @@ from app import clock
 from app.audit.service import Actor, record
 from app.cases import guards
 from app.cases.effects import region_policy
+from app.cases.lookup import get_unit
 from app.cases.models import Case, CaseKind, CaseState, ImageRequest
 from app.cases.triage import TriageResult
 from app.engine import ProcessEngine
 from app.errors import Forbidden, GuardRefused, NotFound
+from app.instances.persistence import new_case_projected
 from app.instances.service import start_instance
 from app.patients.models import Guardianship, Patient
 from app.patients.service import claim_protection
@@ -46,7 +48,7 @@ def submit_case(
     if actor.patient_id is None:
         raise Forbidden("Bara invånare skickar in ärenden.")
     patient = session.get(Patient, patient_id)
-    unit = session.get(Unit, unit_id)
+    unit = get_unit(session, unit_id)
     if patient is None or unit is None:
         raise NotFound("Patienten eller mottagningen finns inte.")
     by_guardian = actor.patient_id != patient.id
@@ -84,6 +86,7 @@ def submit_case(
     )
     session.add(case)
     session.flush()
+    new_case_projected(session, case)
     if triage is not None and triage.images_requested:
         session.add(ImageRequest(case_id=case.id, requested_by=None, instructions="Triageringen ber om bilder på besvären.", requested_at=now))
     # HA-after-hours: at a care centre the resident may always send anyway, where the region says so.
@@ -105,7 +108,8 @@ def submit_case(
             "search_reason": reason,
         },
     )
-    session.refresh(case)
+    # No refresh: the routine's effects changed this very object (or, if its first steps failed, the
+    # savepoint's rollback expired it and it reloads on first use).
     return case
 
 

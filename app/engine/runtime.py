@@ -173,6 +173,7 @@ class WorkflowHandle:
         self.engine = engine
         self.loaded = loaded
         self._workflow = workflow
+        self._size: TreeSize | None = None  # measured by advance(); any later change forgets it
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -189,6 +190,9 @@ class WorkflowHandle:
         return not any(task.has_state(OPEN_STATES) for task in self._all_tasks())
 
     def size(self) -> TreeSize:
+        return self._size if self._size is not None else self._measure()
+
+    def _measure(self) -> TreeSize:
         depth_of: dict[UUID, int] = {}
         deepest = 0
         count = 0
@@ -236,6 +240,19 @@ class WorkflowHandle:
             due = due.replace(tzinfo=UTC) if due.tzinfo is None else due.astimezone(UTC)
             views.append(TimerView(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id, due))
         return views
+
+    def open_work(self) -> tuple[dict[str, datetime | None], list[TimerView]]:
+        """What people and time wait for, in one pass: each ready user task with its deadline (the
+        earliest timer attached to it, or None), and the pending timers."""
+        timers = self.timers()
+        timers_by_id = {timer.task_id: timer.due_at for timer in timers}
+        ready: dict[str, datetime | None] = {}
+        for task in self._all_tasks():
+            if task.state != TaskState.READY or not task.task_spec.manual:
+                continue
+            dues = [timers_by_id[str(sibling.id)] for sibling in task.parent.children if str(sibling.id) in timers_by_id] if task.parent is not None and timers_by_id else []
+            ready[str(task.id)] = min(dues) if dues else None
+        return ready, timers
 
     def boundary_deadlines(self) -> dict[str, datetime]:
         """For each ready user task, the earliest due time of a timer attached to it (its deadline)."""
@@ -290,6 +307,7 @@ class WorkflowHandle:
     # --- acting --------------------------------------------------------------------------------
 
     def complete_user_task(self, task_id: str, data: Mapping[str, Any]) -> None:
+        self._size = None
         task = self._task(task_id)
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise EngineRefused(f"task '{task.task_spec.bpmn_name}' is not waiting for completion")
@@ -300,6 +318,7 @@ class WorkflowHandle:
             raise EngineFailure(_error_message(exc), task.task_spec.bpmn_id, type(exc).__name__) from exc
 
     def send_message(self, name: str, payload: Mapping[str, Any] | None = None, correlations: Mapping[str, Any] | None = None) -> None:
+        self._size = None
         event = BpmnEvent(MessageEventDefinition(name), dict(payload or {}), dict(correlations or {}))
         try:
             self._workflow.send_event(event)
@@ -307,10 +326,12 @@ class WorkflowHandle:
             raise EngineRefused(f"the routine is not waiting for the message '{name}'") from exc
 
     def cancel(self) -> None:
+        self._size = None
         self._workflow.cancel()
 
     def retry_failed(self) -> list[str]:
         """Put every task in ERROR back to READY (after an incident was fixed); returns element ids."""
+        self._size = None
         retried = []
         for task in list(self._all_tasks()):
             if task.state == TaskState.ERROR:
@@ -326,6 +347,7 @@ class WorkflowHandle:
         wrong raises EngineFailure so the caller rolls the whole action back.
         """
         # No size check before: a saved state passed the one below when it was saved.
+        self._size = None
         script_engine = self._workflow.script_engine
         script_engine.service_context = service_context
         incident = None
@@ -358,7 +380,7 @@ class WorkflowHandle:
             self._check_size()
 
     def _check_size(self) -> None:
-        size = self.size()
+        size = self._size = self._measure()  # kept for save(); the next change forgets it
         if size.tasks > self._engine.max_tasks or size.depth > self._engine.max_depth:
             raise InstanceTooLarge(
                 f"the instance has {size.tasks} tasks at depth {size.depth} (limits {self._engine.max_tasks} / {self._engine.max_depth}); "

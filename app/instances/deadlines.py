@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from app import calendar, clock
@@ -47,14 +47,15 @@ def cancel_deadline(session: Session, *, instance_id: int, name: str) -> None:
     session.execute(delete(PendingTimer).where(PendingTimer.instance_id == instance_id, PendingTimer.spiff_task_id == _key(name)))
 
 
+_DUE_DEADLINES = (
+    select(PendingTimer)
+    .where(PendingTimer.instance_id == bindparam("iid"), PendingTimer.kind == TimerKind.DEADLINE, PendingTimer.due_at < bindparam("now"))
+    .order_by(PendingTimer.due_at)
+)
+
+
 def due_deadlines(session: Session, instance_id: int, now: datetime) -> list[PendingTimer]:
-    return list(
-        session.scalars(
-            select(PendingTimer)
-            .where(PendingTimer.instance_id == instance_id, PendingTimer.kind == TimerKind.DEADLINE, PendingTimer.due_at < now)
-            .order_by(PendingTimer.due_at)
-        )
-    )
+    return list(session.scalars(_DUE_DEADLINES, {"iid": instance_id, "now": now}))
 
 
 def recompute_for_unit(session: Session, *, actor: Actor, unit_id: int) -> int:

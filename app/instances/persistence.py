@@ -35,6 +35,7 @@ _DELETE_TASKS = delete(_TASKS).where(_TASKS.c.instance_id == bindparam("iid"), _
 _DUE_TASK = update(_TASKS).where(_TASKS.c.instance_id == bindparam("iid"), _TASKS.c.spiff_task_id == bindparam("tid")).values(due_at=bindparam("due"))
 _INSERT_TASKS = insert(_TASKS)
 _DELETE_TIMERS = delete(_TIMERS).where(_TIMERS.c.instance_id == bindparam("iid"), _TIMERS.c.spiff_task_id.in_(bindparam("ids", expanding=True)))
+_DELETE_ALL_TIMERS = delete(_TIMERS).where(_TIMERS.c.instance_id == bindparam("iid"))
 _DUE_TIMER = update(_TIMERS).where(_TIMERS.c.instance_id == bindparam("iid"), _TIMERS.c.spiff_task_id == bindparam("tid")).values(due_at=bindparam("due"))
 _INSERT_TIMERS = insert(_TIMERS)
 _NOTIFY = text(f"SELECT pg_notify('{TIMER_CHANNEL}', '')")
@@ -52,14 +53,12 @@ class Snapshot:
 
     tasks: dict[str, datetime | None] = field(default_factory=dict)
     timers: dict[str, datetime] = field(default_factory=dict)
+    timer_elements: dict[str, str] = field(default_factory=dict)  # timer task id -> BPMN element id
 
 
 def snapshot(handle: WorkflowHandle) -> Snapshot:
-    deadlines = handle.boundary_deadlines()
-    return Snapshot(
-        tasks={view.task_id: deadlines.get(view.task_id) for view in handle.ready_user_tasks()},
-        timers={timer.task_id: timer.due_at for timer in handle.timers()},
-    )
+    tasks, timers = handle.open_work()
+    return Snapshot(tasks=tasks, timers={t.task_id: t.due_at for t in timers}, timer_elements={t.task_id: t.element_id for t in timers})
 
 
 def stored_snapshot(session: Session, instance_id: int) -> Snapshot:
@@ -74,8 +73,11 @@ def stored_snapshot(session: Session, instance_id: int) -> Snapshot:
 class CaseRef:
     """The task-row copy of an instance's case fields, read only when a step needs it."""
 
-    def __init__(self, session: Session, case_id: int | None, fields: dict[str, Any] | None = None):
+    def __init__(self, session: Session, case_id: int | None, fields: dict[str, Any] | None = None, *, other_rows: bool | None = None):
         self._session, self._case_id, self._fields = session, case_id, fields
+        # Whether the case has open task rows of other instances than the one being saved (None:
+        # not known); False lets a step's reprojection skip rows that the save itself replaces.
+        self.other_rows = other_rows
 
     @classmethod
     def of(cls, session: Session, case: Case | None) -> CaseRef:
@@ -158,6 +160,20 @@ def _case_fields_by_id(session: Session, case_id: int) -> dict[str, Any]:
     return fields
 
 
+def new_case_projected(session: Session, case: Case) -> None:
+    """A case created in this transaction has no task rows yet: note that they (vacuously) carry its
+    fields, so reprojecting it before a change the worklist shows writes nothing."""
+    transaction_store(session, "projected")[case.id] = case_fields(case)
+
+
+def defer_reprojection(session: Session, case: Case) -> None:
+    """`reproject_case` for a change made while a step of the case's routine runs: the step's save
+    writes it after replacing the task rows (often there is then nothing left to update)."""
+    if transaction_store(session, "projected").get(case.id) == case_fields(case):
+        return
+    transaction_store(session, "projection_deferred")[case.id] = case
+
+
 def reproject_case(session: Session, case: Case) -> int:
     """After a case changed (owner, priority, state...), bring its open task rows in line; returns rows
     touched. Skipped when this transaction already wrote exactly these values (a chat message changes
@@ -167,7 +183,21 @@ def reproject_case(session: Session, case: Case) -> int:
     if written.get(case.id) == fields:
         return 0
     written[case.id] = fields
-    return session.execute(update(_TASKS).where(_TASKS.c.case_id == case.id).values(**fields)).rowcount
+    return session.execute(_reproject_statement(frozenset(fields)), {"where_case_id": case.id, **{f"v_{k}": v for k, v in fields.items()}}).rowcount
+
+
+_REPROJECT: dict[frozenset, Any] = {}
+
+
+def _reproject_statement(names: frozenset):
+    # Built once per set of fields (in practice one), values bound at execution. The bind names carry
+    # a prefix: a bindparam named like a column of the SET clause is reserved by SQLAlchemy.
+    statement = _REPROJECT.get(names)
+    if statement is None:
+        statement = _REPROJECT[names] = (
+            update(_TASKS).where(_TASKS.c.case_id == bindparam("where_case_id")).values(**{name: bindparam(f"v_{name}") for name in sorted(names)})
+        )
+    return statement
 
 
 def save(session: Session, instance: ProcessInstance, handle: WorkflowHandle, case: CaseRef, before: Snapshot) -> None:
@@ -187,11 +217,16 @@ def save(session: Session, instance: ProcessInstance, handle: WorkflowHandle, ca
     running = instance.status == InstanceStatus.RUNNING
     after = snapshot(handle) if running else Snapshot()
     transaction_store(session, "projected").pop(instance.case_id, None)  # the rows written below carry the case's fields anew
+    deferred = transaction_store(session, "projection_deferred").pop(instance.case_id, None) if instance.case_id is not None else None
     if not running:  # a finished instance keeps no deadlines either
-        session.execute(delete(_TIMERS).where(_TIMERS.c.instance_id == instance.id))
+        session.execute(_DELETE_ALL_TIMERS, {"iid": instance.id})
     with session.no_autoflush:  # one flush for the whole save, not one per statement
         _write_tasks(session, instance, handle, case, before.tasks, after.tasks)
-        _write_timers(session, instance, handle, before.timers, after.timers)
+        if deferred is not None and (case.other_rows is not False or any(task_id in after.tasks for task_id in before.tasks)):
+            # Rows this save kept (or other instances' rows) still carry the fields from before the step.
+            reproject_case(session, deferred)
+        if running:  # (a finished instance's timer rows are all gone already)
+            _write_timers(session, instance, before.timers, after)
         # The version check by hand, as a Core UPDATE: the ORM's flush machinery costs more than
         # the statement on this path. A stale version matches no row: a conflict, not an overwrite.
         result = session.execute(_UPDATE_INSTANCE, {**values, "iid": instance.id, "expected": instance.version})
@@ -246,14 +281,14 @@ def _write_tasks(session, instance, handle, case: CaseRef, before: dict, after: 
     session.execute(_INSERT_TASKS, rows)
 
 
-def _write_timers(session, instance, handle, before: dict, after: dict) -> None:
+def _write_timers(session, instance, before: dict, snapshot_after: Snapshot) -> None:
+    after, elements = snapshot_after.timers, snapshot_after.timer_elements
     gone = [task_id for task_id in before if task_id not in after]
     if gone:
         session.execute(_DELETE_TIMERS, {"iid": instance.id, "ids": gone})
     now = clock.now()
     rows = []
     moved = False
-    elements = {timer.task_id: timer.element_id for timer in handle.timers()} if after else {}
     for task_id, due in after.items():
         if task_id not in before:
             rows.append({"instance_id": instance.id, "spiff_task_id": task_id, "element_id": elements[task_id], "kind": TimerKind.BPMN.value, "due_at": due, "attempts": 0, "created_at": now})

@@ -15,13 +15,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
 from app.audit.service import Actor, record
 from app.cases.models import Case
-from app.db import Database
+from app.db import Database, transaction_store
 from app.engine import (
     EngineFailure,
     EngineRefused,
@@ -50,9 +51,21 @@ _TASK_WITH_INSTANCE = (
     .execution_options(populate_existing=True)
 )
 
+# The same for a case's open tasks (in task order): an action on a case names its step, not a task id.
+_CASE_TASKS_WITH_INSTANCE = (
+    select(ProcessInstance, *HumanTask.__table__.c)
+    .join_from(HumanTask.__table__, ProcessInstance, ProcessInstance.id == HumanTask.__table__.c.instance_id)
+    .where(HumanTask.__table__.c.case_id == bindparam("case_id"))
+    .order_by(HumanTask.__table__.c.id)
+    .with_for_update(of=ProcessInstance)
+    .execution_options(populate_existing=True)
+)
+
 __all__ = [
     "RoutineFailed",
     "cancel_instance",
+    "claim_instance",
+    "complete_case_task",
     "complete_task",
     "deliver_message",
     "fire_timers",
@@ -167,7 +180,7 @@ def start_instance(
         unit_id=case.unit_id if case else unit_id,
         business_key=business_key or (f"case:{case.id}" if case else None),
         status=InstanceStatus.RUNNING,
-        state=handle.serialize(),
+        state="",  # written by the first steps' save below (or, when they fail, the start state)
         started_by=actor.label,
         created_at=now,
         updated_at=now,
@@ -182,6 +195,10 @@ def start_instance(
         with session.begin_nested():
             _advance_and_save(session, instance, handle, actor, CaseRef.of(session, case), Snapshot())
     except RoutineFailed as failure:
+        # The start state, rebuilt (the handle has run on): serialized only on this rare path.
+        start_state = engine.start(loaded, start_data).serialize()
+        session.execute(_START_STATE, {"iid": instance.id, "state": start_state})
+        set_committed_value(instance, "state", start_state)
         if failure.stop:
             instance.status = InstanceStatus.STOPPED
         open_incident(session, instance.id, failure.element_id, None, failure.error_type, failure.message)
@@ -204,7 +221,35 @@ def complete_task(
     row = session.execute(_TASK_WITH_INSTANCE, {"task_id": task_id}).first()
     if row is None:
         raise Conflict("the task is no longer open: someone else completed it or the case moved on")
-    instance, task = row[0], row
+    return _complete_task(session, engine, row[0], row, actor, data, expected_version)
+
+
+@bind_step_session
+def complete_case_task(
+    session: Session,
+    engine: ProcessEngine,
+    *,
+    case_id: int,
+    element_prefixes: tuple[str, ...],
+    actor: Actor,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+    not_waiting: str = "the case is not waiting for that step",
+) -> ProcessInstance:
+    """Complete the case's open task whose element id starts with one of `element_prefixes` (found and
+    locked with its instance in the same read as `complete_task` does by id); `not_waiting` is the
+    conflict's message when there is none."""
+    rows = session.execute(_CASE_TASKS_WITH_INSTANCE, {"case_id": case_id}).all()
+    for row in rows:
+        if row.element_id.startswith(element_prefixes):
+            other_rows = any(other.instance_id != row.instance_id for other in rows)
+            return _complete_task(session, engine, row[0], row, actor, data, expected_version, other_rows=other_rows)
+    raise Conflict(not_waiting)
+
+
+def _complete_task(
+    session: Session, engine: ProcessEngine, instance: ProcessInstance, task, actor: Actor, data: Mapping[str, Any], expected_version: int | None, *, other_rows: bool | None = None
+) -> ProcessInstance:
     if expected_version is not None and instance.version != expected_version:
         raise Conflict("someone else changed this case since you opened it", current_version=instance.version)
     _require_may_act(actor, task)
@@ -220,7 +265,7 @@ def complete_task(
     except EngineFailure as exc:
         raise RoutineFailed(str(exc), instance_id=instance.id, element_id=exc.element_id, error_type=exc.error_type or "EngineFailure") from exc
     record(session, "task:completed", actor=actor, subject=("process_instance", instance.id), element_id=view.element_id, task=view.name, case_id=instance.case_id)
-    _advance_and_save(session, instance, handle, actor, CaseRef(session, instance.case_id, task_case_fields(task)), before)
+    _advance_and_save(session, instance, handle, actor, CaseRef(session, instance.case_id, task_case_fields(task), other_rows=other_rows), before)
     return instance
 
 
@@ -329,7 +374,7 @@ def validate_form_data(schema: dict | None, data: Mapping[str, Any]) -> dict:
     # Fields left out take the schema's defaults, so a diagram can read every field of its form.
     data = {**{k: v["default"] for k, v in (schema.get("properties") or {}).items() if isinstance(v, dict) and "default" in v}, **dict(data)}
     errors: dict[str, list[str]] = {}
-    for error in Draft202012Validator(schema).iter_errors(dict(data)):
+    for error in _validator(schema).iter_errors(dict(data)):
         path = "/".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""
@@ -345,6 +390,22 @@ def validate_form_data(schema: dict | None, data: Mapping[str, Any]) -> dict:
 
 # --- internals --------------------------------------------------------------------------------
 
+# Validators by schema object: a deployed bundle's forms are parsed once and cached with its spec, so
+# the same schema object comes back on every step; building a validator costs more than validating.
+_VALIDATORS: dict[int, tuple[dict, Draft202012Validator]] = {}
+
+
+def _validator(schema: dict) -> Draft202012Validator:
+    held = _VALIDATORS.get(id(schema))
+    if held is not None and held[0] is schema:
+        return held[1]
+    validator = Draft202012Validator(schema)
+    if len(_VALIDATORS) > 512:  # a bound, not an LRU: schemas of retired bundles simply age out
+        _VALIDATORS.clear()
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
+
+
 
 def _loaded(session: Session, engine: ProcessEngine, bundle_hash: str):
     return engine.loaded(bundle_hash, lambda: load_bundle(session, bundle_hash))
@@ -354,11 +415,33 @@ def _open(session: Session, engine: ProcessEngine, instance: ProcessInstance) ->
     return engine.restore(_loaded(session, engine, instance.bundle_hash), instance.state)
 
 
+# The row was inserted by this transaction: nobody else can have changed it, no version check needed.
+_START_STATE = update(ProcessInstance.__table__).where(ProcessInstance.__table__.c.id == bindparam("iid")).values(state=bindparam("state"))
+_LOCK_INSTANCE = select(ProcessInstance).where(ProcessInstance.id == bindparam("iid")).with_for_update().execution_options(populate_existing=True)
+_CLAIM_INSTANCE = (
+    select(ProcessInstance).where(ProcessInstance.id == bindparam("iid")).with_for_update(skip_locked=True).execution_options(populate_existing=True)
+)
+
+
+def claim_instance(session: Session, instance_id: int) -> bool:
+    """Lock the instance for this transaction unless another one holds it (PostgreSQL: SKIP LOCKED;
+    SQLite serialises writers anyway). The row read is the one the next operation on it uses."""
+    statement = _CLAIM_INSTANCE if session.get_bind().dialect.name == "postgresql" else _LOCK_INSTANCE
+    instance = session.scalar(statement, {"iid": instance_id})
+    if instance is None:
+        return False
+    transaction_store(session, "claimed_instances")[instance_id] = instance
+    return True
+
+
 def _lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     # FOR UPDATE on PostgreSQL: a second concurrent action on the same instance waits, then sees the
     # first one's result instead of overwriting it. SQLite serialises writers (BEGIN IMMEDIATE).
-    query = select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update().execution_options(populate_existing=True)
-    instance = session.scalar(query)
+    # A row claimed (locked and read) earlier in this transaction is used once without a second read.
+    claimed = transaction_store(session, "claimed_instances").pop(instance_id, None)
+    if claimed is not None:
+        return claimed
+    instance = session.scalar(_LOCK_INSTANCE, {"iid": instance_id})
     if instance is None:
         raise NotFound(f"no process instance {instance_id}")
     return instance
@@ -392,8 +475,9 @@ def _advance_and_save(
     with session.no_autoflush:  # the instance row is written once, by save()
         if handle.completed:
             record(session, "instance:completed", actor=actor, subject=("process_instance", instance.id))
-            instance.status = InstanceStatus.COMPLETED
-            instance.completed_at = clock.now()
+            # Written by save()'s UPDATE: set without marking the object dirty for a later flush.
+            set_committed_value(instance, "status", InstanceStatus.COMPLETED)
+            set_committed_value(instance, "completed_at", clock.now())
         save(session, instance, handle, case, before)
     if step is not None and record_incident:
         open_incident(session, instance.id, step.element_id, step.element_name, step.error_type, step.message)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -125,17 +125,7 @@ def notify_staff_of_new_case(
     present = [user for user in present_users(session, unit.id, now) if user.active and user.work_phone]
     if not present or not wanted:
         return []
-    holders = set(
-        session.scalars(
-            select(Membership.user_id).where(
-                Membership.unit_id == unit.id,
-                Membership.user_id.in_([user.id for user in present]),
-                Membership.role.in_(wanted),
-                Membership.valid_from <= now,
-                or_(Membership.valid_until.is_(None), Membership.valid_until > now),
-            )
-        )
-    )
+    holders = set(session.scalars(_ROLE_HOLDERS, {"unit_id": unit.id, "user_ids": [user.id for user in present], "roles": list(wanted), "now": now}))
     return [
         queue_to_staff(
             session,
@@ -151,6 +141,15 @@ def notify_staff_of_new_case(
         for user in present
         if user.id in holders
     ]
+
+
+_ROLE_HOLDERS = select(Membership.user_id).where(
+    Membership.unit_id == bindparam("unit_id"),
+    Membership.user_id.in_(bindparam("user_ids", expanding=True)),
+    Membership.role.in_(bindparam("roles", expanding=True)),
+    Membership.valid_from <= bindparam("now"),
+    or_(Membership.valid_until.is_(None), Membership.valid_until > bindparam("now")),
+)
 
 
 def protected_identity_policy(unit: Unit) -> str:
@@ -312,7 +311,10 @@ def _insert_once(session: Session, values: dict) -> Notification | None:
     """Insert the row unless its idempotency key exists; one statement on both databases (a concurrent
     insert of the same key waits for the other transaction and then does nothing)."""
     statement = _INSERT_ONCE[session.get_bind().dialect.name]
-    new_id = session.execute(statement, values).scalar()
+    # Outbox rows are only ever written here, as Core inserts: no pending row of the session can
+    # clash with this one, so the caller's pending changes wait for their own flush.
+    with session.no_autoflush:
+        new_id = session.execute(statement, values).scalar()
     if new_id is None:
         return None
     row = Notification(id=new_id, **values)

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app import clock
 from app.audit.service import Actor
@@ -63,10 +63,13 @@ class TimerWorker:
         if self.sync_clock is not None:
             self.sync_clock()
         fired = 0
+        incidents: list[int] | None = None
         while not self.stop_event.is_set():
             now = clock.now()
             with self.database.transaction() as session:
                 candidates = claims.due_instances(session, now, self.batch)
+                if not candidates:  # the pass's last read also lists the incidents to retry
+                    incidents = claims.incidents_due(session, now, self.batch)
             if not candidates:
                 break
             progressed = 0
@@ -78,7 +81,7 @@ class TimerWorker:
             fired += progressed
             if progressed == 0:
                 break  # everything due is claimed by other workers right now
-        self._retry_incidents()
+        self._retry_incidents(incidents)
         if self.housekeeping is not None:
             self.housekeeping.run_due()
         return fired
@@ -88,9 +91,13 @@ class TimerWorker:
             try:
                 with self.database.transaction() as session:
                     now = clock.now()
-                    if not claims.claim_instance(session, instance_id) or not claims.still_due(session, instance_id, now):
+                    if not claims.claim_instance(session, instance_id):
                         return False
-                    due = session.scalar(select(PendingTimer.due_at).where(PendingTimer.instance_id == instance_id).order_by(PendingTimer.due_at).limit(1))
+                    # Re-checked inside the claim (another worker may have fired it meanwhile); the
+                    # earliest due time is the one the firing answers.
+                    due = claims.earliest_due(session, instance_id, now)
+                    if due is None:
+                        return False
                     instances.fire_timers(session, self.engine, instance_id=instance_id, actor=self.actor)
                     _resolve_timer_incidents(session, instance_id, self.actor)
                 self.stats.fired += 1
@@ -125,9 +132,10 @@ class TimerWorker:
                 .values(due_at=now + delay, attempts=PendingTimer.attempts + 1)
             )
 
-    def _retry_incidents(self) -> None:
-        with self.database.transaction() as session:
-            due = claims.incidents_due(session, clock.now(), self.batch)
+    def _retry_incidents(self, due: list[int] | None = None) -> None:
+        if due is None:
+            with self.database.transaction() as session:
+                due = claims.incidents_due(session, clock.now(), self.batch)
         for incident_id in due:
             try:
                 with self.database.transaction() as session:
@@ -191,7 +199,10 @@ class TimerWorker:
             self._listener = None
 
 
+_OPEN_TIMER_INCIDENTS = select(Incident).where(Incident.instance_id == bindparam("iid"), Incident.status == IncidentStatus.OPEN, Incident.source == "timer")
+
+
 def _resolve_timer_incidents(session, instance_id: int, actor: Actor) -> None:
     """A firing that went through resolves the incidents earlier failed firings opened."""
-    for incident in session.scalars(select(Incident).where(Incident.instance_id == instance_id, Incident.status == IncidentStatus.OPEN, Incident.source == "timer")):
+    for incident in session.scalars(_OPEN_TIMER_INCIDENTS, {"iid": instance_id}).all():
         resolve(session, incident, actor)
