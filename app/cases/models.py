@@ -46,6 +46,9 @@ class Case(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))  # the patient, or a guardian
+    # One per submission form shown: the same submission sent twice (a double click, a retried request)
+    # finds the case it made instead of making another.
+    submission_key: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     priority: Mapped[int | None] = mapped_column(Integer)  # 1 (highest) .. 5; never for admin cases
     triage_priority: Mapped[int | None] = mapped_column(Integer)  # as triage set it (HA-prio-b keeps both)
     search_reason: Mapped[str] = mapped_column(String(200))

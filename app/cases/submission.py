@@ -19,7 +19,7 @@ from app.cases.lookup import get_unit
 from app.cases.models import Case, CaseKind, CaseState, ImageRequest
 from app.cases.triage import TriageResult
 from app.engine import ProcessEngine
-from app.errors import Forbidden, GuardRefused, NotFound
+from app.errors import Conflict, Forbidden, GuardRefused, NotFound
 from app.instances.persistence import new_case_projected
 from app.instances.service import start_instance
 from app.patients.models import Guardianship, Patient
@@ -43,10 +43,20 @@ def submit_case(
     message: str = "",
     send_anyway: bool = False,
     claims_protected: bool = False,
+    submission_key: str | None = None,
 ) -> Case:
-    """Submit a case for yourself or your child under 13; returns it (referred or refused cases included)."""
+    """Submit a case for yourself or your child under 13; returns it (referred or refused cases included).
+
+    `submission_key` names one submission (one form shown, one API request): sent again, it returns the
+    case the first one made — a double click or a retried request never makes a second case."""
     if actor.patient_id is None:
         raise Forbidden("Bara invånare skickar in ärenden.")
+    if submission_key:
+        earlier = session.scalar(select(Case).where(Case.submission_key == submission_key))
+        if earlier is not None:
+            if earlier.submitted_by_id != actor.patient_id:
+                raise Conflict("Inskickningen har redan använts. Ladda om sidan och försök igen.")
+            return earlier
     patient = session.get(Patient, patient_id)
     unit = get_unit(session, unit_id)
     if patient is None or unit is None:
@@ -76,6 +86,7 @@ def submit_case(
         unit_id=unit.id,
         patient_id=patient.id,
         submitted_by_id=actor.patient_id,
+        submission_key=submission_key or None,
         priority=priority,
         triage_priority=priority,
         search_reason=reason,

@@ -8,6 +8,8 @@ form that carries the same answers again.
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass, field
 
 from flask import current_app, redirect, render_template, request, url_for
@@ -27,6 +29,7 @@ from app.resident.handlers import log_read, record_refusal
 from app.resident.schema_forms import field_messages, fields_of, initial_values, posted_values, typed_answers
 
 MAX_SUBJECT = 200
+SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 KINDS = {"sok_vard": CaseKind.SOK_VARD, "admin": CaseKind.ADMIN}
 # Which question a refusal is about, so its message also stands beside that question.
 REFUSAL_FIELDS = {
@@ -53,6 +56,7 @@ class Draft:
     values: dict[str, str] = field(default_factory=dict)
     claims_protected: bool = False
     send_anyway: bool = False
+    submission_key: str = ""  # one per form shown: the same form sent twice makes one case
 
 
 def _kind(value: str | None) -> CaseKind:
@@ -79,7 +83,17 @@ def _posted_draft(kind: CaseKind) -> Draft:
         values,
         form.get("claims_protected") == "1",
         form.get("send_anyway") == "1",
+        _submission_key(form.get("submission_key")),
     )
+
+
+def _submission_key(posted: str | None) -> str:
+    """The posted key if it looks like one this site made (else none: the submission is simply not deduplicated)."""
+    return posted if posted and SUBMISSION_KEY.fullmatch(posted) else ""
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
 
 
 def _render_form(
@@ -90,6 +104,7 @@ def _render_form(
     refusal: DomainError | None = None,
     status: int = 200,
 ):
+    draft.submission_key = draft.submission_key or new_submission_key()
     db = request_session()
     people = queries.people_of(db, actor=actor)
     units = queries.units_for(db, kind=draft.kind)
@@ -177,6 +192,7 @@ def submit():
             message=message,
             send_anyway=draft.send_anyway,
             claims_protected=draft.claims_protected,
+            submission_key=draft.submission_key or None,
         )
     except DomainError as refused:
         if isinstance(refused, Forbidden):
@@ -195,4 +211,5 @@ def _render_referral(actor, case_id: int, draft: Draft):
     view = queries.case_view(db, actor=actor, case_id=case_id)
     log_read(db, actor=actor, action="resident:case", patient_ids=[view.patient.id], case_id=case_id)
     db.commit()
+    draft.submission_key = new_submission_key()  # sending anyway is a submission of its own
     return render_template("resident/referred.html", view=view, draft=draft)

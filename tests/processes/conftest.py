@@ -44,7 +44,7 @@ class World:
         patient = self.patients[key]
         return Actor(label=patient.display_name, patient_id=patient.id)
 
-    def submit(self, patient: str = "adult", *, unit: str = "og", by: str | None = None, kind: CaseKind = CaseKind.SOK_VARD, send_anyway: bool = False, protected: bool = False, **answers) -> Case:
+    def submit(self, patient: str = "adult", *, unit: str = "og", by: str | None = None, kind: CaseKind = CaseKind.SOK_VARD, send_anyway: bool = False, protected: bool = False, submission_key: str | None = None, **answers) -> Case:
         triage = TRIAGE.assess({"reason": "halsont", "description": "Ont i halsen sedan tre dagar", "days": 3, **answers}) if kind == CaseKind.SOK_VARD else None
         case = submit_case(
             self.session,
@@ -58,6 +58,7 @@ class World:
             message="Jag behöver ett intyg." if kind != CaseKind.SOK_VARD else "",
             send_anyway=send_anyway,
             claims_protected=protected,
+            submission_key=submission_key,
         )
         self.session.commit()
         return case

@@ -97,3 +97,21 @@ def test_HA_chat_open_residents_can_submit_at_any_hour_all_year(world, clock):
     case = world.submit("adult", unit="ha", send_anyway=True)
     assert case.state == CaseState.NEW
     assert world.titles(case) == ["Ta emot ärendet"]
+
+
+def test_the_same_submission_sent_twice_makes_one_case_and_nobody_else_can_use_its_key(world):
+    """A double click or a retried request carries the form's submission key: the case it made is returned."""
+    from sqlalchemy import func, select
+
+    from app.cases.models import Case
+    from app.errors import Conflict
+
+    key = "k" * 32
+    first = world.submit("adult", submission_key=key)
+    again = world.submit("adult", submission_key=key)
+    assert again.id == first.id
+    assert world.session.scalar(select(func.count()).select_from(Case)) == 1
+    with pytest.raises(Conflict):
+        world.submit("other", submission_key=key)  # another resident's submission cannot reach that case
+    world.session.rollback()
+    assert world.submit("adult", submission_key="m" * 32).id != first.id  # a new form, a new case

@@ -3,6 +3,7 @@ and every refusal of section E and after hours with its rule's message, the type
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,19 @@ def test_a_resident_submits_a_sok_vard_case_for_themself_and_sees_the_result(cli
     assert "Ditt ärende är skickat till Vårdcentralen Ekdalen." in page
     assert "ingen medicinsk bedömning" in page and "sökorsak Halsont" in page
     assert "Feber över 39: ja" in page  # what the resident answered, as the triage summarised it
+
+
+def test_a_form_sent_twice_makes_one_case_and_the_second_send_lands_on_it(client, world, sign_in):
+    """A double click on "Skicka" (or a browser retrying the post) carries the same submission key."""
+    sign_in("adult")
+    page = client.get("/resident/new").get_data(as_text=True)
+    key = re.search(r'name="submission_key" value="([^"]+)"', page).group(1)
+    form = {**sok_vard_form(world, "adult"), "submission_key": key}
+    first, second = post(client, "/resident/new", form), post(client, "/resident/new", form)
+    [case] = _cases(world)
+    assert first.headers["Location"] == second.headers["Location"] == f"/resident/cases/{case.id}?sent=1"
+    fresh = client.get("/resident/new").get_data(as_text=True)
+    assert key not in fresh  # each form shown is a submission of its own
 
 
 def test_OG_6_4_b_a_guardian_submits_for_their_child_under_13(client, world, sign_in):
@@ -138,12 +152,15 @@ def test_HA_after_hours_the_resident_may_send_anyway_with_the_same_answers(clien
     clock.set(datetime(2026, 11, 28, 3, 0, tzinfo=STOCKHOLM))  # Saturday night
     sign_in("adult")
     form = sok_vard_form(world, "adult", unit="ha", high_fever="true", description="Feber och\nfrossa")
+    shown = client.get("/resident/new").get_data(as_text=True)
+    form["submission_key"] = re.search(r'name="submission_key" value="([^"]+)"', shown).group(1)
     page = post(client, "/resident/new", form).get_data(as_text=True)
     [referred] = _cases(world)
     assert referred.state == CaseState.REFERRED and "Skicka ändå" in page
     assert "Mottagningen öppnar 2026-11-30 08:00." in page  # handled from the next weekday's opening
     assert 'name="description" value="Feber och\nfrossa"' in page and 'name="send_anyway" value="1"' in page
-    response = post(client, "/resident/new", {**form, "send_anyway": "1"})
+    anyway_key = re.search(r'name="submission_key" value="([^"]+)"', page).group(1)
+    response = post(client, "/resident/new", {**form, "send_anyway": "1", "submission_key": anyway_key})
     sent = _cases(world)[-1]
     assert response.status_code == 303 and sent.state == CaseState.NEW and sent.referral is None
     assert "Feber och\nfrossa" in sent.anamnesis
