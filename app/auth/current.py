@@ -37,7 +37,7 @@ def current_actor(required: bool = True) -> Actor | None:
         return g.actor
     user_id, unit_id = session.get("user_id"), session.get("unit_id")
     actor = None
-    if user_id is not None and _session_timed_out():
+    if user_id is not None and session_timed_out():
         _record_idle(user_id, unit_id)
         session.clear()
         g.session_expired = True
@@ -59,11 +59,17 @@ def current_actor(required: bool = True) -> Actor | None:
 def start_session(user_id: int, unit_id: int) -> None:
     """A fresh page session for the user at the acting unit (nothing of an earlier one is kept)."""
     session.clear()
+    session.update(user_id=user_id, unit_id=unit_id)
+    mark_session_started()
+
+
+def mark_session_started() -> None:
+    """The idle and longest-session clocks of a page session start now (staff and residents alike)."""
     now = time.time()
-    session.update(user_id=user_id, unit_id=unit_id, signed_in_at=now, seen_at=now)
+    session.update(signed_in_at=now, seen_at=now)
 
 
-def _session_timed_out() -> bool:
+def session_timed_out() -> bool:
     """Idle for longer than SESSION_IDLE_MINUTES (a screen left open in a shared room) or signed in for
     longer than SESSION_MAX_HOURS. Wall-clock time on purpose: the product clock may be moved in
     development and must not sign everyone out. A request is activity unless a page polls by itself."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import g, session
 
 from app.audit.service import Actor
+from app.auth.current import mark_session_started, session_timed_out
 from app.db import request_session
 from app.errors import Unauthenticated
 from app.patients.models import Patient
@@ -26,6 +27,10 @@ def current_resident(required: bool = True) -> Actor | None:
     else:
         actor = None
         patient_id = session.get(SESSION_KEY)
+        if patient_id is not None and session_timed_out():  # a phone left unlocked, a shared computer
+            end_resident_session()
+            g.session_expired = True
+            patient_id = None
         if patient_id is not None:
             patient = request_session().get(Patient, patient_id)
             if patient is None:
@@ -45,9 +50,11 @@ def start_resident_session(patient: Patient) -> None:
     if language:
         session["lang"] = language
     session[SESSION_KEY] = patient.id
+    mark_session_started()
     g.resident = Actor(label=patient.display_name, patient_id=patient.id)
 
 
 def end_resident_session() -> None:
-    session.pop(SESSION_KEY, None)
+    for key in (SESSION_KEY, "signed_in_at", "seen_at"):
+        session.pop(key, None)
     g.resident = None

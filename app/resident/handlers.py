@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, log_access, record
@@ -58,7 +58,7 @@ def record_refusal(error: Forbidden) -> None:
 @bp.errorhandler(Unauthenticated)
 def _sign_in_first(_error: Unauthenticated):
     target = request.path if request.method == "GET" else url_for("resident.start")
-    login = url_for("resident.login_page", next=target)
+    login = url_for("resident.login_page", next=target, expired="1" if g.get("session_expired") else None)
     if request.headers.get("HX-Request") == "true":
         return "", 204, {"HX-Redirect": login}  # the whole page goes to sign-in, not a part of it
     return redirect(login)

@@ -33,7 +33,9 @@ def login_page():
         patient_ids=[p.id for p, _age, _children in patients],
     )
     db.commit()
-    return render_template("resident/login.html", patients=patients, next=request.args.get("next", ""))
+    return render_template(
+        "resident/login.html", patients=patients, next=request.args.get("next", ""), expired=request.args.get("expired") == "1"
+    )
 
 
 @bp.post("/login")

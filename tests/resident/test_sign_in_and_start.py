@@ -62,3 +62,18 @@ def test_OG_6_4_b_the_start_page_shows_own_cases_and_the_childrens_under_13_and_
     shown = logged_patients(world.session, row)
     assert {world.patients[k].id for k in ("guardian", "child", "teen", "infant")} <= shown
     assert own.state == CaseState.NEW
+
+
+def test_a_residents_session_ends_after_the_idle_timeout_and_the_sign_in_says_why(app, client, world, monkeypatch):
+    from app.auth import current
+
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(current.time, "time", lambda: now[0])
+    post(client, "/resident/login", {"patient_id": world.patients["adult"].id})
+    assert client.get("/resident/").status_code == 200
+    now[0] += app.config["SESSION_IDLE_MINUTES"] * 60 + 1
+    answer = client.get("/resident/new")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/resident/login?next=/resident/new&expired=1"
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Du loggades ut efter en stund utan aktivitet" in page
