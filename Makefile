@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
+# Test processes: one per core (each with its own database); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 export FLASK_APP := app
 
 .PHONY: run test bench setup setup-test db lint clean translations
@@ -61,7 +63,7 @@ run: db
 
 test: setup-test
 	$(VENV)/bin/ruff check app tasks tests bench
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: setup-test
 	$(PY) -m bench

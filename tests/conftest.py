@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from app.clock import MovableClock, install_clock
@@ -30,7 +30,30 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def _pg_url() -> str | None:
-    return os.environ.get("TEST_DATABASE_URL") or None
+    """TEST_DATABASE_URL; under pytest-xdist each worker gets a database of its own beside it (created
+    on first use), since tests truncate every table between them."""
+    url = os.environ.get("TEST_DATABASE_URL") or None
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url is None or not worker:
+        return url
+    return _worker_database(url, worker)
+
+
+_worker_databases: dict[str, str] = {}
+
+
+def _worker_database(url: str, worker: str) -> str:
+    if url not in _worker_databases:
+        base = make_url(url)
+        own = base.set(database=f"{base.database}_{worker}")
+        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database})
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+        admin.dispose()
+        _worker_databases[url] = own.render_as_string(hide_password=False)
+    return _worker_databases[url]
 
 
 def _require_pg() -> str:
