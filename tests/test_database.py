@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
+from app import clock as app_clock
 from app.audit.models import AuditEvent
 from app.db import Database
 from app.models import metadata
@@ -55,3 +56,94 @@ def test_append_only_triggers_exist(database):
         else:
             names = set(connection.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars())
     assert {"audit_event_append_only", "access_log_append_only", "access_log_patient_append_only"} <= names
+
+
+# --- write_now / insert_now: the hot paths' flush-free writes keep the ORM's guarantees ---------
+
+
+def _statements(database):
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def _record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(database.engine, "before_cursor_execute", _record)
+    return seen, lambda: event.remove(database.engine, "before_cursor_execute", _record)
+
+
+def _a_case(database):
+    from tests import factories
+
+    with database.transaction() as session:
+        unit = factories.unit(session)
+        return factories.case(session, unit, factories.patient(session)).id
+
+
+def test_write_now_writes_the_changed_columns_with_the_version_check_and_leaves_nothing_for_the_commit(database):
+    from app.cases.models import Case, CaseState
+    from app.db import write_now
+
+    case_id = _a_case(database)
+    seen, stop = _statements(database)
+    try:
+        with database.transaction() as session:
+            case = session.get(Case, case_id)
+            before = case.version
+            case.state, case.handling_role = CaseState.RECEIVED, "nurse"
+            write_now(session, case)
+            written = list(seen)
+            assert not session.dirty and case.version == before + 1
+        after_commit = seen[len(written):]
+    finally:
+        stop()
+    [update] = [s for s in written if s.startswith("UPDATE")]
+    assert "handling_role=" in update and "state=" in update and "version=" in update and "priority" not in update
+    assert "AND care_case.version = " in update
+    assert not [s for s in after_commit if s.startswith("UPDATE")]
+    with database.transaction() as session:
+        stored = session.get(Case, case_id)
+        assert (stored.state, stored.handling_role, stored.version) == (CaseState.RECEIVED, "nurse", before + 1)
+
+
+def test_write_now_on_a_case_someone_else_changed_meanwhile_is_a_conflict_and_writes_nothing(database):
+    from sqlalchemy import update
+
+    from app.cases.models import Case
+    from app.db import write_now
+    from app.errors import Conflict
+
+    case_id = _a_case(database)
+    with pytest.raises(Conflict), database.transaction() as session:
+        case = session.get(Case, case_id)
+        # Another transaction's change, as the row now reads (the version moved on).
+        session.execute(update(Case.__table__).where(Case.__table__.c.id == case_id).values(version=Case.__table__.c.version + 1, search_reason="Ändrat av någon annan"))
+        case.search_reason = "Mitt ändrade sökorsak"
+        write_now(session, case)
+    with database.transaction() as session:
+        assert session.get(Case, case_id).search_reason == "Halsont"  # the whole action rolled back
+
+
+def test_insert_now_inserts_with_defaults_readable_without_a_query_and_the_row_is_there(database):
+    from app.cases.models import Case, CaseKind, CaseState
+    from app.db import insert_now
+    from tests import factories
+
+    with database.transaction() as session:
+        unit = factories.unit(session)
+        patient = factories.patient(session)
+        session.flush()
+        case = Case(kind=CaseKind.SOK_VARD, unit_id=unit.id, patient_id=patient.id, submitted_by_id=patient.id, priority=3, search_reason="Feber", anamnesis="", submitted_at=app_clock.now())
+        seen, stop = _statements(database)
+        try:
+            insert_now(session, case)
+            defaults = (case.state, case.version, case.chargeable, case.meeting_form)
+        finally:
+            stop()
+        assert [s.split(" (")[0] for s in seen] == ["INSERT INTO care_case"]  # no read-back
+        assert case.id is not None and defaults == (CaseState.NEW, 1, False, "chat")
+        case_id = case.id
+    with database.transaction() as session:
+        stored = session.get(Case, case_id)
+        assert (stored.search_reason, stored.state, stored.version) == ("Feber", CaseState.NEW, 1)

@@ -27,7 +27,7 @@ from app.cases.models import (
     ConsentKind,
     MessageAuthor,
 )
-from app.db import get_held
+from app.db import get_held, write_now
 from app.instances.persistence import defer_reprojection
 from app.notifications.purposes import NotificationPurpose
 from app.notifications.service import notify_staff_of_new_case
@@ -67,7 +67,7 @@ class CaseEffectsImpl:
         record(self.session, action, actor=self.actor, subject=("case", self.case.id), **details)
 
     def _changed(self) -> None:
-        self.session.flush()
+        write_now(self.session, self.case)
         # Effects run inside a step of the case's routine: its save brings the task rows in line.
         defer_reprojection(self.session, self.case)
 

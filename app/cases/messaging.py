@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import instance_state
 
 from app import clock
 from app.cases.lookup import get_unit
 from app.cases.models import Case, ChatMessage, MessageAuthor
-from app.db import get_held
+from app.db import get_held, write_now
 from app.notifications.purposes import NotificationPurpose
 from app.notifications.service import queue_to_patient
 from app.people.models import Membership, User
@@ -28,19 +27,6 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 UNIT_PLACEHOLDERS = {"unit", "unit_phone", "unit_address"}  # filled by the notification composer only
 
 _INSERT_MESSAGE = insert(ChatMessage.__table__).returning(ChatMessage.__table__.c.id)
-_CASES = Case.__table__
-
-
-def _note_statement(*columns: str):
-    return (
-        update(_CASES)
-        .where(_CASES.c.id == bindparam("where_id"), _CASES.c.version == bindparam("where_version"))
-        .values(**{name: bindparam(name) for name in (*columns, "version")})
-    )
-
-
-_NOTE_PATIENT_MESSAGE = _note_statement("last_patient_message_at", "patient_answered")
-_NOTE_STAFF_MESSAGE = _note_statement("last_staff_message_at", "patient_answered")
 _ROLE_AT_UNIT = select(Membership.role).where(Membership.user_id == bindparam("user_id"), Membership.unit_id == bindparam("unit_id")).limit(1)
 
 # Short SMS notices: the content itself stays in the chat, behind the resident's e-ID login.
@@ -92,23 +78,14 @@ def post(session: Session, case: Case, *, body: str, author: MessageAuthor, user
 
 
 def _note_message(session: Session, case: Case, changes: dict) -> None:
-    """Record the latest message on the case. A case with no other pending change (a chat message
-    alone) is written by one prepared UPDATE with the ORM's version check done by hand, instead
-    of a flush; otherwise the change joins the case's next flush."""
+    """Record the latest message on the case. A case with other changes pending takes it with them
+    (one UPDATE for the step); a chat message alone is written at once."""
     state = instance_state(case)
-    if state.modified or state.key is None:
-        for name, value in changes.items():
-            setattr(case, name, value)
-        return
-    version = case.version
-    statement = _NOTE_PATIENT_MESSAGE if "last_patient_message_at" in changes else _NOTE_STAFF_MESSAGE
-    with session.no_autoflush:
-        result = session.execute(statement, {**changes, "version": version + 1, "where_id": case.id, "where_version": version})
-    if result.rowcount != 1:
-        # As the ORM's own version check would: someone else changed the case meanwhile.
-        raise StaleDataError(f"UPDATE statement on table 'care_case' expected to update 1 row(s); {result.rowcount} were matched.")
-    for name, value in {**changes, "version": version + 1}.items():
-        set_committed_value(case, name, value)
+    alone = state.key is not None and not state.modified
+    for name, value in changes.items():
+        setattr(case, name, value)
+    if alone:
+        write_now(session, case)
 
 
 def sms(session: Session, case: Case, purpose: NotificationPurpose, *, text: str | None = None, key: str | None = None) -> None:

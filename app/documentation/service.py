@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor, record
 from app.cases.models import Case
+from app.db import insert_now
 from app.documentation.journal_templates import BUILDERS, FormSummary, NoteInput
 from app.documentation.models import DraftReason, FormHandling, JournalDraft
 from app.errors import Conflict, Forbidden, GuardRefused, NotFound, ValidationFailed
@@ -24,6 +25,9 @@ from app.people.roles import Role
 
 # HA-behalf: a case sought for someone else is marked so, and nothing about it goes to the EHR.
 WRONG_PATIENT_MARK = "OBS FEL PATIENT"
+
+
+_ANAMNESIS_DOCUMENTED = select(exists().where(JournalDraft.case_id == bindparam("case_id"), JournalDraft.includes_anamnesis.is_(True)))
 
 
 def create_draft(
@@ -50,9 +54,8 @@ def create_draft(
     form_summary = _checked_form(reason, form_summary)
     template_key = _journal_template(session, case.unit_id)
     # HA-doc-a: the anamnesis is documented once, by the first assessor; form notes are additions.
-    includes_anamnesis = reason is not DraftReason.FORM and not session.scalar(
-        select(exists().where(JournalDraft.case_id == case.id, JournalDraft.includes_anamnesis.is_(True)))
-    )
+    with session.no_autoflush:  # the case's pending change (it is closing, say) is not what this reads
+        includes_anamnesis = reason is not DraftReason.FORM and not session.scalar(_ANAMNESIS_DOCUMENTED, {"case_id": case.id})
     note = BUILDERS[template_key](
         NoteInput(
             reason=reason,
@@ -78,8 +81,7 @@ def create_draft(
         text=note.as_text(),
         created_at=clock.now(),
     )
-    session.add(draft)
-    session.flush()
+    insert_now(session, draft)
     record(
         session,
         "journal_draft:created",

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import clock
 from app.audit.service import Actor, record
 from app.cases.models import Case
-from app.db import Database, transaction_store
+from app.db import Database, insert_now, transaction_store
 from app.engine import (
     EngineFailure,
     EngineRefused,
@@ -185,8 +185,7 @@ def start_instance(
         created_at=now,
         updated_at=now,
     )
-    session.add(instance)
-    session.flush()
+    insert_now(session, instance)
     record(session, "instance:started", actor=actor, subject=("process_instance", instance.id), process_id=process_id, version=version.number, case_id=instance.case_id)
     # The instance must exist even when its first steps fail (a resident's submitted case is never
     # lost to a broken routine): the steps run in a savepoint, and a failure leaves the instance at

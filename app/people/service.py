@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -76,10 +76,13 @@ def present(session: Session, user_id: int, unit_id: int, at: datetime | None = 
     return bool(session.scalar(select(_present_clause(User.id, unit_id, at)).where(User.id == user_id)))
 
 
+# Built once (every new case asks who is present to notify them).
+_PRESENT_USERS = select(User).where(_present_clause(User.id, bindparam("unit_id"), bindparam("at"))).order_by(User.family_name, User.given_name, User.id)
+
+
 def present_users(session: Session, unit_id: int, at: datetime | None = None) -> list[User]:
     """Everyone present at the unit at `at`."""
-    at = at or clock.now()
-    return list(session.scalars(select(User).where(_present_clause(User.id, unit_id, at)).order_by(User.family_name, User.given_name, User.id)))
+    return list(session.scalars(_PRESENT_USERS, {"unit_id": unit_id, "at": at or clock.now()}))
 
 
 def open_shift(session: Session, user_id: int, unit_id: int) -> Shift | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -216,6 +216,18 @@ def templates_for(session: Session, *, actor: Actor, purpose: str | None = None)
     ]
 
 
+# The unit's local text and the region's in one query (the local one wins). Built once: routines
+# send phrase texts on most steps.
+_LOCAL_AND_REGIONAL_TEXT = select(PhraseTemplate.level, PhraseTemplate.text).where(
+    PhraseTemplate.purpose == bindparam("purpose"),
+    PhraseTemplate.status == PhraseStatus.PUBLISHED,
+    or_(
+        (PhraseTemplate.level == PhraseLevel.LOCAL) & (PhraseTemplate.unit_id == bindparam("unit_id")),
+        (PhraseTemplate.level == PhraseLevel.REGIONAL) & (PhraseTemplate.region_id == bindparam("region_id")),
+    ),
+)
+
+
 def text_for(
     session: Session,
     *,
@@ -241,17 +253,7 @@ def text_for(
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"no unit {unit_id}")
-    # The unit's local text and the region's in one query; the local one wins.
-    candidates = session.execute(
-        select(PhraseTemplate.level, PhraseTemplate.text).where(
-            PhraseTemplate.purpose == purpose,
-            PhraseTemplate.status == PhraseStatus.PUBLISHED,
-            or_(
-                (PhraseTemplate.level == PhraseLevel.LOCAL) & (PhraseTemplate.unit_id == unit_id),
-                (PhraseTemplate.level == PhraseLevel.REGIONAL) & (PhraseTemplate.region_id == unit.region_id),
-            ),
-        )
-    ).all()
+    candidates = session.execute(_LOCAL_AND_REGIONAL_TEXT, {"purpose": purpose, "unit_id": unit_id, "region_id": unit.region_id}).all()
     texts = {level: text for level, text in candidates}
     for level in (PhraseLevel.LOCAL, PhraseLevel.REGIONAL):
         if level in texts:

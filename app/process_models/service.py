@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -179,20 +179,23 @@ def deploy_directory(
     return results
 
 
+# Built once: every new case and every called process asks for it.
+_RUNNABLE_VERSION = (
+    select(ProcessVersion)
+    .join(ProcessModel)
+    .where(
+        ProcessModel.process_id == bindparam("process_id"),
+        ProcessVersion.status == VersionStatus.PUBLISHED,
+        ProcessVersion.effective_from <= bindparam("at"),
+    )
+    .order_by(ProcessVersion.number.desc())
+    .limit(1)
+)
+
+
 def runnable_version(session: Session, process_id: str, *, at: datetime | None = None) -> ProcessVersion:
     """The version new instances start on: the newest published one in effect at `at`."""
-    at = at or clock.now()
-    version = session.scalar(
-        select(ProcessVersion)
-        .join(ProcessModel)
-        .where(
-            ProcessModel.process_id == process_id,
-            ProcessVersion.status == VersionStatus.PUBLISHED,
-            ProcessVersion.effective_from <= at,
-        )
-        .order_by(ProcessVersion.number.desc())
-        .limit(1)
-    )
+    version = session.scalar(_RUNNABLE_VERSION, {"process_id": process_id, "at": at or clock.now()})
     if version is None:
         raise NotFound(f"no published version of process '{process_id}' is in effect")
     return version

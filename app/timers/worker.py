@@ -68,7 +68,7 @@ class TimerWorker:
             now = clock.now()
             with self.database.transaction() as session:
                 candidates = claims.due_instances(session, now, self.batch)
-                if not candidates:  # the pass's last read also lists the incidents to retry
+                if incidents is None:  # the pass's first read also lists the incidents to retry
                     incidents = claims.incidents_due(session, now, self.batch)
             if not candidates:
                 break
@@ -79,8 +79,10 @@ class TimerWorker:
                 if self._fire(instance_id):
                     progressed += 1
             fired += progressed
-            if progressed == 0:
-                break  # everything due is claimed by other workers right now
+            if progressed == 0 or len(candidates) < self.batch:
+                # Everything due is claimed by other workers right now, or everything due at `now`
+                # was in this batch (what fell due since goes to the next pass, without a read more).
+                break
         self._retry_incidents(incidents)
         if self.housekeeping is not None:
             self.housekeeping.run_due()
