@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from app.errors import DomainError, Unauthenticated, ValidationFailed
+from app.db import request_session
+from app.errors import Conflict, DomainError, Unauthenticated, ValidationFailed
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -88,6 +90,12 @@ def init_app(app: Flask) -> None:
                 extra["errors"] = error.field_errors
             return _problem(error.status, error.code.replace("_", " "), error.message, **extra)
         return render_template("error.html", status=error.status, message=error.message), error.status
+
+    @app.errorhandler(StaleDataError)
+    def _stale(_error: StaleDataError):
+        # A colleague's change won the race at our flush: nothing was saved; a conflict, not a crash.
+        request_session().rollback()
+        return _domain_error(Conflict(_("Någon annan ändrade samma uppgifter samtidigt. Inget skrevs över. Läs in sidan och försök igen.")))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

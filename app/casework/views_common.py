@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
 from app.audit.service import Actor, log_access, record
@@ -26,7 +27,7 @@ from app.cases.models import CaseState
 from app.casework import compose, schema_form
 from app.casework import page as pages
 from app.casework.blueprint import bp
-from app.db import get_database, request_session
+from app.db import STALE_ROW, get_database, request_session
 from app.errors import Conflict, DomainError, Forbidden, GuardRefused, NotFound, ValidationFailed
 from app.instances.incidents import RoutineFailed, record_failure
 
@@ -343,8 +344,10 @@ def act(
             ),
             status=500,
         )
-    except DomainError as error:
+    except (DomainError, StaleDataError) as error:
         db.rollback()
+        if isinstance(error, StaleDataError):  # a colleague's change won the race at our flush
+            error = Conflict(STALE_ROW)
         record_refused_action(error, case_id)
         failed = failure_of(error, form, request.form)
         return render_case(case_id, failure=failed, status=STATUS[failed.kind], extra=extra)

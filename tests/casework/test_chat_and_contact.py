@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.cases import chat
 from app.cases.models import AttemptKind, CaseCollaborator, ChatMessage, ContactAttempt, PatientForm
@@ -229,3 +229,31 @@ def test_OG_8_5_a_colleague_is_invited_and_may_then_act(world, staff):
     )
     html = nurse2.page(case.id)
     assert "Inbjudna kollegor" in html and f'action="/cases/{case.id}/chat"' in html
+
+
+def test_a_message_racing_a_colleagues_change_is_a_conflict_that_keeps_the_text(world, staff, monkeypatch):
+    """The case changed between this request's read and its write (a colleague's action committed in
+    between): 409 with the typed message still in the field, nothing saved — not a 500."""
+    from sqlalchemy import update
+
+    from app.cases.lookup import get_case
+    from app.cases.models import Case
+
+    case = world.submit("adult")
+    started(world, case)
+    nurse = staff("nurse")
+    real_staff_write = chat.staff_write
+
+    def racing_staff_write(session, *, actor, case_id, **kwargs):
+        get_case(session, case_id)  # read as the service does …
+        table = Case.__table__  # … then a colleague's change commits: the row's version moves on
+        session.execute(update(table).where(table.c.id == case_id).values(version=table.c.version + 1))
+        return real_staff_write(session, actor=actor, case_id=case_id, **kwargs)
+
+    monkeypatch.setattr(chat, "staff_write", racing_staff_write)
+    before = read(world, select(func.count()).select_from(ChatMessage).where(ChatMessage.case_id == case.id))
+    refused = nurse.post(f"/cases/{case.id}/chat", {"body": "Ett svar som inte får försvinna", "action": "send"})
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    assert "Någon annan har ändrat ärendet" in html and "Ett svar som inte får försvinna" in html
+    assert read(world, select(func.count()).select_from(ChatMessage).where(ChatMessage.case_id == case.id)) == before
