@@ -9,6 +9,7 @@ policy decides the rest in the routine (OG-6.3 or HA-protected).
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -17,7 +18,9 @@ from app.cases import guards
 from app.cases.effects import region_policy
 from app.cases.lookup import get_unit
 from app.cases.models import Case, CaseKind, CaseState, ImageRequest
+from app.cases.permissions import require_resident
 from app.cases.triage import TriageResult
+from app.db import insert_now
 from app.engine import ProcessEngine
 from app.errors import Conflict, Forbidden, GuardRefused, NotFound
 from app.instances.persistence import new_case_projected
@@ -51,12 +54,9 @@ def submit_case(
     case the first one made — a double click or a retried request never makes a second case."""
     if actor.patient_id is None:
         raise Forbidden("Bara invånare skickar in ärenden.")
-    if submission_key:
-        earlier = session.scalar(select(Case).where(Case.submission_key == submission_key))
-        if earlier is not None:
-            if earlier.submitted_by_id != actor.patient_id:
-                raise Conflict("Inskickningen har redan använts. Ladda om sidan och försök igen.")
-            return earlier
+    earlier = _earlier_submission(session, actor, submission_key)
+    if earlier is not None:
+        return earlier
     patient = session.get(Patient, patient_id)
     unit = get_unit(session, unit_id)
     if patient is None or unit is None:
@@ -95,8 +95,19 @@ def submit_case(
         state=CaseState.NEW,
         submitted_at=now,
     )
-    session.add(case)
-    session.flush()
+    if submission_key:
+        try:
+            with session.begin_nested():
+                insert_now(session, case)
+        except IntegrityError:
+            # PostgreSQL: the same submission arrived twice at once (a double click's two posts, a
+            # retried request) and the other one made the case first: its unique key stopped this one.
+            earlier = _earlier_submission(session, actor, submission_key)
+            if earlier is None:
+                raise
+            return earlier
+    else:
+        insert_now(session, case)
     new_case_projected(session, case)
     if triage is not None and triage.images_requested:
         session.add(ImageRequest(case_id=case.id, requested_by=None, instructions="Triageringen ber om bilder på besvären.", requested_at=now))
@@ -127,3 +138,16 @@ def submit_case(
 def send_anyway_allowed(session: Session, unit: Unit) -> bool:
     """Whether a resident may send a chat anyway after hours at this unit (HA-after-hours)."""
     return bool(region_policy(session, unit, "after_hours_send_anyway", False)) and unit.kind == UnitKind.CARE_CENTRE
+
+
+def _earlier_submission(session: Session, actor: Actor, submission_key: str | None) -> Case | None:
+    """The case an earlier sending of this submission made, if any, for its sender to see again."""
+    if not submission_key:
+        return None
+    earlier = session.scalar(select(Case).where(Case.submission_key == submission_key))
+    if earlier is not None:
+        if earlier.submitted_by_id != actor.patient_id:
+            raise Conflict("Inskickningen har redan använts. Ladda om sidan och försök igen.")
+        # The sender may no longer read it (a guardian whose child has turned 13 since).
+        require_resident(session, actor, earlier)
+    return earlier

@@ -115,3 +115,17 @@ def test_the_same_submission_sent_twice_makes_one_case_and_nobody_else_can_use_i
         world.submit("other", submission_key=key)  # another resident's submission cannot reach that case
     world.session.rollback()
     assert world.submit("adult", submission_key="m" * 32).id != first.id  # a new form, a new case
+
+
+def test_OG_6_4_b_a_submission_sent_again_after_the_child_turned_13_does_not_show_the_guardian_the_case(world, clock):
+    """A retried submission returns the case it made only to someone who may still read it: the
+    guardian's retry after the child's 13th birthday is refused, not answered with the child's case."""
+    child = world.patients["child"]
+    today = clock.now().astimezone(STOCKHOLM).date()
+    child.birth_date = today.replace(year=today.year - 13) + timedelta(days=1)
+    key = "g" * 32
+    first = world.submit("child", by="guardian", submission_key=key)
+    assert world.submit("child", by="guardian", submission_key=key).id == first.id  # still 12: the same case
+    clock.advance(days=2)
+    with pytest.raises(Forbidden):
+        world.submit("child", by="guardian", submission_key=key)
