@@ -2,6 +2,9 @@
 
 Only a hash of each token is stored; the token itself is shown once, when it is created. Every use
 is checked here (revoked, expired) and marks the token's last use.
+
+Beside them, what an `Idempotency-Key` was first sent with (`ApiSubmission`), so that the key sent
+again with another request is refused instead of answered with a case the request did not ask for.
 """
 
 from __future__ import annotations
@@ -49,3 +52,14 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by: Mapped[str | None] = mapped_column(String(160))
+
+
+class ApiSubmission(Base):
+    """A case submitted through the API with an Idempotency-Key: a hash of the request it came with.
+
+    The key itself, namespaced by the resident, is the case's `submission_key` (unique there)."""
+
+    __tablename__ = "api_submission"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id", ondelete="CASCADE"), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of the request's canonical JSON

@@ -26,6 +26,12 @@ POST and DELETE needs the session's CSRF token in `X-CSRF-Token`.
 invalid input is 422 `validation_failed` with field `errors`; a stale `expected_version` is 409
 `conflict`. Reading another unit's case is 403, and the attempt is in the access log.
 
+**Retries.** Submitting a case (POST /api/v1/resident/cases) takes an `Idempotency-Key` header (1–64
+visible ASCII characters, new for each case, e.g. a UUID). Sent again with the same key and body, after
+a timeout for instance, it answers 201 with the case the first request made, marked
+`Idempotent-Replayed: true`, and submits nothing a second time; the same key with another body is 422
+`idempotency_key_reused`. A key is the resident's own: another resident's equal key is another case.
+
 **Forms.** Where a task's data goes, the fields come from the routine's own forms (components
 `Form_*`, the files of forms/), which the engine validates every submission against.
 """
@@ -98,6 +104,10 @@ def _operation(op: Operation) -> dict:
         {"name": p.name, "in": "query", "required": False, "description": p.description, "schema": p.schema}
         for p in op.query
     ]
+    parameters += [
+        {"name": p.name, "in": "header", "required": False, "description": p.description, "schema": p.schema}
+        for p in op.headers
+    ]
     if parameters:
         result["parameters"] = parameters
     if op.body:
@@ -127,6 +137,10 @@ def _responses(op: Operation) -> dict:
         responses[str(op.status)] = {
             "description": HTTPStatus(op.status).phrase,
             "content": {"application/json": {"schema": _ref(op.response)}},
+        }
+    if op.response_headers:
+        responses[str(op.status)]["headers"] = {
+            p.name: {"description": p.description, "schema": p.schema} for p in op.response_headers
         }
     for status in op.problem_statuses():
         entry = {

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, g, request
 from flask_babel import lazy_gettext as _l
+from jsonschema import Draft202012Validator
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from app.api import schemas
@@ -36,11 +37,12 @@ class ResidentOnly(Forbidden):
 
 @dataclass(frozen=True)
 class Param:
-    """A query parameter: its name, JSON Schema and meaning."""
+    """A query parameter or a header: its name, JSON Schema and meaning."""
 
     name: str
     schema: dict
     description: str = ""
+    invalid: str = ""  # what a value outside the schema is told (default: "Felaktiga parametrar.")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Operation:
     query: tuple[Param, ...] = ()
     problems: tuple[int, ...] = ()
     rules: tuple[str, ...] = ()  # guideline rules the endpoint's service enforces
+    headers: tuple[Param, ...] = ()  # optional request headers the view reads
+    response_headers: tuple[Param, ...] = ()  # headers the success answer may carry
 
     @property
     def path(self) -> str:
@@ -77,7 +81,7 @@ class Operation:
             statuses |= {403}
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             statuses |= {400}  # a cookie-session request without its CSRF token, or malformed JSON
-        if self.body or self.multipart or self.query or self.method != "GET":
+        if self.body or self.multipart or self.query or self.headers or self.method != "GET":
             statuses |= {422}  # invalid input, or a routine's rule refusing the action now
         if self.body:
             statuses |= {415}
@@ -106,9 +110,12 @@ def operation(
     problems: tuple[int, ...] = (),
     rules: tuple[str, ...] = (),
     description: str = "",
+    headers: tuple[Param, ...] = (),
+    response_headers: tuple[Param, ...] = (),
 ) -> Callable:
     """Register an endpoint and its documentation. The view receives `actor` (unless public), `body`
-    (validated JSON) and `query` (validated parameters) as keyword arguments."""
+    (validated JSON), `query` (validated parameters) and `headers` (the declared request headers
+    sent, validated) as keyword arguments."""
 
     def register(view: Callable) -> Callable:
         op = Operation(
@@ -126,6 +133,8 @@ def operation(
             query,
             problems,
             rules,
+            headers,
+            response_headers,
         )
 
         @functools.wraps(view)
@@ -136,6 +145,8 @@ def operation(
                 kwargs["body"] = json_body(body)
             if query:
                 kwargs["query"] = query_args(query)
+            if headers:
+                kwargs["headers"] = header_args(headers)
             return view(**kwargs)
 
         if view.__name__ in OPERATIONS:
@@ -203,6 +214,20 @@ def query_args(params: tuple[Param, ...]) -> dict:
         raise ValidationFailed(str(_l("Felaktiga parametrar.")), errors)
     schema = {"type": "object", "properties": {p.name: p.schema for p in params}}
     return validate_form_data(schema, values)
+
+
+def header_args(params: tuple[Param, ...]) -> dict[str, str]:
+    """The declared request headers that were sent, each validated against its documented schema."""
+    values: dict[str, str] = {}
+    for param in params:
+        raw = request.headers.get(param.name)
+        if raw is None:
+            continue
+        if not Draft202012Validator(param.schema).is_valid(raw):
+            message = str(param.invalid or _l("Felaktiga parametrar."))
+            raise ValidationFailed(message, {param.name: [message]})
+        values[param.name] = raw
+    return values
 
 
 def uploaded_file(name: str, *, max_bytes: int):

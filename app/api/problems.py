@@ -22,6 +22,7 @@ from app.instances.incidents import RoutineFailed, record_failure
 
 TITLES = {
     "validation_failed": _l("Uppgifterna är inte giltiga"),
+    "idempotency_key_reused": _l("Idempotency-Key redan använd"),
     "guard_refused": _l("Rutinen tillåter inte åtgärden nu"),
     "conflict": _l("Ärendet har ändrats"),
     "forbidden": _l("Ingen behörighet"),

@@ -5,6 +5,7 @@ the patient, or a guardian while the child is under 13, checked on every access)
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from app.api import queries, schemas, views
 from app.api.operations import ID, RESIDENT, Param, multipart_id, operation, uploaded_file
@@ -28,6 +29,18 @@ BEFORE = Param(
     "Messages older than this id (from next_before_id).",
 )
 CASE = f"/resident/cases/<{ID}:case_id>"
+IDEMPOTENCY_KEY = Param(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[\\x21-\\x7E]+$"},
+    "Makes the submission safe to retry (see Retries in the description): 1–64 visible ASCII characters, no spaces, "
+    "new for each case you mean to submit (e.g. a UUID). Keys are per resident and never expire.",
+    invalid=_l("Idempotency-Key ska vara 1–64 synliga ASCII-tecken (inga mellanslag)."),
+)
+REPLAYED = Param(
+    "Idempotent-Replayed",
+    {"type": "string", "enum": ["true"]},
+    "Present when the answer is the case an earlier request with the same Idempotency-Key made.",
+)
 
 
 def _context() -> str:
@@ -109,11 +122,14 @@ def resident_list_cases(actor: Actor):
         "OG-6.3",
         "HA-protected",
     ),
-    description="Refused with 422 guard_refused and the rule: a child under 1 (OG-6.4-a), a guardian for a child of 13 or more (OG-6.4-b), a unit not in the service (OG-10.3) or without the function (HA-functions); 403 forbidden for someone else than yourself or your child (HA-behalf). After closing time the case may come back `referred` (OG-3).",
+    description="Refused with 422 guard_refused and the rule: a child under 1 (OG-6.4-a), a guardian for a child of 13 or more (OG-6.4-b), a unit not in the service (OG-10.3) or without the function (HA-functions); 403 forbidden for someone else than yourself or your child (HA-behalf). After closing time the case may come back `referred` (OG-3); sending it anyway is a new request (a new Idempotency-Key).\n\n"
+    "**Retries.** Send an `Idempotency-Key` header and a request that timed out can be sent again safely: the same key with the same body answers 201 with the case as it is now, marked `Idempotent-Replayed: true`, and nothing is submitted twice. The same key with another body is 422 `idempotency_key_reused`; a malformed key is 422 `validation_failed`. A refused request makes no case, so sending it again runs it again. Without the header every request submits a case.",
+    headers=(IDEMPOTENCY_KEY,),
+    response_headers=(REPLAYED,),
 )
-def resident_submit_case(actor: Actor, body: dict):
+def resident_submit_case(actor: Actor, body: dict, headers: dict):
     db = request_session()
-    case = submit_with_answers(
+    submitted = submit_with_answers(
         db,
         current_engine(),
         actor=actor,
@@ -126,10 +142,24 @@ def resident_submit_case(actor: Actor, body: dict):
         send_anyway=body["send_anyway"],
         claims_protected=body["claims_protected"],
         triage=triage_in_use(),
+        idempotency_key=headers.get(IDEMPOTENCY_KEY.name),
     )
+    case = submitted.case
+    if submitted.replayed:  # the answer shows a case that exists already: a read, logged as one
+        log_access(
+            db,
+            actor=actor,
+            action="api:resident:case:replayed",
+            patient_ids=[case.patient_id],
+            case_id=case.id,
+            context=_context(),
+        )
     result = views.resident_case(case, db.get(Patient, case.patient_id), db.get(Unit, case.unit_id))
     db.commit()
-    return jsonify({"case": result}), 201
+    response = jsonify({"case": result})
+    if submitted.replayed:
+        response.headers[REPLAYED.name] = "true"
+    return response, 201
 
 
 @operation(
@@ -251,6 +281,8 @@ def resident_reopen_case(actor: Actor, case_id: int, body: dict):
         db, current_engine(), actor=actor, case_id=case_id, search_reason=body["search_reason"]
     )
     result = views.resident_case(case, db.get(Patient, case.patient_id), db.get(Unit, case.unit_id))
+    # The answer shows the case (name, search reason, state): a read like any other.
+    log_access(db, actor=actor, action="api:resident:case:reopened", patient_ids=[case.patient_id], case_id=case.id, context=_context())
     db.commit()
     return jsonify({"case": result})
 

@@ -197,6 +197,8 @@ def test_OG_6_5_a_closed_case_reopens_only_for_the_same_search_reason(api, world
     assert (other_reason.status_code, other_reason.json["rule"]) == (422, "OG-6.5")
     reopened = api.post(f"/resident/cases/{case.id}/reopen", "adult", json={"search_reason": "halsont"})
     assert documented(reopened, "/resident/cases/{case_id}/reopen", "post")["case"]["id"] == case.id
+    # The answer shows the case: access-logged like a read.
+    assert ("api:resident:case:reopened", None, [case.patient_id]) in api.access_log(case.id)
     messages = documented(
         api.get(f"/resident/cases/{case.id}/messages", "adult"), "/resident/cases/{case_id}/messages"
     )
