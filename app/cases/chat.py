@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor, record
-from app.cases import messaging
+from app.cases import limits, messaging
 from app.cases.effects import record_phone_attempt
 from app.cases.guards import check_reopen
 from app.cases.lookup import case_instance, get_case
@@ -40,20 +40,27 @@ from app.instances.persistence import reproject_case
 from app.instances.service import deliver_message, validate_form_data
 from app.notifications.purposes import NotificationPurpose
 from app.people.service import roles_at
+from app.phrases.defaults import PURPOSES
 
-MAX_MESSAGE = 4000
+MAX_MESSAGE = limits.MESSAGE_BODY  # the names the resident pages and the API import
+MAX_IMAGE_BYTES = limits.IMAGE_BYTES
 _INSERT_ATTEMPT = insert(ContactAttempt.__table__)
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/heic", "image/webp"}
-MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
 
 def _body(text: str) -> str:
     body = (text or "").strip()
     if not body:
         raise ValidationFailed("Skriv ett meddelande.", {"body": ["required"]})
-    if len(body) > MAX_MESSAGE:
-        raise ValidationFailed("Meddelandet är för långt.", {"body": [f"at most {MAX_MESSAGE} characters"]})
-    return body
+    return limits.check_length(body, limits.MESSAGE_BODY, field="body", message=f"Meddelandet får vara högst {limits.MESSAGE_BODY} tecken.")
+
+
+def _phrase_purpose(purpose: str | None) -> str | None:
+    # The page posts it from a hidden field: anything but a known purpose is refused, never stored
+    # (the column holds 40 characters, and the day's checks count messages by purpose).
+    if purpose is not None and purpose not in PURPOSES:
+        raise ValidationFailed("Okänd frasmall. Välj frasmallen igen eller skriv meddelandet utan den.", {"phrase_purpose": ["unknown purpose"]})
+    return purpose
 
 
 # --- staff ------------------------------------------------------------------------------------
@@ -65,7 +72,8 @@ def staff_write(session: Session, *, actor: Actor, case_id: int, body: str, phra
     require_act(session, actor, case)
     if case.state != CaseState.STARTED:
         raise Conflict("Starta ärendet innan du skriver i chatten.")
-    message = messaging.post(session, case, body=_body(body), author=MessageAuthor.STAFF, user_id=actor.user_id, purpose=phrase_purpose)
+    body, phrase_purpose = _body(body), _phrase_purpose(phrase_purpose)
+    message = messaging.post(session, case, body=body, author=MessageAuthor.STAFF, user_id=actor.user_id, purpose=phrase_purpose)
     with session.no_autoflush:  # one prepared INSERT; nothing pending needs to go first
         session.execute(_INSERT_ATTEMPT, {"case_id": case.id, "kind": AttemptKind.CHAT, "made_by": actor.user_id, "at": message.sent_at, "note": ""})
     messaging.sms(session, case, NotificationPurpose.NEW_CHAT_MESSAGE, key=f"case:{case.id}:message:{message.id}")
@@ -104,7 +112,11 @@ def request_images(session: Session, *, actor: Actor, case_id: int, instructions
     """Ask the patient for images during the chat (OG-11-f)."""
     case = get_case(session, case_id)
     require_act(session, actor, case)
-    request = ImageRequest(case_id=case.id, requested_by=actor.user_id, instructions=instructions.strip(), requested_at=clock.now())
+    instructions = (instructions or "").strip()
+    if not instructions:
+        raise ValidationFailed("Beskriv vilken bild du behöver.", {"instructions": ["required"]})
+    limits.check_length(instructions, limits.IMAGE_INSTRUCTIONS, field="instructions", message=f"Beskrivningen av bilden får vara högst {limits.IMAGE_INSTRUCTIONS} tecken.")
+    request = ImageRequest(case_id=case.id, requested_by=actor.user_id, instructions=instructions, requested_at=clock.now())
     session.add(request)
     session.flush()
     messaging.tell_patient(session, case, "image_request", notice=NotificationPurpose.IMAGE_REQUESTED, user_id=actor.user_id)
@@ -265,6 +277,7 @@ def reopen(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: in
     require_resident(session, actor, case)
     if case.state != CaseState.CLOSED:
         raise Conflict("Ärendet är inte avslutat.")
+    limits.check_length(search_reason, limits.SEARCH_REASON, field="search_reason", message=f"Sökorsaken får vara högst {limits.SEARCH_REASON} tecken.")
     check_reopen(reopen_until=case.reopen_until, now=clock.now(), same_reason=search_reason.strip().casefold() == case.search_reason.strip().casefold())
     instance = case_instance(session, case.id)
     if instance is None:

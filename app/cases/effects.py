@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor, record
-from app.cases import messaging
+from app.cases import limits, messaging
 from app.cases.guards import STANGNING_POLICY
 from app.cases.lookup import get_unit
 from app.cases.models import (
@@ -355,6 +355,7 @@ def change_priority(session: Session, case: Case, priority: int, reason: str, ac
     """HA-prio-b: priority only indicates order; the licensed clinician may change it (audited, triage's kept)."""
     from app.cases.guards import check_priority
 
+    limits.check_length(reason, limits.PRIORITY_REASON, field="priority_reason", message=f"Skälet till ändrad prioritet får vara högst {limits.PRIORITY_REASON} tecken.")
     check_priority(case.kind.value, priority)
     previous = case.priority
     case.priority = priority
@@ -365,6 +366,7 @@ def record_phone_attempt(session: Session, case: Case, actor: Actor, *, reached:
     """Record a phone call to the patient (OG-6.1-g/h)."""
     from app.cases.models import AttemptKind, ContactAttempt
 
+    limits.check_length(note, limits.PHONE_NOTE, field="note", message=f"Anteckningen om samtalet får vara högst {limits.PHONE_NOTE} tecken.")
     now = clock.now()
     if reached:
         case.last_patient_message_at = now  # a conversation: the patient has answered
