@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     from app.casework.routes import bp as casework_bp
     from app.control_tower.routes import bp as control_tower_bp
     from app.devtools.routes import bp as dev_bp
+    from app.ids import IdConverter
     from app.instance_view.routes import bp as instance_view_bp
     from app.log_review.routes import bp as log_review_bp
     from app.modeler.routes import bp as modeler_bp
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     from app.vendor import bp as vendor_bp
     from app.worklist.routes import bp as worklist_bp
 
+    app.url_map.converters["id"] = IdConverter  # `<id:…>` in page routes; set before their rules are added
     for blueprint in (
         auth_bp, worklist_bp, casework_bp, resident_bp, api_bp, vendor_bp,
         modeler_bp, process_changes_bp, instance_view_bp, control_tower_bp, admin_bp, log_review_bp,

@@ -20,6 +20,7 @@ from app.admin import unit_setting_catalog as catalog
 from app.auth.current import current_actor
 from app.db import get_database, request_session
 from app.errors import Conflict, DomainError, Forbidden, GuardRefused, NotFound, ValidationFailed
+from app.ids import bounded_big_version, bounded_id
 from app.people.roles import Role
 from app.phrases.defaults import PURPOSES
 
@@ -179,7 +180,7 @@ def add_user():
     return failed or redirect(url_for("admin.index"))
 
 
-@bp.post("/users/<int:user_id>/roles")
+@bp.post("/users/<id:user_id>/roles")
 def add_role(user_id: int):
     actor = current_actor()
     role = request.form.get("role", "")
@@ -191,7 +192,7 @@ def add_role(user_id: int):
     return failed or redirect(url_for("admin.index"))
 
 
-@bp.post("/memberships/<int:membership_id>/remove")
+@bp.post("/memberships/<id:membership_id>/remove")
 def remove_role(membership_id: int):
     actor = current_actor()
     failed = _act(
@@ -203,7 +204,7 @@ def remove_role(membership_id: int):
     return failed or redirect(url_for("admin.index"))
 
 
-@bp.post("/users/<int:user_id>/end-employment")
+@bp.post("/users/<id:user_id>/end-employment")
 def end_employment(user_id: int):
     actor = current_actor()
     if request.form.get("confirmed") != "1":
@@ -285,7 +286,7 @@ def set_hours():
     db = request_session()
     try:
         unit_services.set_opening_hours(
-            db, actor=actor, weekly=weekly, expected_version=request.form.get("expected_version", type=int)
+            db, actor=actor, weekly=weekly, expected_version=request.form.get("expected_version", type=bounded_big_version)
         )
     except Conflict:
         db.rollback()
@@ -325,7 +326,7 @@ def arrange_cover():
         return _render_hours(
             error=_("Rätta fälten som är markerade."), field_errors=errors, values=values, status=422
         )
-    covering = request.form.get("covering_unit_id", type=int)
+    covering = request.form.get("covering_unit_id", type=bounded_id)
     db = request_session()
     try:
         unit_services.arrange_cover(
@@ -411,7 +412,7 @@ def draft_phrase():
     failed = _act(
         lambda db: unit_services.draft_template(
             db, actor=actor, level=values["level"], purpose=values["purpose"], title=values["title"], text=values["text"],
-            decided_by_user_id=request.form.get("decided_by_user_id", type=int),
+            decided_by_user_id=request.form.get("decided_by_user_id", type=bounded_id),
         ),
         notice=_("Utkastet är sparat. Publicera det när det är klart."),
         conflict=_("Frasmallen ändrades samtidigt av någon annan. Ladda om sidan."),
@@ -422,7 +423,7 @@ def draft_phrase():
     return failed or redirect(url_for("admin.phrases_page"))
 
 
-@bp.post("/phrases/<int:template_id>/publish")
+@bp.post("/phrases/<id:template_id>/publish")
 def publish_phrase(template_id: int):
     actor = current_actor()
     failed = _act(
@@ -437,7 +438,7 @@ def publish_phrase(template_id: int):
     return failed or redirect(url_for("admin.phrases_page"))
 
 
-@bp.post("/phrases/<int:template_id>/retire")
+@bp.post("/phrases/<id:template_id>/retire")
 def retire_phrase(template_id: int):
     actor = current_actor()
     failed = _act(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.auth.current import current_actor, start_session
 from app.db import request_session
+from app.ids import bounded_id
 from app.people.models import Membership, User
 from app.people.service import sign_in, sign_out, units_of
 
@@ -39,11 +40,11 @@ def login_submit():
         abort(404)
     db = request_session()
     next_page = safe_next(request.form.get("next"))
-    user = db.get(User, request.form.get("user_id", type=int) or 0)
+    user = db.get(User, request.form.get("user_id", type=bounded_id) or 0)
     if user is None or not user.active:
         return render_template("auth/login.html", entries=[], error=_("Okänd användare."), next_page=next_page), 400
     units = units_of(db, user.id)
-    unit_id = request.form.get("unit_id", type=int)
+    unit_id = request.form.get("unit_id", type=bounded_id)
     if unit_id is None and len(units) == 1:
         unit_id = units[0].id
     if unit_id is None:

@@ -8,11 +8,13 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.audit.service import Actor, record
 from app.cases.models import AckItem
+from app.cases.permissions import require_case_reader
 from app.errors import Forbidden, NotFound
 
 
 def inbox(session: Session, *, actor: Actor) -> list[AckItem]:
-    """Unacknowledged items of the acting unit for the actor (or for anyone of the unit)."""
+    """Unacknowledged items of the acting unit for the actor (or for anyone of the unit); case readers only."""
+    require_case_reader(actor)  # each item names a case and its patient
     return list(
         session.scalars(
             select(AckItem)
@@ -23,6 +25,8 @@ def inbox(session: Session, *, actor: Actor) -> list[AckItem]:
 
 
 def acknowledge(session: Session, *, actor: Actor, item_id: int) -> AckItem:
+    """Sign an item off ("Kvittera"): a case reader of its unit, and its addressee if it has one."""
+    require_case_reader(actor)
     item = session.get(AckItem, item_id)
     if item is None:
         raise NotFound("Posten finns inte.")

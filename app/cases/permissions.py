@@ -28,8 +28,20 @@ CASE_ACTOR_ROLES = frozenset(str(role) for role in CASE_ROLES)  # an unassigned 
 CASE_READER_ROLES = frozenset(str(role) for role in CASE_ROLES | {Role.HEAD_OF_UNIT})
 
 
+def reads_cases(actor: Actor) -> bool:
+    """Staff whose roles at the acting unit read its cases (where a case's unit is not yet in question)."""
+    return actor.user_id is not None and bool(actor.roles & CASE_READER_ROLES)
+
+
+def require_case_reader(actor: Actor) -> None:
+    """Refuse lists and inboxes of the unit's cases to roles that may not read them (a local system
+    administrator, a process owner, a deviation coordinator), as the case page itself does."""
+    if not reads_cases(actor):
+        raise Forbidden("Din roll ger inte tillgång till enhetens ärenden.")
+
+
 def _staff_of_case_unit(session: Session, actor: Actor, case: Case) -> bool:
-    if actor.user_id is None or not (actor.roles & CASE_READER_ROLES):
+    if not reads_cases(actor):
         return False
     if actor.unit_id == case.unit_id:
         return True

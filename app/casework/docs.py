@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor, log_access
 from app.cases.lookup import get_case
 from app.cases.models import Case
-from app.cases.permissions import require_read
+from app.cases.permissions import require_case_reader, require_read
 from app.documentation.models import JournalDraft
 from app.documentation.service import mark_documented, undocumented
 from app.errors import NotFound
@@ -30,7 +30,11 @@ class OwedNote:
 def undocumented_for(
     session: Session, *, actor: Actor, whole_unit: bool, context: str | None = None
 ) -> list[OwedNote]:
-    """Notes owed at the acting unit (the actor's own, or all of the unit's), oldest first; the read is logged."""
+    """Notes owed at the acting unit (the actor's own, or all of the unit's), oldest first; the read is logged.
+
+    Only for roles that read the unit's cases: each note names its patient and may carry the anamnesis.
+    """
+    require_case_reader(actor)
     drafts = undocumented(session, unit_id=actor.unit_id, for_user_id=None if whole_unit else actor.user_id)
     if not drafts:
         return []

@@ -26,18 +26,19 @@ from app.casework.views_common import (
 )
 from app.db import request_session
 from app.errors import DomainError, ValidationFailed
+from app.ids import bounded_id
 
 
-@bp.get("/<int:case_id>")
+@bp.get("/<id:case_id>")
 def show(case_id: int):
     """The case page; `?before=<id>` shows an older page of the chat (the no-JavaScript "Visa tidigare")."""
     return render_case(case_id)
 
 
-@bp.get("/<int:case_id>/messages")
+@bp.get("/<id:case_id>/messages")
 def messages(case_id: int):
     """An older page of the chat as a fragment (htmx), or the case page at that page without JavaScript."""
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=bounded_id)
     if before is None or not request.headers.get("HX-Request"):
         return render_case(case_id)
     actor = current_actor()
@@ -49,7 +50,7 @@ def messages(case_id: int):
     return render_template("casework/_messages_page.html", case=case, messages=rows, earlier_before=earlier)
 
 
-@bp.post("/<int:case_id>/receive")
+@bp.post("/<id:case_id>/receive")
 def receive(case_id: int):
     actor = current_actor()
     raw = form_text("new_priority").strip()
@@ -77,7 +78,7 @@ def receive(case_id: int):
     )
 
 
-@bp.post("/<int:case_id>/priority")
+@bp.post("/<id:case_id>/priority")
 def change_priority(case_id: int):
     """HA-prio-b: change the priority of a received case, with the reason."""
     actor = current_actor()
@@ -91,14 +92,14 @@ def change_priority(case_id: int):
             case_id=case_id,
             priority=priority,
             reason=form_text("priority_reason"),
-            seen_event=request.form.get("seen_event", type=int),
+            seen_event=request.form.get("seen_event", type=bounded_id),
             expected_version=expected_version(),
         )
 
     return act(case_id, "priority", call, notice=_("Prioriteten är ändrad."), region="tasks")
 
 
-@bp.post("/<int:case_id>/start")
+@bp.post("/<id:case_id>/start")
 def start(case_id: int):
     actor = current_actor()
     text = form_text("first_message")
@@ -125,7 +126,7 @@ def start(case_id: int):
     )
 
 
-@bp.post("/<int:case_id>/close")
+@bp.post("/<id:case_id>/close")
 def close(case_id: int):
     """HA-close-confirm: closing needs the explicit confirmation box; refusals name the earliest time."""
     actor = current_actor()
@@ -146,11 +147,11 @@ def close(case_id: int):
     return act(case_id, "close", call, notice=_("Ärendet är avslutat."), region="tasks")
 
 
-@bp.post("/<int:case_id>/handover")
+@bp.post("/<id:case_id>/handover")
 def handover(case_id: int):
     """Hand over to a role or a named colleague; the resident is asked for consent first (HA-handover-consent)."""
     actor = current_actor()
-    user_id = request.form.get("user_id", type=int)
+    user_id = request.form.get("user_id", type=bounded_id)
 
     def call(db):
         return actions.hand_over(
@@ -173,7 +174,7 @@ def handover(case_id: int):
     )
 
 
-@bp.post("/<int:case_id>/suicide-risk")
+@bp.post("/<id:case_id>/suicide-risk")
 def suicide_risk(case_id: int):
     """Suspected suicide risk: handed over at once, without waiting for consent (HA-suicide-b)."""
     actor = current_actor()
@@ -193,7 +194,7 @@ def suicide_risk(case_id: int):
     )
 
 
-@bp.post("/<int:case_id>/medical-admin")
+@bp.post("/<id:case_id>/medical-admin")
 def medical_admin(case_id: int):
     actor = current_actor()
 
@@ -216,7 +217,7 @@ def medical_admin(case_id: int):
     )
 
 
-@bp.post("/<int:case_id>/wrong-patient")
+@bp.post("/<id:case_id>/wrong-patient")
 def wrong_patient(case_id: int):
     """HA-behalf: the resident sought care for someone else."""
     actor = current_actor()
@@ -242,7 +243,7 @@ def wrong_patient(case_id: int):
     )
 
 
-@bp.post("/<int:case_id>/meeting-form")
+@bp.post("/<id:case_id>/meeting-form")
 def meeting_form(case_id: int):
     """Propose another meeting form with its cost; the resident consents first (OG-8.3)."""
     actor = current_actor()
@@ -267,7 +268,7 @@ def meeting_form(case_id: int):
     )
 
 
-@bp.post("/<int:case_id>/order-tests")
+@bp.post("/<id:case_id>/order-tests")
 def order_tests(case_id: int):
     """OG-6.2: the ordering doctor gets a follow-up task of their own."""
     actor = current_actor()
@@ -291,7 +292,7 @@ def order_tests(case_id: int):
     )
 
 
-@bp.post("/<int:case_id>/tasks/<int:task_id>")
+@bp.post("/<id:case_id>/tasks/<id:task_id>")
 def complete_task(case_id: int, task_id: int):
     """Any other task of the case, from its generic form (JSON Schema), validated on the server."""
     actor = current_actor()
@@ -311,7 +312,7 @@ def complete_task(case_id: int, task_id: int):
     return act(case_id, form, call, notice=_("Uppgiften är klar."), region="tasks")
 
 
-@bp.get("/tasks/<int:task_id>")
+@bp.get("/tasks/<id:task_id>")
 def task(task_id: int):
     """A task outside the case page (the unit's day close, a follow-up of test results), as its generic form."""
     return _render_task(task_id)
@@ -327,7 +328,7 @@ def _render_task(task_id: int, failure: Failure | None = None, status: int = 200
     return render_template("casework/task.html", view=view, failure=failure, **form_helpers(failure)), status
 
 
-@bp.post("/tasks/<int:task_id>")
+@bp.post("/tasks/<id:task_id>")
 def complete_unit_task(task_id: int):
     actor = current_actor()
     db = request_session()

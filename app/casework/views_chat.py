@@ -12,9 +12,10 @@ from app.casework import actions, compose
 from app.casework.blueprint import bp
 from app.casework.views_common import act, form_text, insert_phrase, tone_checked
 from app.db import request_session
+from app.ids import bounded_id
 
 
-@bp.post("/<int:case_id>/chat")
+@bp.post("/<id:case_id>/chat")
 def send_message(case_id: int):
     """A staff message; "Infoga" puts a phrase template into the text instead (works without JavaScript)."""
     if request.form.get("action") == "insert":
@@ -35,7 +36,7 @@ def send_message(case_id: int):
     return act(case_id, "chat", call, notice=_("Meddelandet är skickat."), region="chat")
 
 
-@bp.post("/<int:case_id>/tone")
+@bp.post("/<id:case_id>/tone")
 def tone(case_id: int):
     """The tone hint while writing (htmx): capitals, exclamation marks and abbreviations (HA-tone).
 
@@ -45,7 +46,7 @@ def tone(case_id: int):
     return render_template("casework/_tone.html", hints=compose.tone_hints(text), left=compose.unfilled(text))
 
 
-@bp.post("/<int:case_id>/remind")
+@bp.post("/<id:case_id>/remind")
 def remind(case_id: int):
     """HA-remind: an SMS reminder; it counts as a contact attempt."""
     actor = current_actor()
@@ -58,7 +59,7 @@ def remind(case_id: int):
     )
 
 
-@bp.post("/<int:case_id>/phone")
+@bp.post("/<id:case_id>/phone")
 def phone(case_id: int):
     """A phone call to the patient: reached is a dialogue; not reached is a contact attempt (OG-6.1-g/h)."""
     actor = current_actor()
@@ -81,7 +82,7 @@ def phone(case_id: int):
     return act(case_id, "phone", call, notice=notice, region="contact")
 
 
-@bp.post("/<int:case_id>/images/request")
+@bp.post("/<id:case_id>/images/request")
 def request_images(case_id: int):
     """Ask the patient for images during the chat (OG-11-f)."""
     actor = current_actor()
@@ -97,7 +98,7 @@ def request_images(case_id: int):
     return act(case_id, "images", call, notice=_("Patienten har fått en begäran om bild."), region="contact")
 
 
-@bp.get("/<int:case_id>/images/<int:image_id>")
+@bp.get("/<id:case_id>/images/<id:image_id>")
 def image(case_id: int, image_id: int):
     """A patient's image, for staff who may read the case; every view is access-logged."""
     actor = current_actor()
@@ -119,7 +120,7 @@ def _quote(name: str) -> str:
     return quote(name, safe="")
 
 
-@bp.get("/<int:case_id>/forms/preview")
+@bp.get("/<id:case_id>/forms/preview")
 def preview_form(case_id: int):
     """OG-8.1: the form or rating scale exactly as the patient will see it, with the button that sends it."""
     actor = current_actor()
@@ -141,7 +142,7 @@ def preview_form(case_id: int):
     )
 
 
-@bp.post("/<int:case_id>/forms")
+@bp.post("/<id:case_id>/forms")
 def send_form(case_id: int):
     """Send the previewed form; the digest proves it is the definition that was shown (OG-8.1)."""
     actor = current_actor()
@@ -156,7 +157,7 @@ def send_form(case_id: int):
     )
 
 
-@bp.post("/<int:case_id>/forms/<int:form_id>/documented")
+@bp.post("/<id:case_id>/forms/<id:form_id>/documented")
 def document_form(case_id: int, form_id: int):
     """HA-forms: the returned form is copied into the EHR, or kept here with a summary note there."""
     actor = current_actor()
@@ -169,11 +170,11 @@ def document_form(case_id: int, form_id: int):
     )
 
 
-@bp.post("/<int:case_id>/invite")
+@bp.post("/<id:case_id>/invite")
 def invite(case_id: int):
     """Invite a colleague of the unit into the case, as the unit's routine allows (OG-8.5)."""
     actor = current_actor()
-    colleague = request.form.get("colleague_id", type=int)
+    colleague = request.form.get("colleague_id", type=bounded_id)
 
     def call(db):
         if colleague is None:

@@ -29,6 +29,7 @@ from app.casework import page as pages
 from app.casework.blueprint import bp
 from app.db import STALE_ROW, get_database, request_session
 from app.errors import Conflict, DomainError, Forbidden, GuardRefused, NotFound, ValidationFailed
+from app.ids import bounded_id, bounded_version
 from app.instances.incidents import RoutineFailed, record_failure
 
 NOTICE_KEY = "casework_notice"
@@ -188,7 +189,7 @@ def render_case(
     """Render the case page (a logged read) and commit the access-log row."""
     actor = current_actor()
     db = request_session()
-    before = request.args.get("before", type=int) if request.method == "GET" else None
+    before = request.args.get("before", type=bounded_id) if request.method == "GET" else None
     page = pages.load_case_page(
         db, engine(), actor=actor, case_id=case_id, before_id=before, context=request.path
     )
@@ -302,7 +303,7 @@ def insert_phrase(case_id: int, form: str, field: str):
     return render_case(
         case_id,
         failure=Failure(form, "insert", "", values=kept),
-        insert=(field, request.form.get("template_id", type=int)),
+        insert=(field, request.form.get("template_id", type=bounded_id)),
     )
 
 
@@ -357,7 +358,7 @@ def act(
 
 
 def expected_version() -> int | None:
-    return request.form.get("expected_version", type=int)
+    return request.form.get("expected_version", type=bounded_version)
 
 
 def log_refused_read(actor: Actor | None, error: Forbidden) -> None:

@@ -12,10 +12,11 @@ from app.casework.blueprint import bp
 from app.casework.views_common import NOTICE_KEY, act, form_text, reader_message, take_notice
 from app.db import request_session
 from app.documentation.service import mark_documented
-from app.errors import DomainError
+from app.errors import DomainError, Forbidden
+from app.worklist.blueprint import note_refusal
 
 
-@bp.post("/<int:case_id>/drafts/<int:draft_id>/documented")
+@bp.post("/<id:case_id>/drafts/<id:draft_id>/documented")
 def documented(case_id: int, draft_id: int):
     """The clinician has copied the note into the EHR (or the head of unit settles it, saying how)."""
     actor = current_actor()
@@ -36,14 +37,24 @@ def undocumented():
     actor = current_actor()
     scope = "unit" if request.args.get("scope") == "unit" else "mine"
     db = request_session()
-    rows = docs.undocumented_for(db, actor=actor, whole_unit=scope == "unit", context=request.path)
+    rows = _owed_notes(db, actor, scope)
     db.commit()
     return render_template(
         "casework/undocumented.html", rows=rows, scope=scope, actor=actor, notice=take_notice(), failure=None
     )
 
 
-@bp.post("/undocumented/<int:draft_id>")
+def _owed_notes(db, actor, scope: str):
+    """The list; a role that may not read the unit's cases gets 403, and the attempt is audited
+    (the case page's refusal handler logs refused reads of one case, and this list names none)."""
+    try:
+        return docs.undocumented_for(db, actor=actor, whole_unit=scope == "unit", context=request.path)
+    except Forbidden as error:
+        note_refusal(error)
+        raise
+
+
+@bp.post("/undocumented/<id:draft_id>")
 def undocumented_mark(draft_id: int):
     """Mark documented from the list; back to the list, with the message beside the row on refusal."""
     from flask import session
@@ -56,7 +67,7 @@ def undocumented_mark(draft_id: int):
         db.commit()
     except DomainError as error:
         db.rollback()
-        rows = docs.undocumented_for(db, actor=actor, whole_unit=scope == "unit", context=request.path)
+        rows = _owed_notes(db, actor, scope)
         db.commit()
         failure = {"draft_id": draft_id, "message": reader_message(error.message), "note": form_text("note")}
         return render_template(

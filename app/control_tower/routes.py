@@ -194,7 +194,7 @@ def check(key: str):
     )
 
 
-@bp.post("/control-tower/cases/<int:case_id>/to-role-queue")
+@bp.post("/control-tower/cases/<id:case_id>/to-role-queue")
 def move_case(case_id: int):
     """OG-6.1-j: move a case from an absent owner to its role's queue (the service audits it)."""
     actor = current_actor()
@@ -263,7 +263,7 @@ def _diagram_access(db, actor) -> tuple[int | None, int | None]:
     return require_unit_view(db, actor=actor, unit_id=actor.unit_id).id, None
 
 
-@bp.get("/control-tower/diagrams/<int:version_id>")
+@bp.get("/control-tower/diagrams/<id:version_id>")
 def diagram(version_id: int):
     """The heatmap: how many cases stand at each element of a process version now, with a table."""
     actor = current_actor()
@@ -284,7 +284,7 @@ def diagram(version_id: int):
     return response
 
 
-@bp.get("/control-tower/diagrams/<int:version_id>.bpmn")
+@bp.get("/control-tower/diagrams/<id:version_id>.bpmn")
 def diagram_xml(version_id: int):
     """The version's BPMN XML for the viewer, with the counts the overlays show as JSON beside it."""
     actor = current_actor()

@@ -86,7 +86,7 @@ def _forbidden(error: Forbidden):
     ), 403
 
 
-@bp.get("/<int:instance_id>")
+@bp.get("/<id:instance_id>")
 def show(instance_id: int):
     """The diagram with its state marked, the history, task data for those allowed, incidents."""
     actor = current_actor()
@@ -101,7 +101,7 @@ def show(instance_id: int):
     return response
 
 
-@bp.get("/<int:instance_id>/diagram.bpmn")
+@bp.get("/<id:instance_id>/diagram.bpmn")
 def diagram_xml(instance_id: int):
     """The BPMN of the version the instance runs on, for the viewer."""
     actor = current_actor()
@@ -111,7 +111,7 @@ def diagram_xml(instance_id: int):
     return Response(xml, mimetype="application/xml")
 
 
-@bp.post("/<int:instance_id>/incidents/<int:incident_id>/retry")
+@bp.post("/<id:instance_id>/incidents/<id:incident_id>/retry")
 def retry(instance_id: int, incident_id: int):
     """Retry the failed step of an incident; it resolves or counts one more try."""
     actor = current_actor()

@@ -18,6 +18,7 @@ from app.auth.current import current_actor
 from app.calendar.zone import STOCKHOLM
 from app.db import get_database, request_session
 from app.errors import Conflict, Forbidden, GuardRefused, NotFound, ValidationFailed
+from app.ids import bounded_id, bounded_version
 from app.log_review import samples, services
 
 bp = Blueprint(
@@ -137,7 +138,7 @@ def search_patient():
 def search_user():
     """What this user opened in the period (the search is logged)."""
     actor = current_actor()
-    user_id = request.form.get("user_id", type=int)
+    user_id = request.form.get("user_id", type=bounded_id)
     if user_id is None:
         return _render(kind="user", values=dict(request.form), error=_("Välj en användare."), status=422)
     return _search(
@@ -207,13 +208,13 @@ def _render_sample(
     return page, status
 
 
-@bp.get("/samples/<int:sample_id>")
+@bp.get("/samples/<id:sample_id>")
 def sample_page(sample_id: int):
     """The drawn rows with a verdict form on each."""
     return _render_sample(sample_id)
 
 
-@bp.post("/samples/<int:sample_id>/items/<int:item_id>")
+@bp.post("/samples/<id:sample_id>/items/<id:item_id>")
 def record_verdict(sample_id: int, item_id: int):
     actor = current_actor()
     values = {
@@ -225,7 +226,7 @@ def record_verdict(sample_id: int, item_id: int):
     try:
         samples.record_verdict(
             db, actor=actor, item_id=item_id, verdict=values["verdict"], comment=values["comment"],
-            expected_version=request.form.get("expected_version", type=int),
+            expected_version=request.form.get("expected_version", type=bounded_version),
         )  # fmt: skip
     except ValidationFailed as error:
         db.rollback()

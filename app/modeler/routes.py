@@ -17,6 +17,7 @@ from app.auth.current import current_actor
 from app.db import request_session
 from app.engine.xml import MAX_XML_BYTES
 from app.errors import Conflict, ValidationFailed
+from app.ids import bounded_id
 from app.modeler import views_editor  # noqa: F401 - registers the editor views on the blueprint
 from app.modeler.blueprint import bp
 from app.process_models import drafts, publishing, transfer
@@ -78,7 +79,7 @@ def model(process_id: str):
     return _render_model(process_id)
 
 
-@bp.post("/<process_id>/versions/<int:number>/draft")
+@bp.post("/<process_id>/versions/<id:number>/draft")
 def start_draft(process_id: str, number: int):
     db = request_session()
     try:
@@ -90,7 +91,7 @@ def start_draft(process_id: str, number: int):
     return redirect(url_for("modeler.editor", process_id=process_id, number=draft.number))
 
 
-@bp.post("/<process_id>/versions/<int:number>/discard")
+@bp.post("/<process_id>/versions/<id:number>/discard")
 def discard(process_id: str, number: int):
     db = request_session()
     try:
@@ -103,7 +104,7 @@ def discard(process_id: str, number: int):
     return redirect(url_for("modeler.model", process_id=process_id))
 
 
-@bp.get("/<process_id>/versions/<int:number>/export.bpmn")
+@bp.get("/<process_id>/versions/<id:number>/export.bpmn")
 def export(process_id: str, number: int):
     """The version's routine as a .bpmn file (also what the editor loads)."""
     drafts.require_model_reader(actor=current_actor())
@@ -163,7 +164,7 @@ def _render_publish(process_id: str, number: int, *, values=None, field_errors=N
     )
 
 
-@bp.get("/<process_id>/versions/<int:number>/publish")
+@bp.get("/<process_id>/versions/<id:number>/publish")
 def publish_page(process_id: str, number: int):
     return _render_publish(process_id, number)
 
@@ -176,7 +177,7 @@ def _effective(text: str) -> datetime | None:
     return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
 
 
-@bp.post("/<process_id>/versions/<int:number>/publish")
+@bp.post("/<process_id>/versions/<id:number>/publish")
 def publish(process_id: str, number: int):
     """Publish the draft with approver, change note and effective date."""
     form = request.form
@@ -185,7 +186,7 @@ def publish(process_id: str, number: int):
     try:
         publishing.publish_draft(
             db, current_app.extensions["engine"], actor=current_actor(), process_id=process_id, number=number,
-            expected_hash=values["expected_hash"] or None, approver_user_id=form.get("approver", type=int),
+            expected_hash=values["expected_hash"] or None, approver_user_id=form.get("approver", type=bounded_id),
             change_note=values["change_note"], effective_from=_effective(values["effective_from"]),
         )  # fmt: skip
     except ValidationFailed as error:

@@ -32,7 +32,7 @@ def _problem(status: int, detail: str, **extra):
     return response
 
 
-@bp.get("/<process_id>/versions/<int:number>/edit")
+@bp.get("/<process_id>/versions/<id:number>/edit")
 def editor(process_id: str, number: int):
     """The BPMN editor over a draft (or a read-only view of a published version)."""
     actor = current_actor()
@@ -62,7 +62,7 @@ def editor(process_id: str, number: int):
     )  # fmt: skip
 
 
-@bp.get("/<process_id>/versions/<int:number>/findings")
+@bp.get("/<process_id>/versions/<id:number>/findings")
 def findings(process_id: str, number: int):
     """The version's validation findings as JSON (the editor marks them on the canvas)."""
     drafts.require_model_reader(actor=current_actor())
@@ -70,7 +70,7 @@ def findings(process_id: str, number: int):
     return jsonify({"findings": [f.as_dict() for f in found]})
 
 
-@bp.post("/<process_id>/versions/<int:number>/save")
+@bp.post("/<process_id>/versions/<id:number>/save")
 def save(process_id: str, number: int):
     """Save the draft (BPMN and/or decision tables) and answer with its findings; 409 if stale."""
     actor = current_actor()
@@ -94,7 +94,7 @@ def save(process_id: str, number: int):
     return jsonify({"hash": draft.bundle_hash, "findings": [f.as_dict() for f in found]})
 
 
-@bp.get("/<process_id>/versions/<int:number>/decisions/<name>")
+@bp.get("/<process_id>/versions/<id:number>/decisions/<name>")
 def decision(process_id: str, number: int, name: str):
     """The decision-table editor (dmn-js); cells are Python expressions."""
     actor = current_actor()
@@ -112,7 +112,7 @@ def decision(process_id: str, number: int, name: str):
     return render_template("modeler/decision.html", process_id=process_id, version=version, name=name, config=json.dumps(config))
 
 
-@bp.get("/<process_id>/versions/<int:number>/documents/<name>")
+@bp.get("/<process_id>/versions/<id:number>/documents/<name>")
 def document(process_id: str, number: int, name: str):
     drafts.require_model_reader(actor=current_actor())
     db = request_session()
@@ -167,13 +167,13 @@ def _render_form(process_id: str, number: int, name: str, *, schema_text=None, u
     )
 
 
-@bp.get("/<process_id>/versions/<int:number>/forms/<name>")
+@bp.get("/<process_id>/versions/<id:number>/forms/<name>")
 def form(process_id: str, number: int, name: str):
     """A task form's JSON Schema and UI hints, with a live preview."""
     return _render_form(process_id, number, name)
 
 
-@bp.post("/<process_id>/versions/<int:number>/forms/<name>/preview")
+@bp.post("/<process_id>/versions/<id:number>/forms/<name>/preview")
 def form_preview(process_id: str, number: int, name: str):
     """The preview fragment (htmx), rendered through the clinician's form renderer."""
     drafts.require_process_owner(actor=current_actor())
@@ -181,7 +181,7 @@ def form_preview(process_id: str, number: int, name: str):
     return render_template("modeler/_preview.html", fields=fields, preview_error=preview_error)
 
 
-@bp.post("/<process_id>/versions/<int:number>/forms/<name>")
+@bp.post("/<process_id>/versions/<id:number>/forms/<name>")
 def form_save(process_id: str, number: int, name: str):
     """Save the form into the draft (a shared form is copied into it, so the draft owns its version)."""
     actor = current_actor()

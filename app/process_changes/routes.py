@@ -124,7 +124,7 @@ def diff(process_id: str):
     )
 
 
-@bp.get("/process-models/<process_id>/versions/<int:number>/diagram.bpmn")
+@bp.get("/process-models/<process_id>/versions/<id:number>/diagram.bpmn")
 def diagram_xml(process_id: str, number: int):
     """One version's BPMN, for the diagram viewer."""
     actor = current_actor()
@@ -160,7 +160,7 @@ def migration(process_id: str):
     return _migration_page(process_id)
 
 
-@bp.post("/process-models/<process_id>/migration/<int:instance_id>")
+@bp.post("/process-models/<process_id>/migration/<id:instance_id>")
 def migrate_one(process_id: str, instance_id: int):
     """Move one instance (as the dry run showed it); a change since then is a 409 with the reason."""
     actor = current_actor()

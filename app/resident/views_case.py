@@ -12,6 +12,7 @@ from app.cases import chat
 from app.cases.triage import DemoTriage
 from app.db import request_session
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from app.ids import bounded_cursor, bounded_id
 from app.resident import queries
 from app.resident.auth import current_resident
 from app.resident.blueprint import bp
@@ -93,19 +94,19 @@ def _back_to_case(case_id: int, message: str, anchor: str):
     return redirect(url_for("resident.case_page", case_id=case_id, _anchor=anchor), code=303)
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 def case_page(case_id: int):
     actor = current_resident()
     return _render_case(
-        actor, case_id, before=request.args.get("before", type=int), sent=request.args.get("sent") == "1"
+        actor, case_id, before=request.args.get("before", type=bounded_id), sent=request.args.get("sent") == "1"
     )
 
 
-@bp.get("/cases/<int:case_id>/messages")
+@bp.get("/cases/<id:case_id>/messages")
 def earlier_messages(case_id: int):
     """Earlier chat messages (htmx "show earlier"); without JavaScript the link opens the page paged back."""
     actor = current_resident()
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=bounded_id)
     if not _htmx():
         return redirect(url_for("resident.case_page", case_id=case_id, before=before, _anchor="chat"))
     db = request_session()
@@ -118,10 +119,10 @@ def earlier_messages(case_id: int):
     return render_template("resident/_earlier.html", case=case, messages=messages, earlier=earlier)
 
 
-@bp.get("/cases/<int:case_id>/messages/new")
+@bp.get("/cases/<id:case_id>/messages/new")
 def new_messages(case_id: int):
     """The chat's quiet poll (htmx): 204 while nothing is new, else the new messages and a new poller."""
-    after = request.args.get("after", type=int)
+    after = request.args.get("after", type=bounded_cursor)
     if not _htmx() or after is None:
         return redirect(url_for("resident.case_page", case_id=case_id, _anchor="chat"))
     actor = current_resident(required=False)
@@ -155,7 +156,7 @@ def _announcement(count: int) -> str | None:
     return _("%(count)s nya meddelanden i ärendet.", count=count)
 
 
-@bp.post("/cases/<int:case_id>/messages")
+@bp.post("/cases/<id:case_id>/messages")
 def write(case_id: int):
     actor = current_resident()
     body = request.form.get("body", "")
@@ -195,11 +196,11 @@ def _message_problem(refused: DomainError) -> dict:
     return _problem("chat", refused)
 
 
-@bp.post("/cases/<int:case_id>/images")
+@bp.post("/cases/<id:case_id>/images")
 def upload(case_id: int):
     """OG-11-f: an image the unit asked for, uploaded into the case."""
     actor = current_resident()
-    request_id = request.args.get("request_id", type=int)
+    request_id = request.args.get("request_id", type=bounded_id)
     anchor = f"image-request-{request_id}" if request_id else "images"
     if (request.content_length or 0) > chat.MAX_IMAGE_BYTES + UPLOAD_SLACK:
         # Checked before the file is handed to the service (Werkzeug spools a large upload to disk).
@@ -243,7 +244,7 @@ def _too_large() -> str:
     )
 
 
-@bp.post("/consents/<int:consent_id>")
+@bp.post("/consents/<id:consent_id>")
 def consent(consent_id: int):
     """OG-8.3 (meeting form, with the stated cost) and HA-handover-consent: yes or no."""
     actor = current_resident()
@@ -276,7 +277,7 @@ def consent(consent_id: int):
     )
 
 
-@bp.post("/cases/<int:case_id>/reopen")
+@bp.post("/cases/<id:case_id>/reopen")
 def reopen(case_id: int):
     """OG-6.5: reopen a closed case within the unit's window, for the same search reason only."""
     actor = current_resident()
@@ -333,13 +334,13 @@ def _render_form_page(
     )
 
 
-@bp.get("/forms/<int:form_id>")
+@bp.get("/forms/<id:form_id>")
 def form_page(form_id: int):
     actor = current_resident()
     return _render_form_page(actor, form_id)
 
 
-@bp.post("/forms/<int:form_id>")
+@bp.post("/forms/<id:form_id>")
 def answer_form(form_id: int):
     actor = current_resident()
     db = request_session()

@@ -6,6 +6,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 
 from app.audit.service import Actor, record
 from app.db import request_session
+from app.ids import bounded_id
 from app.patients.models import Patient
 from app.resident import queries
 from app.resident.auth import current_resident, end_resident_session, start_resident_session
@@ -43,7 +44,7 @@ def login_submit():
     if not current_app.config["DEV_LOGIN"]:
         abort(404)
     db = request_session()
-    patient = db.get(Patient, request.form.get("patient_id", type=int) or 0)
+    patient = db.get(Patient, request.form.get("patient_id", type=bounded_id) or 0)
     if patient is None:
         abort(400, description="Okänd patient.")
     start_resident_session(patient)

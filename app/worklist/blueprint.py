@@ -15,6 +15,7 @@ from app import clock
 from app.audit.service import record
 from app.auth.current import current_actor
 from app.cases.models import AckKind
+from app.cases.permissions import reads_cases
 from app.db import get_database, request_session
 from app.errors import DomainError, Forbidden
 from app.people.roles import Role
@@ -132,7 +133,9 @@ def _forbidden(error: Forbidden):
 
 @bp.context_processor
 def _labels():
+    actor = g.get("actor")
     return {
+        "reads_cases": actor is not None and reads_cases(actor),  # the list and the inbox links are theirs
         "role_label": role_label,
         "kind_labels": KIND_LABELS,
         "state_labels": STATE_LABELS,

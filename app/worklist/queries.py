@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app import calendar, clock
 from app.audit.service import Actor
 from app.cases.ack import inbox
+from app.cases.permissions import require_case_reader
 from app.instances.models import HumanTask
 from app.people.calendars import unit_calendar
 from app.people.models import User
@@ -198,7 +199,11 @@ def _counts(session: Session, actor: Actor, view: ListFilter, today) -> Counts:
 
 
 def patient_list(session: Session, *, actor: Actor, view: ListFilter) -> PatientList:
-    """One page of the acting unit's open tasks as the user filtered and sorted them, with the counts."""
+    """One page of the acting unit's open tasks as the user filtered and sorted them, with the counts.
+
+    Only for roles that read the unit's cases: every scope counts the whole unit, and "unit" lists it.
+    """
+    require_case_reader(actor)
     today = local_today(clock.now())
     counts = _counts(session, actor, view, today)
     pages = max(1, -(-counts.scopes[view.scope] // PAGE_SIZE))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from app import clock
 from app.audit.service import log_access
 from app.auth.current import current_actor
+from app.auth.navigation import links_for
+from app.cases.permissions import reads_cases
 from app.db import request_session
 from app.people.roles import Role
 from app.worklist import views_duty, views_inbox, views_phrases, views_profile  # noqa: F401  (each adds its pages to bp)
@@ -36,6 +38,12 @@ def index():
         response = Response(status=204)
         response.headers["HX-Redirect"] = url_for("auth.login_page")
         return response
+    if not request.args and not reads_cases(actor):
+        # Signing in and the "Vårdflöde" link lead here; a role without the list (a local system
+        # administrator, a process owner) starts in its own first area rather than at a refusal.
+        areas = links_for(actor)
+        if areas:
+            return redirect(url_for(areas[0].endpoint))
     db = request_session()
     view = ListFilter.from_args(request.args)
     listing = patient_list(db, actor=actor, view=view)

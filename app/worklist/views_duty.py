@@ -12,6 +12,7 @@ from app.auth.current import current_actor
 from app.cases import shifts
 from app.db import request_session
 from app.errors import Conflict, DomainError, Forbidden, GuardRefused, NotFound
+from app.ids import bounded_id
 from app.people.service import pass_duty, take_duty
 from app.worklist.blueprint import bp, domain_text, note_refusal
 from app.worklist.staff_queries import duty_overview, shift_end_overview
@@ -74,7 +75,7 @@ def duty_take():
 def duty_pass():
     actor = current_actor()
     db = request_session()
-    to_user_id = request.form.get("to_user_id", type=int)
+    to_user_id = request.form.get("to_user_id", type=bounded_id)
     if to_user_id is None:
         return _render_duty(actor, error=_("Välj vem som ska ta över det övergripande ansvaret."), status=422)
     try:
@@ -88,7 +89,7 @@ def duty_pass():
     return redirect(url_for("worklist.duty_page"))
 
 
-@bp.post("/duty/cases/<int:case_id>/to-role-queue")
+@bp.post("/duty/cases/<id:case_id>/to-role-queue")
 def duty_move_case(case_id: int):
     """Move a case off an absent colleague to its role's queue (OG-6.1-j), audited by the service."""
     actor = current_actor()

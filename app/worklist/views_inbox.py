@@ -10,7 +10,7 @@ from app.audit.service import log_access
 from app.auth.current import current_actor
 from app.cases.ack import acknowledge
 from app.db import request_session
-from app.errors import DomainError
+from app.errors import DomainError, Forbidden
 from app.worklist.blueprint import ACK_LABELS, bp, domain_text, note_refusal
 from app.worklist.staff_queries import inbox_rows
 
@@ -31,7 +31,7 @@ def inbox_page():
     return _render_inbox(current_actor())
 
 
-@bp.post("/inbox/<int:item_id>/acknowledge")
+@bp.post("/inbox/<id:item_id>/acknowledge")
 def acknowledge_item(item_id: int):
     """Sign an item off ("Kvittera"); a refusal is shown on the inbox page."""
     actor = current_actor()
@@ -41,10 +41,16 @@ def acknowledge_item(item_id: int):
     except DomainError as error:
         db.rollback()
         note_refusal(error, subject=("ack_item", item_id))
-        # htmx swaps only successful answers: it gets the page with the refusal on it as one.
-        return _render_inbox(
-            actor, error=domain_text(error), status=200 if request.headers.get("HX-Request") else error.status
-        )
+        try:
+            # htmx swaps only successful answers: it gets the page with the refusal on it as one.
+            return _render_inbox(
+                actor,
+                error=domain_text(error),
+                status=200 if request.headers.get("HX-Request") else error.status,
+            )
+        except Forbidden:  # the inbox itself is not theirs (already recorded above): the refusal alone
+            db.rollback()
+            return render_template("error.html", status=403, message=domain_text(error)), 403
     kind = item.kind.value
     db.commit()
     flash(_("Posten är kvitterad (%(kind)s).", kind=ACK_LABELS.get(kind, kind)))

@@ -90,7 +90,7 @@ def phrase_new():
     )
 
 
-@bp.get("/phrases/<int:template_id>/edit")
+@bp.get("/phrases/<id:template_id>/edit")
 def phrase_edit(template_id: int):
     template = own_personal_template(request_session(), actor=current_actor(), template_id=template_id)
     return _form(
@@ -100,7 +100,7 @@ def phrase_edit(template_id: int):
 
 
 @bp.post("/phrases/new")
-@bp.post("/phrases/<int:template_id>/edit")
+@bp.post("/phrases/<id:template_id>/edit")
 def phrase_save(template_id: int | None = None):
     """Create or revise a personal template; tone hints (HA-tone) come first, "Spara ändå" saves anyway."""
     actor = current_actor()
@@ -128,7 +128,7 @@ def phrase_save(template_id: int | None = None):
     return redirect(url_for("worklist.phrases_page"))
 
 
-@bp.post("/phrases/<int:template_id>/retire")
+@bp.post("/phrases/<id:template_id>/retire")
 def phrase_retire(template_id: int):
     """Withdraw one of my personal templates."""
     actor = current_actor()

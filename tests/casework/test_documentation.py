@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
+from app.audit.models import AuditEvent
 from app.cases import chat, handling
 from app.cases.models import Consent
 from app.documentation.models import JournalDraft
+from app.people.roles import Role
 from tests.casework.conftest import access_log, read, started
+from tests.worklist.conftest import join_unit
 
 
 def _closed_in_dialogue(world, patient="adult", unit="og", who="nurse"):
@@ -110,3 +114,43 @@ def test_HA_handover_consent_a_handover_owes_a_note_too(world, staff):
     world.session.commit()
     listing = staff("nurse").get("/cases/undocumented").get_data(as_text=True)
     assert "Överlämning" in listing and "Anna Andersson" in listing
+
+
+@pytest.mark.parametrize("role", [Role.LOCAL_SYSADMIN, Role.PROCESS_OWNER], ids=["sysadmin", "process_owner"])
+def test_the_notes_still_owed_are_refused_to_a_role_that_may_not_read_the_units_cases(world, staff, role):
+    """Each owed note names its patient and carries the anamnesis: a local system administrator or a
+    process owner acting for the unit gets 403 (audited), as on the case page, whatever the scope."""
+    case = _closed_in_dialogue(world)
+    draft_id = read(world, select(JournalDraft.id).where(JournalDraft.case_id == case.id))
+    user = join_unit(world, "outsider", role)
+    outsider = staff("outsider")
+    for path in ("/cases/undocumented?scope=unit", "/cases/undocumented"):
+        response = outsider.get(path)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 403, path
+        assert "Anna Andersson" not in body and "Ont i halsen" not in body, path
+    marked = outsider.post(f"/cases/undocumented/{draft_id}", {"scope": "unit", "note": "Klart."})
+    assert marked.status_code == 403 and "Anna Andersson" not in marked.get_data(as_text=True)
+    assert read(world, select(JournalDraft.documented_at).where(JournalDraft.id == draft_id)) is None
+    assert access_log(world, "journal:undocumented_list") == []
+    world.session.expire_all()
+    refused = world.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "worklist:refused").order_by(AuditEvent.id)
+    ).all()
+    assert [(e.actor_user_id, e.details["path"]) for e in refused] == [
+        (user.id, "/cases/undocumented"),
+        (user.id, "/cases/undocumented"),
+        (user.id, f"/cases/undocumented/{draft_id}"),
+    ]
+    world.session.commit()
+
+
+@pytest.mark.parametrize("key", ["nurse2", "doctor", "head"])
+def test_care_staff_and_the_head_of_unit_still_see_the_units_notes_still_owed(world, staff, key):
+    case = _closed_in_dialogue(world)
+    listing = staff(key).get("/cases/undocumented?scope=unit")
+    assert listing.status_code == 200 and "Anna Andersson" in listing.get_data(as_text=True)
+    mine = staff(key).get("/cases/undocumented")
+    assert mine.status_code == 200 and "Anna Andersson" not in mine.get_data(as_text=True)  # the nurse's note
+    user, _unit = world.staff[key]
+    assert (user.id, None, [case.patient_id]) in access_log(world, "journal:undocumented_list")

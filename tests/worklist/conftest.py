@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.audit.models import AccessLog, AccessLogPatient, AuditEvent
 from app.cases import handling
+from app.people.models import Membership, User
+from app.people.roles import Role
 from tests.processes import conftest as processes_conftest
 from tests.processes.conftest import World
 
@@ -60,6 +64,24 @@ def start(world: World, case, who: str = "nurse"):
     handling.start(world.session, world.engine, actor=actor, case_id=case.id)
     world.session.commit()
     return actor
+
+
+def join_unit(world: World, key: str, role: Role, *, unit: str = "og"):
+    """A new member of a unit's staff holding only `role` there (the care world has only care staff and
+    heads of unit), kept as world.staff[key]; returns the user."""
+    target = world.units[unit]
+    user = User(
+        username=f"{unit}.{key}", given_name=key.capitalize(), family_name=unit.upper(), title=role.value,
+        email=f"{unit}.{key}@example.invalid", created_at=clock.now(), active=True,
+    )  # fmt: skip
+    world.session.add(user)
+    world.session.flush()
+    world.session.add(
+        Membership(user_id=user.id, unit_id=target.id, role=role, valid_from=clock.now() - timedelta(days=30))
+    )
+    world.session.commit()
+    world.staff[key] = (user, target)
+    return user
 
 
 def rows_of(html: str) -> list[str]:
