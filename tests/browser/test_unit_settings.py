@@ -36,7 +36,7 @@ def test_the_sysadmin_corrects_saves_and_resets_a_local_routine(page, live_serve
     page.get_by_role("button", name="Spara rutinerna").click()
     summary = page.get_by_role("alert")
     summary.wait_for()
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    page.wait_for_function("document.activeElement.classList.contains('error-summary')")
     assert page.get_by_label(REOPEN).input_value() == "tre"  # what was typed stays
     assert axe_violations(page) == []
     screenshot(page, "admin-routines-errors")
