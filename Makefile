@@ -63,6 +63,7 @@ run: db
 
 test: setup-test
 	$(VENV)/bin/ruff check app tasks tests bench
+	$(VENV)/bin/ruff format --check app tasks tests bench
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: setup-test

@@ -51,11 +51,33 @@ def processes_deploy(path: Path | None, force: bool, note: str, deployed_by: str
             from app.process_models.service import DeployResult
 
             try:
-                results = [deploy_file(session, engine, path=path, processes_dir=path.parent, forms_dir=forms_dir, actor=actor, change_note=note, force=force)]
+                results = [
+                    deploy_file(
+                        session,
+                        engine,
+                        path=path,
+                        processes_dir=path.parent,
+                        forms_dir=forms_dir,
+                        actor=actor,
+                        change_note=note,
+                        force=force,
+                    )
+                ]
             except BundleInvalid as exc:
-                results = [DeployResult(path.name, "refused", None, None, "\n".join(f"  - {f}" for f in exc.findings))]
+                results = [
+                    DeployResult(
+                        path.name, "refused", None, None, "\n".join(f"  - {f}" for f in exc.findings)
+                    )
+                ]
         else:
-            results = deploy_directory(session, engine, processes_dir=path or processes_dir, forms_dir=forms_dir, actor=actor, force=force)
+            results = deploy_directory(
+                session,
+                engine,
+                processes_dir=path or processes_dir,
+                forms_dir=forms_dir,
+                actor=actor,
+                force=force,
+            )
         for result in results:
             label = f"{result.process_id} v{result.version}" if result.version else (result.process_id or "")
             click.echo(f"{result.status:>9}  {result.file}  {label}  {result.message}".rstrip())

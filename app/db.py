@@ -145,7 +145,9 @@ def init_app(app) -> Database:
     """Attach a Database to the Flask app and close the request's session at teardown."""
     from flask import g
 
-    database = Database(app.config["DATABASE_URL"], sqlite_synchronous=app.config.get("SQLITE_SYNCHRONOUS", "NORMAL"))
+    database = Database(
+        app.config["DATABASE_URL"], sqlite_synchronous=app.config.get("SQLITE_SYNCHRONOUS", "NORMAL")
+    )
     app.extensions["database"] = database
 
     @app.teardown_appcontext
@@ -171,6 +173,7 @@ def request_session() -> Session:
         g.db_session = get_database().new_session()
     return g.db_session
 
+
 STALE_ROW = "someone else changed this case at the same moment; nothing was overwritten"
 
 
@@ -193,7 +196,14 @@ def write_now(session: Session, obj: Any) -> None:
     version_column = mapper.version_id_col
     columns = _plain_columns(mapper)
     version_key = mapper.get_property_by_column(version_column).key if version_column is not None else None
-    if not changed or not version_key or not mapper.version_id_generator or version_key in changed or len(mapper.primary_key) != 1 or not all(key in columns for key in changed):
+    if (
+        not changed
+        or not version_key
+        or not mapper.version_id_generator
+        or version_key in changed
+        or len(mapper.primary_key) != 1
+        or not all(key in columns for key in changed)
+    ):
         session.flush()
         return
     version = state.dict[version_key]
@@ -201,16 +211,19 @@ def write_now(session: Session, obj: Any) -> None:
     values = {f"v_{columns[key]}": state.dict.get(key) for key in changed}
     values[f"v_{version_column.name}"] = next_version
     [primary_key] = mapper.primary_key
-    statement = _versioned_update(mapper.local_table, primary_key, version_column, frozenset(columns[key] for key in changed))
+    statement = _versioned_update(
+        mapper.local_table, primary_key, version_column, frozenset(columns[key] for key in changed)
+    )
     with session.no_autoflush:
-        result = session.execute(statement, {**values, "where_pk": state.identity[0], "where_version": version})
+        result = session.execute(
+            statement, {**values, "where_pk": state.identity[0], "where_version": version}
+        )
     if result.rowcount != 1:
         raise Conflict(STALE_ROW, table=mapper.local_table.name)
     state.dict[version_key] = next_version
     # What a flush does after its UPDATE (SQLAlchemy's own bookkeeping, pinned version): the values
     # are now the committed ones and the object leaves the session's modified set.
     state._commit_all(state.dict, session.identity_map)
-
 
 
 def insert_now(session: Session, obj: Any) -> Any:
@@ -222,8 +235,16 @@ def insert_now(session: Session, obj: Any) -> Any:
     state = instance_state(obj)
     mapper = state.mapper
     columns = _plain_columns(mapper)
-    version_key = mapper.get_property_by_column(mapper.version_id_col).key if mapper.version_id_col is not None else None
-    if not state.transient or len(mapper.primary_key) != 1 or any(key not in columns for key in state.dict if not key.startswith("_")):
+    version_key = (
+        mapper.get_property_by_column(mapper.version_id_col).key
+        if mapper.version_id_col is not None
+        else None
+    )
+    if (
+        not state.transient
+        or len(mapper.primary_key) != 1
+        or any(key not in columns for key in state.dict if not key.startswith("_"))
+    ):
         session.add(obj)
         session.flush()
         return obj
@@ -253,9 +274,12 @@ def _scalar_defaults(mapper) -> dict:
     held = _SCALAR_DEFAULTS.get(mapper)
     if held is None:
         held = _SCALAR_DEFAULTS[mapper] = {
-            key: mapper.local_table.c[name] for key, name in _plain_columns(mapper).items() if mapper.local_table.c[name].default is not None and mapper.local_table.c[name].default.is_scalar
+            key: mapper.local_table.c[name]
+            for key, name in _plain_columns(mapper).items()
+            if mapper.local_table.c[name].default is not None and mapper.local_table.c[name].default.is_scalar
         }
     return held
+
 
 _PLAIN_COLUMNS: dict[Any, dict[str, str]] = {}
 _VERSIONED_UPDATES: dict[tuple, Any] = {}
@@ -268,7 +292,10 @@ def _plain_columns(mapper) -> dict[str, str]:
         held = _PLAIN_COLUMNS[mapper] = {
             prop.key: prop.columns[0].name
             for prop in mapper.column_attrs
-            if len(prop.columns) == 1 and prop.columns[0].table is mapper.local_table and prop.columns[0].onupdate is None and prop.columns[0].server_onupdate is None
+            if len(prop.columns) == 1
+            and prop.columns[0].table is mapper.local_table
+            and prop.columns[0].onupdate is None
+            and prop.columns[0].server_onupdate is None
         }
     return held
 

@@ -18,7 +18,11 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 def _wants_json() -> bool:
     """API paths, clients that ask for JSON, and scripts that post JSON (the diagram editor) get problem+json."""
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json" or request.mimetype == "application/json"
+    return (
+        request.path.startswith("/api/")
+        or request.accept_mimetypes.best == "application/json"
+        or request.mimetype == "application/json"
+    )
 
 
 def _problem(status: int, title: str, detail: str, **extra):
@@ -77,7 +81,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+        )
         if request.path != "/login" and response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")  # patient data must not linger in caches
         return response
@@ -97,7 +104,13 @@ def init_app(app: Flask) -> None:
     def _stale(_error: StaleDataError):
         # A colleague's change won the race at our flush: nothing was saved; a conflict, not a crash.
         request_session().rollback()
-        return _domain_error(Conflict(_("Någon annan ändrade samma uppgifter samtidigt. Inget skrevs över. Läs in sidan och försök igen.")))
+        return _domain_error(
+            Conflict(
+                _(
+                    "Någon annan ändrade samma uppgifter samtidigt. Inget skrevs över. Läs in sidan och försök igen."
+                )
+            )
+        )
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
@@ -132,7 +145,10 @@ def _page_message(error: HTTPException) -> str:
     messages = {
         404: _("Sidan finns inte."),
         405: _("Det går inte att göra så här på den här sidan."),
-        413: _("Det du skickade är för stort (högst %(limit)s MB).", limit=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)),
+        413: _(
+            "Det du skickade är för stort (högst %(limit)s MB).",
+            limit=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
+        ),
         500: _("Ett oväntat fel inträffade. Försök igen om en stund."),
     }
     default = type(error).description  # Werkzeug's own English text: replace it; keep a route's own words

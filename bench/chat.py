@@ -107,7 +107,10 @@ DIALOGUE = [  # after the first message: patient, staff, patient, staff, patient
     (MessageAuthor.PATIENT, "Sedan i fredags, värst på morgonen."),
     (MessageAuthor.STAFF, "Har du feber eller svårt att svälja?"),
     (MessageAuthor.PATIENT, "Lite feber igår, 38,2. Det går att svälja."),
-    (MessageAuthor.STAFF, "Drick varmt, vila och ta febernedsättande vid behov. Hör av dig om det blir värre."),
+    (
+        MessageAuthor.STAFF,
+        "Drick varmt, vila och ta febernedsättande vid behov. Hör av dig om det blir värre.",
+    ),
     (MessageAuthor.PATIENT, "Tack, det gör jag!"),
 ]
 # The form data each user task gets (before the schema defaults are filled in, as the product does).
@@ -164,19 +167,43 @@ class CareWorld:
             session.add(unit)
             session.flush()
             for weekday in range(7):
-                session.add(OpeningHours(unit_id=unit.id, weekday=weekday, opens=dtime(0), closes=dtime(23, 59)))
+                session.add(
+                    OpeningHours(unit_id=unit.id, weekday=weekday, opens=dtime(0), closes=dtime(23, 59))
+                )
             users = {}
             for key, role in (("nurse", Role.NURSE), ("doctor", Role.DOCTOR)):
-                user = User(username=f"bench.{key}", given_name=key.capitalize(), family_name="Bänk", title=role.value, email=f"{key}@example.invalid", work_phone="070-555 00 00", created_at=clock.now(), active=True)
+                user = User(
+                    username=f"bench.{key}",
+                    given_name=key.capitalize(),
+                    family_name="Bänk",
+                    title=role.value,
+                    email=f"{key}@example.invalid",
+                    work_phone="070-555 00 00",
+                    created_at=clock.now(),
+                    active=True,
+                )
                 session.add(user)
                 session.flush()
-                session.add(Membership(user_id=user.id, unit_id=unit.id, role=role, valid_from=clock.now() - timedelta(days=30)))
+                session.add(
+                    Membership(
+                        user_id=user.id,
+                        unit_id=unit.id,
+                        role=role,
+                        valid_from=clock.now() - timedelta(days=30),
+                    )
+                )
                 session.flush()
                 sign_in(session, user=user, unit_id=unit.id)
                 users[key] = user
             self.nurse = actor_for(session, users["nurse"], unit.id)
             self.unit_id = unit.id
-            results = deploy_directory(session, self.engine, processes_dir=PROCESSES_DIR, forms_dir=FORMS_DIR, actor=Actor(label="bench"))
+            results = deploy_directory(
+                session,
+                self.engine,
+                processes_dir=PROCESSES_DIR,
+                forms_dir=FORMS_DIR,
+                actor=Actor(label="bench"),
+            )
             refused = [r for r in results if r.status == "refused"]
             if refused:
                 raise RuntimeError(f"processes/ did not deploy: {refused}")
@@ -206,7 +233,15 @@ class CareWorld:
 
     def submit(self, resident: Actor) -> int:
         def action(session):
-            case = submit_case(session, self.engine, actor=resident, patient_id=resident.patient_id, unit_id=self.unit_id, kind=CaseKind.SOK_VARD, triage=DemoTriage().assess(dict(TRIAGE_ANSWERS)))
+            case = submit_case(
+                session,
+                self.engine,
+                actor=resident,
+                patient_id=resident.patient_id,
+                unit_id=self.unit_id,
+                kind=CaseKind.SOK_VARD,
+                triage=DemoTriage().assess(dict(TRIAGE_ANSWERS)),
+            )
             return case.id
 
         return self._do(action)
@@ -215,7 +250,11 @@ class CareWorld:
         self._do(lambda s: handling.receive(s, self.engine, actor=self.nurse, case_id=case_id))
 
     def start(self, case_id: int) -> None:
-        self._do(lambda s: handling.start(s, self.engine, actor=self.nurse, case_id=case_id, first_message=FIRST_MESSAGE))
+        self._do(
+            lambda s: handling.start(
+                s, self.engine, actor=self.nurse, case_id=case_id, first_message=FIRST_MESSAGE
+            )
+        )
 
     def staff_write(self, case_id: int, body: str) -> None:
         self._do(lambda s: chat.staff_write(s, actor=self.nurse, case_id=case_id, body=body))
@@ -227,7 +266,11 @@ class CareWorld:
         self._do(lambda s: chat.remind(s, actor=self.nurse, case_id=case_id))
 
     def close(self, case_id: int) -> None:
-        self._do(lambda s: handling.close(s, self.engine, actor=self.nurse, case_id=case_id, concluded_in_dialogue=True, confirmed=True))
+        self._do(
+            lambda s: handling.close(
+                s, self.engine, actor=self.nurse, case_id=case_id, concluded_in_dialogue=True, confirmed=True
+            )
+        )
 
     def fire_due_timers(self) -> int:
         """One timer-worker pass (claims, fires each due instance in its own transaction)."""
@@ -244,14 +287,24 @@ class CareWorld:
 
     def history(self, case_id: int) -> tuple[int, int]:
         with self.database.transaction() as session:
-            messages = session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.case_id == case_id))
-            attempts = session.scalar(select(func.count()).select_from(ContactAttempt).where(ContactAttempt.case_id == case_id))
+            messages = session.scalar(
+                select(func.count()).select_from(ChatMessage).where(ChatMessage.case_id == case_id)
+            )
+            attempts = session.scalar(
+                select(func.count()).select_from(ContactAttempt).where(ContactAttempt.case_id == case_id)
+            )
             return messages, attempts
 
     def routine_completed(self, case_id: int) -> bool:
         with self.database.transaction() as session:
             case = session.get(Case, case_id)
-            statuses = list(session.scalars(select(ProcessInstance.status).where(ProcessInstance.case_id == case_id, ProcessInstance.process_id == "chat_case")))
+            statuses = list(
+                session.scalars(
+                    select(ProcessInstance.status).where(
+                        ProcessInstance.case_id == case_id, ProcessInstance.process_id == "chat_case"
+                    )
+                )
+            )
             return case.state == CaseState.CLOSED and statuses == [InstanceStatus.COMPLETED]
 
     def dispose(self) -> None:
@@ -282,15 +335,21 @@ class HistoryBench:
         with self.world.database.transaction() as session:
             case = session.get(Case, case_id)
             have_messages, have_attempts = (
-                session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.case_id == case_id)),
-                session.scalar(select(func.count()).select_from(ContactAttempt).where(ContactAttempt.case_id == case_id)),
+                session.scalar(
+                    select(func.count()).select_from(ChatMessage).where(ChatMessage.case_id == case_id)
+                ),
+                session.scalar(
+                    select(func.count()).select_from(ContactAttempt).where(ContactAttempt.case_id == case_id)
+                ),
             )
             start, end = case.started_at, clock.now() - timedelta(minutes=1)
             extra = max(0, self.messages - have_messages)
             rows = []
             for i in range(extra):
                 at = start + (end - start) * (i + 1) / (extra + 1)
-                staff = (extra - 1 - i) % 3 != 2  # two staff messages to one patient message; the last is staff
+                staff = (
+                    extra - 1 - i
+                ) % 3 != 2  # two staff messages to one patient message; the last is staff
                 rows.append(
                     {
                         "case_id": case_id,
@@ -304,7 +363,9 @@ class HistoryBench:
                 )
             if rows:
                 session.execute(insert(ChatMessage), rows)
-                case.last_staff_message_at = max(r["sent_at"] for r in rows if r["author"] == MessageAuthor.STAFF)
+                case.last_staff_message_at = max(
+                    r["sent_at"] for r in rows if r["author"] == MessageAuthor.STAFF
+                )
                 patients = [r["sent_at"] for r in rows if r["author"] == MessageAuthor.PATIENT]
                 case.last_patient_message_at = max(patients) if patients else case.last_patient_message_at
                 case.patient_answered = False
@@ -313,7 +374,16 @@ class HistoryBench:
             if extra_attempts:
                 session.execute(
                     insert(ContactAttempt),
-                    [{"case_id": case_id, "kind": kinds[i % 3], "made_by": nurse_id, "at": start + (end - start) * (i + 1) / (extra_attempts + 1), "note": ""} for i in range(extra_attempts)],
+                    [
+                        {
+                            "case_id": case_id,
+                            "kind": kinds[i % 3],
+                            "made_by": nurse_id,
+                            "at": start + (end - start) * (i + 1) / (extra_attempts + 1),
+                            "note": "",
+                        }
+                        for i in range(extra_attempts)
+                    ],
                 )
         return case_id
 
@@ -325,7 +395,9 @@ class HistoryBench:
         return time.perf_counter() - started
 
 
-def run_history(actions: int = 240, *, per_case: int = 10, messages: int = 1_000, attempts: int = 20, warmup: int = 10) -> dict:
+def run_history(
+    actions: int = 240, *, per_case: int = 10, messages: int = 1_000, attempts: int = 20, warmup: int = 10
+) -> dict:
     app = make_app()
     bench_clock = BenchClock(T0 - timedelta(days=3))  # after create_app: it installs the system clock
     world = CareWorld(app)  # staff signed in before any case (long cases start two days back)
@@ -339,7 +411,11 @@ def run_history(actions: int = 240, *, per_case: int = 10, messages: int = 1_000
             if n % per_case == 0:
                 fresh_id, long_id = bench.fresh_case(), bench.long_case()
                 long_history.append(world.history(long_id))
-            order = (("fresh", fresh_id), ("long", long_id)) if n % 2 == 0 else (("long", long_id), ("fresh", fresh_id))
+            order = (
+                (("fresh", fresh_id), ("long", long_id))
+                if n % 2 == 0
+                else (("long", long_id), ("fresh", fresh_id))
+            )
             for kind, case_id in order:
                 elapsed = bench.action(case_id)
                 if n >= warmup:
@@ -417,12 +493,24 @@ class _StubScriptEngine(PythonScriptEngine):
         "case_switch_meeting_form": lambda p: {"form": p["form"]},
         "case_test_followup": lambda p: {"followup_instance": 1},
         "case_tell_patient": lambda p: {"told": p["purpose"]},
-        "case_find_assessor": lambda p: {"assessor_role": Role.PSYCHOLOGIST.value, "escalated": False, "owner_user_id": None},
+        "case_find_assessor": lambda p: {
+            "assessor_role": Role.PSYCHOLOGIST.value,
+            "escalated": False,
+            "owner_user_id": None,
+        },
         "case_record_suicide_assessment": lambda p: {"risk": p["risk"]},
     }
 
     def __init__(self):
-        super().__init__(environment=TaskDataEnvironment({"is_open": lambda unit_id, at=None: True, "now": clock.now, "iso": lambda moment: moment.isoformat()}))
+        super().__init__(
+            environment=TaskDataEnvironment(
+                {
+                    "is_open": lambda unit_id, at=None: True,
+                    "now": clock.now,
+                    "iso": lambda moment: moment.isoformat(),
+                }
+            )
+        )
 
     def call_service(self, task, operation_name=None, operation_params=None, **_kwargs):
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
@@ -527,7 +615,10 @@ def run_cases(cases: int = 200, *, pg_url: str | None = None, warmup: int = 5) -
         bench_clock.clock.set(T0)
         bare = BareChatCases()
         bare.clock = bench_clock.clock
-        sides: dict[str, Callable[[], float]] = {"bare": bare.case, **{name: served.case for name, served in worlds.items()}}
+        sides: dict[str, Callable[[], float]] = {
+            "bare": bare.case,
+            **{name: served.case for name, served in worlds.items()},
+        }
         samples: dict[str, list[float]] = {name: [] for name in sides}
         names = list(sides)
         for n in range(warmup + cases):
@@ -550,7 +641,9 @@ def run_cases(cases: int = 200, *, pg_url: str | None = None, warmup: int = 5) -
         if "pg" in worlds:
             result["chat_cases_per_s_pg"] = round(1 / median["pg"], 2)
             result["chat_case_ms_pg"] = _ms(median["pg"])
-            result["chat_cases_ratio_pg"] = round(result["chat_cases_per_s_pg"] / result["bare_chat_cases_per_s"], 3)
+            result["chat_cases_ratio_pg"] = round(
+                result["chat_cases_per_s_pg"] / result["bare_chat_cases_per_s"], 3
+            )
             result["chat_cases_completed_pg"] = worlds["pg"].completed
         return result
     finally:

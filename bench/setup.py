@@ -41,21 +41,45 @@ def bench_world(app, diagram: str = "chat_case_bench.bpmn"):
     database = app.extensions["database"]
     engine = app.extensions["engine"]
     with database.transaction() as session:
-        deploy_file(session, engine, path=BENCH_DIR / diagram, processes_dir=BENCH_DIR, forms_dir=BENCH_DIR, actor=Actor(label="bench"))
+        deploy_file(
+            session,
+            engine,
+            path=BENCH_DIR / diagram,
+            processes_dir=BENCH_DIR,
+            forms_dir=BENCH_DIR,
+            actor=Actor(label="bench"),
+        )
         region = Region(code="BX", name="Benchregion", policies={})
         session.add(region)
         session.flush()
-        unit = Unit(region_id=region.id, name="Bench VC", kind=UnitKind.CARE_CENTRE, activated=True, functions=[], settings={})
+        unit = Unit(
+            region_id=region.id,
+            name="Bench VC",
+            kind=UnitKind.CARE_CENTRE,
+            activated=True,
+            functions=[],
+            settings={},
+        )
         session.add(unit)
         session.flush()
         for weekday in range(7):
             session.add(OpeningHours(unit_id=unit.id, weekday=weekday, opens=time(0), closes=time(23, 59)))
         actors = {}
         for username, role in (("nurse", Role.NURSE), ("doctor", Role.DOCTOR)):
-            user = User(username=username, given_name="Bench", family_name=username, created_at=clock.now(), active=True)
+            user = User(
+                username=username,
+                given_name="Bench",
+                family_name=username,
+                created_at=clock.now(),
+                active=True,
+            )
             session.add(user)
             session.flush()
-            session.add(Membership(user_id=user.id, unit_id=unit.id, role=role, valid_from=clock.now() - timedelta(days=1)))
+            session.add(
+                Membership(
+                    user_id=user.id, unit_id=unit.id, role=role, valid_from=clock.now() - timedelta(days=1)
+                )
+            )
             session.flush()
             sign_in(session, user=user, unit_id=unit.id)
             actors[role] = actor_for(session, user, unit.id)

@@ -77,13 +77,29 @@ class PersistedCases:
 
         self.counter += 1
         with self.database.transaction() as session:
-            patient = Patient(identity_number=f"BENCH{self.counter:07d}", identity_kind=IdentityKind.RESERVNUMMER, birth_date=clock.now().date().replace(year=1990), given_name="Bench", family_name=str(self.counter))
+            patient = Patient(
+                identity_number=f"BENCH{self.counter:07d}",
+                identity_kind=IdentityKind.RESERVNUMMER,
+                birth_date=clock.now().date().replace(year=1990),
+                given_name="Bench",
+                family_name=str(self.counter),
+            )
             session.add(patient)
             session.flush()
-            case = Case(kind=CaseKind.SOK_VARD, unit_id=self.unit_id, patient_id=patient.id, submitted_by_id=patient.id, priority=3, search_reason="Bench", submitted_at=clock.now())
+            case = Case(
+                kind=CaseKind.SOK_VARD,
+                unit_id=self.unit_id,
+                patient_id=patient.id,
+                submitted_by_id=patient.id,
+                priority=3,
+                search_reason="Bench",
+                submitted_at=clock.now(),
+            )
             session.add(case)
             session.flush()
-            return instances.start_instance(session, self.engine, process_id="chat_case_bench", actor=self.actors[Role.NURSE], case=case).id
+            return instances.start_instance(
+                session, self.engine, process_id="chat_case_bench", actor=self.actors[Role.NURSE], case=case
+            ).id
 
     def step(self) -> float:
         with self.database.transaction() as session:
@@ -91,10 +107,15 @@ class PersistedCases:
             task_id, role = task.id, task.role
         actor = self.actors[role]
         started = time.perf_counter()
-        instances.perform(self.database, lambda s: instances.complete_task(s, self.engine, task_id=task_id, actor=actor, data=STEP_DATA))
+        instances.perform(
+            self.database,
+            lambda s: instances.complete_task(s, self.engine, task_id=task_id, actor=actor, data=STEP_DATA),
+        )
         elapsed = time.perf_counter() - started
         with self.database.transaction() as session:
-            finished = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == self.instance_id)) is None
+            finished = (
+                session.scalar(select(HumanTask.id).where(HumanTask.instance_id == self.instance_id)) is None
+            )
         if finished:
             self.instance_id = self._new()
         return elapsed

@@ -34,14 +34,23 @@ def _start(app, dues: list[datetime]) -> None:
     for offset in range(0, len(dues), 100):
         with database.transaction() as session:
             for due in dues[offset : offset + 100]:
-                instances.start_instance(session, engine, process_id="timer_bench", actor=actor, unit_id=None, data={"due_at": due.isoformat()})
+                instances.start_instance(
+                    session,
+                    engine,
+                    process_id="timer_bench",
+                    actor=actor,
+                    unit_id=None,
+                    data={"due_at": due.isoformat()},
+                )
 
 
 def _workers(url: str, outdir: Path, count: int = 2) -> list[tuple[subprocess.Popen, Path]]:
     procs = []
     for n in range(count):
         out = outdir / f"worker{n}.json"
-        procs.append((subprocess.Popen([sys.executable, "-m", "bench.timer_worker", url, str(out)], cwd=ROOT), out))
+        procs.append(
+            (subprocess.Popen([sys.executable, "-m", "bench.timer_worker", url, str(out)], cwd=ROOT), out)
+        )
     return procs
 
 
@@ -68,10 +77,21 @@ def _wait_until_drained(app, deadline_s: float) -> float:
 
 def run(pg_url: str | None) -> dict:
     if not pg_url:
-        return {"timer_lateness_p99_s": None, "timers_fired_per_s": None, "timers_note": "needs PostgreSQL (TEST_DATABASE_URL)"}
+        return {
+            "timer_lateness_p99_s": None,
+            "timers_fired_per_s": None,
+            "timers_note": "needs PostgreSQL (TEST_DATABASE_URL)",
+        }
     app = make_app(pg_url)
     with app.extensions["database"].transaction() as session:
-        deploy_file(session, app.extensions["engine"], path=BENCH_DIR / "timer_bench.bpmn", processes_dir=BENCH_DIR, forms_dir=BENCH_DIR, actor=Actor(label="bench"))
+        deploy_file(
+            session,
+            app.extensions["engine"],
+            path=BENCH_DIR / "timer_bench.bpmn",
+            processes_dir=BENCH_DIR,
+            forms_dir=BENCH_DIR,
+            actor=Actor(label="bench"),
+        )
     outdir = Path(tempfile.mkdtemp(prefix="vardflode-timers-"))
 
     # Lateness: timers due over 30 s, created before the first is due, two workers already waiting.

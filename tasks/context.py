@@ -50,7 +50,15 @@ class ServiceContext(Protocol):
         """Append an audit event to the transaction of this step."""
         ...
 
-    def schedule_deadline(self, name: str, message_name: str, working_hours: float, *, start: datetime | None = None, unit_id: int | None = None) -> datetime:
+    def schedule_deadline(
+        self,
+        name: str,
+        message_name: str,
+        working_hours: float,
+        *,
+        start: datetime | None = None,
+        unit_id: int | None = None,
+    ) -> datetime:
         """Set a deadline in the unit's working hours; the instance gets `message_name` when it is due."""
         ...
 

@@ -48,7 +48,9 @@ def _worker_database(url: str, worker: str) -> str:
         own = base.set(database=f"{base.database}_{worker}")
         admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database})
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+            )
             if not exists:
                 connection.execute(text(f'CREATE DATABASE "{own.database}"'))
         admin.dispose()

@@ -29,8 +29,26 @@ def region(session: Session, code: str = "OG", name: str = "Region Östergötlan
     return r
 
 
-def unit(session: Session, name: str = "Vårdcentralen Test", *, region_code: str = "OG", kind: UnitKind = UnitKind.CARE_CENTRE, hours=((time(8), time(17)),), **kw) -> Unit:
-    u = Unit(region_id=region(session, region_code, "Region Halland" if region_code == "HA" else "Region Östergötland").id, name=name, kind=kind, activated=kw.pop("activated", True), functions=kw.pop("functions", ["chat_triage", "admin_cases"]), settings=kw.pop("settings", {}), vtv_number=kw.pop("vtv_number", "010-000 00 00"))
+def unit(
+    session: Session,
+    name: str = "Vårdcentralen Test",
+    *,
+    region_code: str = "OG",
+    kind: UnitKind = UnitKind.CARE_CENTRE,
+    hours=((time(8), time(17)),),
+    **kw,
+) -> Unit:
+    u = Unit(
+        region_id=region(
+            session, region_code, "Region Halland" if region_code == "HA" else "Region Östergötland"
+        ).id,
+        name=name,
+        kind=kind,
+        activated=kw.pop("activated", True),
+        functions=kw.pop("functions", ["chat_triage", "admin_cases"]),
+        settings=kw.pop("settings", {}),
+        vtv_number=kw.pop("vtv_number", "010-000 00 00"),
+    )
     session.add(u)
     session.flush()
     for weekday in range(5):
@@ -43,13 +61,31 @@ def unit(session: Session, name: str = "Vårdcentralen Test", *, region_code: st
 _counter = [0]
 
 
-def user(session: Session, unit_: Unit, *roles: Role, username: str | None = None, given: str = "Test", family: str | None = None) -> User:
+def user(
+    session: Session,
+    unit_: Unit,
+    *roles: Role,
+    username: str | None = None,
+    given: str = "Test",
+    family: str | None = None,
+) -> User:
     _counter[0] += 1
-    u = User(username=username or f"user{_counter[0]}", given_name=given, family_name=family or f"Användare{_counter[0]}", title=None, created_at=clock.now(), active=True)
+    u = User(
+        username=username or f"user{_counter[0]}",
+        given_name=given,
+        family_name=family or f"Användare{_counter[0]}",
+        title=None,
+        created_at=clock.now(),
+        active=True,
+    )
     session.add(u)
     session.flush()
     for role in roles or (Role.NURSE,):
-        session.add(Membership(user_id=u.id, unit_id=unit_.id, role=role, valid_from=clock.now() - timedelta(days=365)))
+        session.add(
+            Membership(
+                user_id=u.id, unit_id=unit_.id, role=role, valid_from=clock.now() - timedelta(days=365)
+            )
+        )
     session.flush()
     return u
 
@@ -60,20 +96,65 @@ def signed_in(session: Session, user_: User, unit_: Unit) -> Actor:
     return actor_for(session, user_, unit_.id)
 
 
-def patient(session: Session, number: str = "199203012381", *, born: date = date(1992, 3, 1), given: str = "Testa", family: str = "Patientsson", protection: Protection = Protection.NONE) -> Patient:
-    p = Patient(identity_number=number, identity_kind=IdentityKind.PERSONNUMMER, birth_date=born, given_name=given, family_name=family, mobile="0701234567", protection=protection)
+def patient(
+    session: Session,
+    number: str = "199203012381",
+    *,
+    born: date = date(1992, 3, 1),
+    given: str = "Testa",
+    family: str = "Patientsson",
+    protection: Protection = Protection.NONE,
+) -> Patient:
+    p = Patient(
+        identity_number=number,
+        identity_kind=IdentityKind.PERSONNUMMER,
+        birth_date=born,
+        given_name=given,
+        family_name=family,
+        mobile="0701234567",
+        protection=protection,
+    )
     session.add(p)
     session.flush()
     return p
 
 
-def case(session: Session, unit_: Unit, patient_: Patient, *, priority: int | None = 3, kind: CaseKind = CaseKind.SOK_VARD, reason: str = "Halsont", submitted_at: datetime | None = None) -> Case:
-    c = Case(kind=kind, unit_id=unit_.id, patient_id=patient_.id, submitted_by_id=patient_.id, priority=priority, search_reason=reason, anamnesis="Ont i halsen sedan tre dagar.", state=CaseState.NEW, submitted_at=submitted_at or clock.now())
+def case(
+    session: Session,
+    unit_: Unit,
+    patient_: Patient,
+    *,
+    priority: int | None = 3,
+    kind: CaseKind = CaseKind.SOK_VARD,
+    reason: str = "Halsont",
+    submitted_at: datetime | None = None,
+) -> Case:
+    c = Case(
+        kind=kind,
+        unit_id=unit_.id,
+        patient_id=patient_.id,
+        submitted_by_id=patient_.id,
+        priority=priority,
+        search_reason=reason,
+        anamnesis="Ont i halsen sedan tre dagar.",
+        state=CaseState.NEW,
+        submitted_at=submitted_at or clock.now(),
+    )
     session.add(c)
     session.flush()
     return c
 
 
-def deploy_fixture(session: Session, engine, name: str, *, processes_dir: Path | None = None, force: bool = False):
+def deploy_fixture(
+    session: Session, engine, name: str, *, processes_dir: Path | None = None, force: bool = False
+):
     processes_dir = processes_dir or FIXTURES / "bpmn"
-    return deploy_file(session, engine, path=processes_dir / name, processes_dir=processes_dir, forms_dir=FIXTURES / "forms", actor=Actor(label="test"), force=force)
+    return deploy_file(
+        session,
+        engine,
+        path=processes_dir / name,
+        processes_dir=processes_dir,
+        forms_dir=FIXTURES / "forms",
+        actor=Actor(label="test"),
+        force=force,
+    )

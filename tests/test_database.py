@@ -52,9 +52,13 @@ def test_the_migrations_produce_exactly_the_models_schema(database):
 def test_append_only_triggers_exist(database):
     with database.engine.connect() as connection:
         if database.dialect == "sqlite":
-            names = set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+            names = set(
+                connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
+            )
         else:
-            names = set(connection.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars())
+            names = set(
+                connection.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars()
+            )
     assert {"audit_event_append_only", "access_log_append_only", "access_log_patient_append_only"} <= names
 
 
@@ -81,7 +85,9 @@ def _a_case(database):
         return factories.case(session, unit, factories.patient(session)).id
 
 
-def test_write_now_writes_the_changed_columns_with_the_version_check_and_leaves_nothing_for_the_commit(database):
+def test_write_now_writes_the_changed_columns_with_the_version_check_and_leaves_nothing_for_the_commit(
+    database,
+):
     from app.cases.models import Case, CaseState
     from app.db import write_now
 
@@ -95,16 +101,25 @@ def test_write_now_writes_the_changed_columns_with_the_version_check_and_leaves_
             write_now(session, case)
             written = list(seen)
             assert not session.dirty and case.version == before + 1
-        after_commit = seen[len(written):]
+        after_commit = seen[len(written) :]
     finally:
         stop()
     [update] = [s for s in written if s.startswith("UPDATE")]
-    assert "handling_role=" in update and "state=" in update and "version=" in update and "priority" not in update
+    assert (
+        "handling_role=" in update
+        and "state=" in update
+        and "version=" in update
+        and "priority" not in update
+    )
     assert "AND care_case.version = " in update
     assert not [s for s in after_commit if s.startswith("UPDATE")]
     with database.transaction() as session:
         stored = session.get(Case, case_id)
-        assert (stored.state, stored.handling_role, stored.version) == (CaseState.RECEIVED, "nurse", before + 1)
+        assert (stored.state, stored.handling_role, stored.version) == (
+            CaseState.RECEIVED,
+            "nurse",
+            before + 1,
+        )
 
 
 def test_write_now_on_a_case_someone_else_changed_meanwhile_is_a_conflict_and_writes_nothing(database):
@@ -118,7 +133,11 @@ def test_write_now_on_a_case_someone_else_changed_meanwhile_is_a_conflict_and_wr
     with pytest.raises(Conflict), database.transaction() as session:
         case = session.get(Case, case_id)
         # Another transaction's change, as the row now reads (the version moved on).
-        session.execute(update(Case.__table__).where(Case.__table__.c.id == case_id).values(version=Case.__table__.c.version + 1, search_reason="Ändrat av någon annan"))
+        session.execute(
+            update(Case.__table__)
+            .where(Case.__table__.c.id == case_id)
+            .values(version=Case.__table__.c.version + 1, search_reason="Ändrat av någon annan")
+        )
         case.search_reason = "Mitt ändrade sökorsak"
         write_now(session, case)
     with database.transaction() as session:
@@ -134,7 +153,16 @@ def test_insert_now_inserts_with_defaults_readable_without_a_query_and_the_row_i
         unit = factories.unit(session)
         patient = factories.patient(session)
         session.flush()
-        case = Case(kind=CaseKind.SOK_VARD, unit_id=unit.id, patient_id=patient.id, submitted_by_id=patient.id, priority=3, search_reason="Feber", anamnesis="", submitted_at=app_clock.now())
+        case = Case(
+            kind=CaseKind.SOK_VARD,
+            unit_id=unit.id,
+            patient_id=patient.id,
+            submitted_by_id=patient.id,
+            priority=3,
+            search_reason="Feber",
+            anamnesis="",
+            submitted_at=app_clock.now(),
+        )
         seen, stop = _statements(database)
         try:
             insert_now(session, case)

@@ -11,12 +11,18 @@ from app.i18n import catalog_directories
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
-METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2"), ("templates/**.html", "jinja2")]  # as babel.cfg
+METHODS = [
+    ("**.py", "python"),
+    ("**/templates/**.html", "jinja2"),
+    ("templates/**.html", "jinja2"),
+]  # as babel.cfg
 
 
 def _source_texts() -> set[str]:
     texts = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT / "app"), METHODS, keywords=KEYWORDS):
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT / "app"), METHODS, keywords=KEYWORDS
+    ):
         texts.update([message] if isinstance(message, str) else [m for m in message if m])
     return texts
 
@@ -26,7 +32,9 @@ def test_every_interface_text_has_an_english_translation():
     for directory in catalog_directories():  # the shell's catalog and each package's, merged at run time
         with open(directory / "en" / "LC_MESSAGES" / "messages.po", "rb") as handle:
             catalog = read_po(handle)
-        translated |= {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string and not m.fuzzy}
+        translated |= {
+            m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string and not m.fuzzy
+        }
     missing = sorted(_source_texts() - translated)
     assert not missing, f"run `make translations` and translate: {missing[:20]}"
 
@@ -42,7 +50,9 @@ def test_swedish_by_default_and_english_when_chosen(client):
 
 def test_the_language_switch_never_redirects_off_the_site(client):
     client.get("/login")
-    response = client.post("/language", data={"lang": "en", "next": "//evil.example/", "csrf_token": _csrf(client)})
+    response = client.post(
+        "/language", data={"lang": "en", "next": "//evil.example/", "csrf_token": _csrf(client)}
+    )
     assert response.headers["Location"] == "/"
 
 

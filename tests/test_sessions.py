@@ -51,7 +51,9 @@ def _sign_in(client, user, next_page: str | None = None):
     return client.post("/login", data=data)
 
 
-def test_a_session_ends_after_the_idle_timeout_and_the_login_says_why_and_leads_back(app, client, session, nurse, wall):
+def test_a_session_ends_after_the_idle_timeout_and_the_login_says_why_and_leads_back(
+    app, client, session, nurse, wall
+):
     nurse_id = nurse.id  # read now: the test's session must not hold SQLite's lock while requests write
     assert _sign_in(client, nurse_id).status_code == 302
     assert client.get("/inbox").status_code == 200
@@ -98,10 +100,14 @@ def test_a_post_after_the_session_ended_returns_to_the_page_it_came_from_never_t
     token = client.get("/inbox").get_data(as_text=True)
     wall.now += app.config["SESSION_IDLE_MINUTES"] * 60 + 1
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', token).group(1)
-    answer = client.post("/phrases/new", data={"csrf_token": csrf}, headers={"Referer": "http://localhost/phrases"})
+    answer = client.post(
+        "/phrases/new", data={"csrf_token": csrf}, headers={"Referer": "http://localhost/phrases"}
+    )
     assert answer.status_code == 302 and answer.headers["Location"] == "/login?next=/phrases&expired=1"
     page = client.get("/login")
-    evil = client.post("/login", data={"user_id": nurse.id, "next": "//evil.example/x", "csrf_token": _csrf(page.data)})
+    evil = client.post(
+        "/login", data={"user_id": nurse.id, "next": "//evil.example/x", "csrf_token": _csrf(page.data)}
+    )
     assert evil.status_code == 302 and evil.headers["Location"] == "/"
 
 

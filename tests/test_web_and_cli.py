@@ -23,14 +23,18 @@ def test_the_development_login_lists_demo_users_and_signs_in_at_the_chosen_unit(
     unit = f.unit(session, "Vårdcentralen Ekdalen")
     other = f.unit(session, "Rehab Linnea")
     frida = f.user(session, unit, Role.PHYSIOTHERAPIST, given="Frida", family="Lund")
-    session.add(Membership(user_id=frida.id, unit_id=other.id, role=Role.PHYSIOTHERAPIST, valid_from=frida.created_at))
+    session.add(
+        Membership(user_id=frida.id, unit_id=other.id, role=Role.PHYSIOTHERAPIST, valid_from=frida.created_at)
+    )
     session.commit()
 
     page = client.get("/login")
     assert page.status_code == 200 and b"Frida Lund" in page.data
     choose = client.post("/login", data={"user_id": frida.id, "csrf_token": _csrf(page.data)})
     assert b"V\xc3\xa4lj enhet" in choose.data  # "Välj enhet": she works at two units
-    done = client.post("/login", data={"user_id": frida.id, "unit_id": other.id, "csrf_token": _csrf(page.data)})
+    done = client.post(
+        "/login", data={"user_id": frida.id, "unit_id": other.id, "csrf_token": _csrf(page.data)}
+    )
     assert done.status_code == 302
     home = client.get("/")
     assert home.status_code == 200 and b"Patientliggaren" in home.data
@@ -75,7 +79,11 @@ def test_production_configuration_forces_the_dev_tools_off(monkeypatch, db_url):
     monkeypatch.setenv("VARDFLODE_DEV_LOGIN", "1")
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
     config = load_config({"DATABASE_URL": db_url})
-    assert config["DEV_LOGIN"] is False and config["DEV_CLOCK_CONTROL"] is False and config["SESSION_COOKIE_SECURE"] is True
+    assert (
+        config["DEV_LOGIN"] is False
+        and config["DEV_CLOCK_CONTROL"] is False
+        and config["SESSION_COOKIE_SECURE"] is True
+    )
 
 
 def test_the_shared_dev_clock_moves_every_process_through_the_database(db_url):
@@ -84,7 +92,9 @@ def test_the_shared_dev_clock_moves_every_process_through_the_database(db_url):
     first = make_app(db_url, None, CLOCK=None, DEV_CLOCK_CONTROL=True)
     second = make_app(db_url, None, CLOCK=None, DEV_CLOCK_CONTROL=True)
     try:
-        response = first.test_client().post("/dev/clock", json={"set": "2027-01-04T09:00:00+01:00", "freeze": True})
+        response = first.test_client().post(
+            "/dev/clock", json={"set": "2027-01-04T09:00:00+01:00", "freeze": True}
+        )
         assert response.status_code == 200
         shared = second.extensions["dev_clock"]
         shared.sync()  # what a worker does at the start of each iteration
@@ -102,7 +112,9 @@ def test_the_deploy_command_reports_each_file_and_fails_on_a_refusal(app, sessio
     processes = tmp_path / "processes"
     shutil.copytree(FIXTURES / "bpmn", processes)
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["processes", "deploy", str(processes / "simple_case.bpmn"), "--note", "first"])
+    result = runner.invoke(
+        args=["processes", "deploy", str(processes / "simple_case.bpmn"), "--note", "first"]
+    )
     assert result.exit_code == 0, result.output
     assert "deployed" in result.output and "simple_case v1" in result.output
     again = runner.invoke(args=["processes", "deploy", str(processes / "simple_case.bpmn")])

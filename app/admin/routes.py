@@ -286,7 +286,10 @@ def set_hours():
     db = request_session()
     try:
         unit_services.set_opening_hours(
-            db, actor=actor, weekly=weekly, expected_version=request.form.get("expected_version", type=bounded_big_version)
+            db,
+            actor=actor,
+            weekly=weekly,
+            expected_version=request.form.get("expected_version", type=bounded_big_version),
         )
     except Conflict:
         db.rollback()

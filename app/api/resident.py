@@ -282,7 +282,14 @@ def resident_reopen_case(actor: Actor, case_id: int, body: dict):
     )
     result = views.resident_case(case, db.get(Patient, case.patient_id), db.get(Unit, case.unit_id))
     # The answer shows the case (name, search reason, state): a read like any other.
-    log_access(db, actor=actor, action="api:resident:case:reopened", patient_ids=[case.patient_id], case_id=case.id, context=_context())
+    log_access(
+        db,
+        actor=actor,
+        action="api:resident:case:reopened",
+        patient_ids=[case.patient_id],
+        case_id=case.id,
+        context=_context(),
+    )
     db.commit()
     return jsonify({"case": result})
 

@@ -147,7 +147,12 @@ def issue_own_token(
     not_after = session.get(ApiToken, via.token_id).expires_at if via is not None else None
     if actor.patient_id is not None:
         return issue_token(
-            session, actor=actor, kind=TokenKind.RESIDENT, name=name, patient_id=actor.patient_id, days=days,
+            session,
+            actor=actor,
+            kind=TokenKind.RESIDENT,
+            name=name,
+            patient_id=actor.patient_id,
+            days=days,
             not_after=not_after,
         )
     return issue_token(

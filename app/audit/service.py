@@ -31,7 +31,9 @@ class Actor:
         return cls(label=f"system:{label}")
 
 
-def record(session: Session, action: str, *, actor: Actor, subject: tuple[str, Any] | None = None, **details: Any) -> None:
+def record(
+    session: Session, action: str, *, actor: Actor, subject: tuple[str, Any] | None = None, **details: Any
+) -> None:
     """Append an audit event ("subject:action") to the current transaction."""
     subject_type, subject_id = subject if subject else (None, None)
     values = {
@@ -63,12 +65,23 @@ def log_access(
     """Append one access-log row naming every patient whose data this read showed; returns its id."""
     log_id = session.execute(
         insert(AccessLog.__table__)
-        .values(at=clock.now(), user_id=actor.user_id, actor_label=actor.label, acting_unit_id=actor.unit_id, action=action, case_id=case_id, context=context)
+        .values(
+            at=clock.now(),
+            user_id=actor.user_id,
+            actor_label=actor.label,
+            acting_unit_id=actor.unit_id,
+            action=action,
+            case_id=case_id,
+            context=context,
+        )
         .returning(AccessLog.__table__.c.id)
     ).scalar_one()
     patients = list(dict.fromkeys(patient_ids))
     if patients:
-        session.execute(insert(AccessLogPatient.__table__), [{"access_log_id": log_id, "patient_id": pid} for pid in patients])
+        session.execute(
+            insert(AccessLogPatient.__table__),
+            [{"access_log_id": log_id, "patient_id": pid} for pid in patients],
+        )
     return log_id
 
 

@@ -81,7 +81,9 @@ def session_timed_out() -> bool:
     if now - started > current_app.config["SESSION_MAX_HOURS"] * 3600:
         return True
     if seen is None or (not request.headers.get(POLL_HEADER) and now - seen > min(30, idle_limit / 10)):
-        session["seen_at"] = now  # not on every request (each rewrite is a new cookie), but well within the limit
+        session["seen_at"] = (
+            now  # not on every request (each rewrite is a new cookie), but well within the limit
+        )
     return False
 
 
@@ -143,4 +145,6 @@ def check_csrf() -> None:
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
     expected = session.get("csrf_token")
     if not expected or not sent or not secrets.compare_digest(sent, expected):
-        abort(400, description=_("Formuläret var för gammalt för att skickas. Ladda om sidan och försök igen."))
+        abort(
+            400, description=_("Formuläret var för gammalt för att skickas. Ladda om sidan och försök igen.")
+        )

@@ -37,4 +37,8 @@ def links_for(actor: Actor | None) -> list[NavLink]:
     """The areas this actor's roles open, in a fixed order; none for residents or the signed-out."""
     if actor is None or actor.user_id is None:
         return []
-    return [NavLink(endpoint, str(label)) for endpoint, label, roles in AREAS if actor.roles & {str(r) for r in roles}]
+    return [
+        NavLink(endpoint, str(label))
+        for endpoint, label, roles in AREAS
+        if actor.roles & {str(r) for r in roles}
+    ]

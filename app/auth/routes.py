@@ -27,10 +27,17 @@ def login_page():
     if not current_app.config["DEV_LOGIN"]:
         return render_template("auth/login_sso.html"), 200
     db = request_session()
-    users = db.scalars(select(User).where(User.active.is_(True), User.id.in_(select(Membership.user_id))).order_by(User.family_name, User.given_name)).all()
+    users = db.scalars(
+        select(User)
+        .where(User.active.is_(True), User.id.in_(select(Membership.user_id)))
+        .order_by(User.family_name, User.given_name)
+    ).all()
     entries = [(user, units_of(db, user.id)) for user in users]
     return render_template(
-        "auth/login.html", entries=entries, next_page=safe_next(request.args.get("next")), expired=request.args.get("expired") == "1"
+        "auth/login.html",
+        entries=entries,
+        next_page=safe_next(request.args.get("next")),
+        expired=request.args.get("expired") == "1",
     )
 
 
@@ -42,7 +49,9 @@ def login_submit():
     next_page = safe_next(request.form.get("next"))
     user = db.get(User, request.form.get("user_id", type=bounded_id) or 0)
     if user is None or not user.active:
-        return render_template("auth/login.html", entries=[], error=_("Okänd användare."), next_page=next_page), 400
+        return render_template(
+            "auth/login.html", entries=[], error=_("Okänd användare."), next_page=next_page
+        ), 400
     units = units_of(db, user.id)
     unit_id = request.form.get("unit_id", type=bounded_id)
     if unit_id is None and len(units) == 1:

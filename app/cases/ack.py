@@ -18,7 +18,11 @@ def inbox(session: Session, *, actor: Actor) -> list[AckItem]:
     return list(
         session.scalars(
             select(AckItem)
-            .where(AckItem.unit_id == actor.unit_id, AckItem.acknowledged_at.is_(None), or_(AckItem.for_user_id.is_(None), AckItem.for_user_id == actor.user_id))
+            .where(
+                AckItem.unit_id == actor.unit_id,
+                AckItem.acknowledged_at.is_(None),
+                or_(AckItem.for_user_id.is_(None), AckItem.for_user_id == actor.user_id),
+            )
             .order_by(AckItem.created_at)
         )
     )
@@ -34,5 +38,12 @@ def acknowledge(session: Session, *, actor: Actor, item_id: int) -> AckItem:
         raise Forbidden("Posten är inte din.")
     item.acknowledged_at = clock.now()
     item.acknowledged_by = actor.user_id
-    record(session, "ack:acknowledged", actor=actor, subject=("ack_item", item.id), kind=item.kind.value, case_id=item.case_id)
+    record(
+        session,
+        "ack:acknowledged",
+        actor=actor,
+        subject=("ack_item", item.id),
+        kind=item.kind.value,
+        case_id=item.case_id,
+    )
     return item

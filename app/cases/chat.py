@@ -52,32 +52,62 @@ def _body(text: str) -> str:
     body = (text or "").strip()
     if not body:
         raise ValidationFailed("Skriv ett meddelande.", {"body": ["required"]})
-    return limits.check_length(body, limits.MESSAGE_BODY, field="body", message=f"Meddelandet får vara högst {limits.MESSAGE_BODY} tecken.")
+    return limits.check_length(
+        body,
+        limits.MESSAGE_BODY,
+        field="body",
+        message=f"Meddelandet får vara högst {limits.MESSAGE_BODY} tecken.",
+    )
 
 
 def _phrase_purpose(purpose: str | None) -> str | None:
     # The page posts it from a hidden field: anything but a known purpose is refused, never stored
     # (the column holds 40 characters, and the day's checks count messages by purpose).
     if purpose is not None and purpose not in PURPOSES:
-        raise ValidationFailed("Okänd frasmall. Välj frasmallen igen eller skriv meddelandet utan den.", {"phrase_purpose": ["unknown purpose"]})
+        raise ValidationFailed(
+            "Okänd frasmall. Välj frasmallen igen eller skriv meddelandet utan den.",
+            {"phrase_purpose": ["unknown purpose"]},
+        )
     return purpose
 
 
 # --- staff ------------------------------------------------------------------------------------
 
 
-def staff_write(session: Session, *, actor: Actor, case_id: int, body: str, phrase_purpose: str | None = None) -> ChatMessage:
+def staff_write(
+    session: Session, *, actor: Actor, case_id: int, body: str, phrase_purpose: str | None = None
+) -> ChatMessage:
     """A staff message in the chat; unanswered, it is a contact attempt (OG-6.1-g)."""
     case = get_case(session, case_id)
     require_act(session, actor, case)
     if case.state != CaseState.STARTED:
         raise Conflict("Starta ärendet innan du skriver i chatten.")
     body, phrase_purpose = _body(body), _phrase_purpose(phrase_purpose)
-    message = messaging.post(session, case, body=body, author=MessageAuthor.STAFF, user_id=actor.user_id, purpose=phrase_purpose)
+    message = messaging.post(
+        session, case, body=body, author=MessageAuthor.STAFF, user_id=actor.user_id, purpose=phrase_purpose
+    )
     with session.no_autoflush:  # one prepared INSERT; nothing pending needs to go first
-        session.execute(_INSERT_ATTEMPT, {"case_id": case.id, "kind": AttemptKind.CHAT, "made_by": actor.user_id, "at": message.sent_at, "note": ""})
-    messaging.sms(session, case, NotificationPurpose.NEW_CHAT_MESSAGE, key=f"case:{case.id}:message:{message.id}")
-    record(session, "chat:staff_message", actor=actor, subject=("case", case.id), message_id=message.id, phrase=phrase_purpose)
+        session.execute(
+            _INSERT_ATTEMPT,
+            {
+                "case_id": case.id,
+                "kind": AttemptKind.CHAT,
+                "made_by": actor.user_id,
+                "at": message.sent_at,
+                "note": "",
+            },
+        )
+    messaging.sms(
+        session, case, NotificationPurpose.NEW_CHAT_MESSAGE, key=f"case:{case.id}:message:{message.id}"
+    )
+    record(
+        session,
+        "chat:staff_message",
+        actor=actor,
+        subject=("case", case.id),
+        message_id=message.id,
+        phrase=phrase_purpose,
+    )
     session.flush()
     reproject_case(session, case)
     return message
@@ -91,10 +121,14 @@ def remind(session: Session, *, actor: Actor, case_id: int) -> ContactAttempt:
         raise Conflict("Påminnelser skickas i ett startat ärende.")
     if case.patient_answered:
         raise GuardRefused("Patienten har redan svarat.", rule="HA-remind")
-    attempt = ContactAttempt(case_id=case.id, kind=AttemptKind.SMS_REMINDER, made_by=actor.user_id, at=clock.now())
+    attempt = ContactAttempt(
+        case_id=case.id, kind=AttemptKind.SMS_REMINDER, made_by=actor.user_id, at=clock.now()
+    )
     session.add(attempt)
     session.flush()
-    messaging.sms(session, case, NotificationPurpose.SMS_REMINDER, key=f"case:{case.id}:reminder:{attempt.id}")
+    messaging.sms(
+        session, case, NotificationPurpose.SMS_REMINDER, key=f"case:{case.id}:reminder:{attempt.id}"
+    )
     record(session, "chat:sms_reminder", actor=actor, subject=("case", case.id))
     return attempt
 
@@ -115,11 +149,20 @@ def request_images(session: Session, *, actor: Actor, case_id: int, instructions
     instructions = (instructions or "").strip()
     if not instructions:
         raise ValidationFailed("Beskriv vilken bild du behöver.", {"instructions": ["required"]})
-    limits.check_length(instructions, limits.IMAGE_INSTRUCTIONS, field="instructions", message=f"Beskrivningen av bilden får vara högst {limits.IMAGE_INSTRUCTIONS} tecken.")
-    request = ImageRequest(case_id=case.id, requested_by=actor.user_id, instructions=instructions, requested_at=clock.now())
+    limits.check_length(
+        instructions,
+        limits.IMAGE_INSTRUCTIONS,
+        field="instructions",
+        message=f"Beskrivningen av bilden får vara högst {limits.IMAGE_INSTRUCTIONS} tecken.",
+    )
+    request = ImageRequest(
+        case_id=case.id, requested_by=actor.user_id, instructions=instructions, requested_at=clock.now()
+    )
     session.add(request)
     session.flush()
-    messaging.tell_patient(session, case, "image_request", notice=NotificationPurpose.IMAGE_REQUESTED, user_id=actor.user_id)
+    messaging.tell_patient(
+        session, case, "image_request", notice=NotificationPurpose.IMAGE_REQUESTED, user_id=actor.user_id
+    )
     record(session, "chat:images_requested", actor=actor, subject=("case", case.id), request_id=request.id)
     return request
 
@@ -132,10 +175,24 @@ def send_form(session: Session, *, actor: Actor, case_id: int, form_key: str) ->
         definition = form_definition(form_key)
     except KeyError as exc:
         raise NotFound("Formuläret finns inte.") from exc
-    form = PatientForm(case_id=case.id, form_key=form_key, title=definition["title"], definition=definition, sent_by=actor.user_id, sent_at=clock.now())
+    form = PatientForm(
+        case_id=case.id,
+        form_key=form_key,
+        title=definition["title"],
+        definition=definition,
+        sent_by=actor.user_id,
+        sent_at=clock.now(),
+    )
     session.add(form)
     session.flush()
-    messaging.tell_patient(session, case, "form_sent", notice=NotificationPurpose.FORM_SENT, user_id=actor.user_id, form_name=form.title)
+    messaging.tell_patient(
+        session,
+        case,
+        "form_sent",
+        notice=NotificationPurpose.FORM_SENT,
+        user_id=actor.user_id,
+        form_name=form.title,
+    )
     record(session, "chat:form_sent", actor=actor, subject=("case", case.id), form=form_key, form_id=form.id)
     return form
 
@@ -155,9 +212,18 @@ def document_form(session: Session, *, actor: Actor, form_id: int, how: str) -> 
         raise ValidationFailed("Välj kopierat eller sammanfattat.", {"how": ["copied or summarised"]})
     form.documentation = how
     properties = form.definition.get("properties", {})
-    answers = [(properties.get(key, {}).get("title", key), str(value)) for key, value in (form.answers or {}).items()]
+    answers = [
+        (properties.get(key, {}).get("title", key), str(value)) for key, value in (form.answers or {}).items()
+    ]
     summary = f"{form.title}: poäng {form.score}" if form.score is not None else form.title
-    create_draft(session, case=case, reason="form", for_user_id=actor.user_id, form_summary=FormSummary(form.title, FormHandling(how), answers, summary), actor=actor)
+    create_draft(
+        session,
+        case=case,
+        reason="form",
+        for_user_id=actor.user_id,
+        form_summary=FormSummary(form.title, FormHandling(how), answers, summary),
+        actor=actor,
+    )
     record(session, "form:documented", actor=actor, subject=("case", case.id), form_id=form.id, how=how)
     return form
 
@@ -173,10 +239,23 @@ def invite_colleague(session: Session, *, actor: Actor, case_id: int, colleague_
         raise GuardRefused("Enhetens rutin tillåter inte att kollegor bjuds in i ärenden.", rule="OG-8.5")
     if not roles_at(session, colleague_id, case.unit_id):
         raise GuardRefused("Kollegan arbetar inte på enheten.", rule="OG-8.5")
-    invited = CaseCollaborator(case_id=case.id, user_id=colleague_id, invited_by=actor.user_id, invited_at=clock.now())
+    invited = CaseCollaborator(
+        case_id=case.id, user_id=colleague_id, invited_by=actor.user_id, invited_at=clock.now()
+    )
     session.add(invited)
-    session.add(AckItem(unit_id=case.unit_id, case_id=case.id, kind=AckKind.INVITATION, summary=f"{actor.label} bjuder in dig i ärendet.", for_user_id=colleague_id, created_at=clock.now()))
-    record(session, "case:colleague_invited", actor=actor, subject=("case", case.id), colleague_id=colleague_id)
+    session.add(
+        AckItem(
+            unit_id=case.unit_id,
+            case_id=case.id,
+            kind=AckKind.INVITATION,
+            summary=f"{actor.label} bjuder in dig i ärendet.",
+            for_user_id=colleague_id,
+            created_at=clock.now(),
+        )
+    )
+    record(
+        session, "case:colleague_invited", actor=actor, subject=("case", case.id), colleague_id=colleague_id
+    )
     session.flush()
     return invited
 
@@ -184,15 +263,21 @@ def invite_colleague(session: Session, *, actor: Actor, case_id: int, colleague_
 # --- residents --------------------------------------------------------------------------------
 
 
-def patient_write(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, body: str) -> ChatMessage:
+def patient_write(
+    session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, body: str
+) -> ChatMessage:
     """The patient (or guardian) writes; after closing, within the window, the case goes back to the role queue."""
     case = get_case(session, case_id)
     require_resident(session, actor, case)
     if case.state in (CaseState.REFERRED, CaseState.REFUSED):
         raise Conflict("Ärendet hanteras inte här. Se hänvisningen i chatten.")
     if case.state == CaseState.CLOSED and (case.reopen_until is None or clock.now() >= case.reopen_until):
-        raise GuardRefused("Ärendet är avslutat. Skapa ett nytt ärende om du behöver söka vård.", rule="HA-close-plus1")
-    message = messaging.post(session, case, body=_body(body), author=MessageAuthor.PATIENT, patient_id=actor.patient_id)
+        raise GuardRefused(
+            "Ärendet är avslutat. Skapa ett nytt ärende om du behöver söka vård.", rule="HA-close-plus1"
+        )
+    message = messaging.post(
+        session, case, body=_body(body), author=MessageAuthor.PATIENT, patient_id=actor.patient_id
+    )
     record(session, "chat:patient_message", actor=actor, subject=("case", case.id), message_id=message.id)
     if case.state == CaseState.CLOSED:
         instance = case_instance(session, case.id)
@@ -203,7 +288,16 @@ def patient_write(session: Session, engine: ProcessEngine, *, actor: Actor, case
     return message
 
 
-def upload_image(session: Session, *, actor: Actor, case_id: int, filename: str, content_type: str, content: bytes, request_id: int | None = None) -> CaseImage:
+def upload_image(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: int,
+    filename: str,
+    content_type: str,
+    content: bytes,
+    request_id: int | None = None,
+) -> CaseImage:
     """The patient uploads an image into the case (OG-11-f)."""
     case = get_case(session, case_id)
     require_resident(session, actor, case)
@@ -214,7 +308,9 @@ def upload_image(session: Session, *, actor: Actor, case_id: int, filename: str,
     request = session.get(ImageRequest, request_id) if request_id is not None else None
     if request_id is not None and (request is None or request.case_id != case.id):
         # Another case's request must not be marked fulfilled by this upload.
-        raise ValidationFailed("Bildförfrågan finns inte i ärendet.", {"request_id": ["no such image request in this case"]})
+        raise ValidationFailed(
+            "Bildförfrågan finns inte i ärendet.", {"request_id": ["no such image request in this case"]}
+        )
     image = CaseImage(
         case_id=case.id,
         request_id=request_id,
@@ -230,7 +326,14 @@ def upload_image(session: Session, *, actor: Actor, case_id: int, filename: str,
     if request is not None:
         request.fulfilled_at = image.uploaded_at
     session.flush()
-    record(session, "chat:image_uploaded", actor=actor, subject=("case", case.id), image_id=image.id, size=image.size)
+    record(
+        session,
+        "chat:image_uploaded",
+        actor=actor,
+        subject=("case", case.id),
+        image_id=image.id,
+        size=image.size,
+    )
     return image
 
 
@@ -247,12 +350,25 @@ def answer_form(session: Session, *, actor: Actor, form_id: int, answers: dict[s
     form.answers = clean
     form.score = score(form.definition, clean)
     form.answered_at = clock.now()
-    session.add(AckItem(unit_id=case.unit_id, case_id=case.id, kind=AckKind.FORM_RETURNED, summary=f"{form.title} besvarat" + (f" (poäng {form.score})" if form.score is not None else ""), for_user_id=form.sent_by, created_at=form.answered_at))
-    record(session, "form:answered", actor=actor, subject=("case", case.id), form_id=form.id, score=form.score)
+    session.add(
+        AckItem(
+            unit_id=case.unit_id,
+            case_id=case.id,
+            kind=AckKind.FORM_RETURNED,
+            summary=f"{form.title} besvarat" + (f" (poäng {form.score})" if form.score is not None else ""),
+            for_user_id=form.sent_by,
+            created_at=form.answered_at,
+        )
+    )
+    record(
+        session, "form:answered", actor=actor, subject=("case", case.id), form_id=form.id, score=form.score
+    )
     return form
 
 
-def answer_consent(session: Session, engine: ProcessEngine, *, actor: Actor, consent_id: int, given: bool) -> Consent:
+def answer_consent(
+    session: Session, engine: ProcessEngine, *, actor: Actor, consent_id: int, given: bool
+) -> Consent:
     """The resident gives or declines a consent; the routine continues accordingly."""
     consent = session.get(Consent, consent_id)
     if consent is None:
@@ -264,21 +380,47 @@ def answer_consent(session: Session, engine: ProcessEngine, *, actor: Actor, con
     consent.answer = ConsentAnswer.GIVEN if given else ConsentAnswer.DECLINED
     consent.answered_at = clock.now()
     consent.answered_by_patient_id = actor.patient_id
-    record(session, "consent:answered", actor=actor, subject=("case", case.id), consent_id=consent.id, given=given, kind=consent.kind.value)
+    record(
+        session,
+        "consent:answered",
+        actor=actor,
+        subject=("case", case.id),
+        consent_id=consent.id,
+        given=given,
+        kind=consent.kind.value,
+    )
     instance = case_instance(session, case.id)
     if instance is not None:
-        deliver_message(session, engine, instance_id=instance.id, name="consent_given" if given else "consent_declined", actor=actor, payload={"consent_id": consent.id})
+        deliver_message(
+            session,
+            engine,
+            instance_id=instance.id,
+            name="consent_given" if given else "consent_declined",
+            actor=actor,
+            payload={"consent_id": consent.id},
+        )
     return consent
 
 
-def reopen(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, search_reason: str) -> Case:
+def reopen(
+    session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, search_reason: str
+) -> Case:
     """Reopen a closed case within the unit's window, for the same search reason only (OG-6.5)."""
     case = get_case(session, case_id)
     require_resident(session, actor, case)
     if case.state != CaseState.CLOSED:
         raise Conflict("Ärendet är inte avslutat.")
-    limits.check_length(search_reason, limits.SEARCH_REASON, field="search_reason", message=f"Sökorsaken får vara högst {limits.SEARCH_REASON} tecken.")
-    check_reopen(reopen_until=case.reopen_until, now=clock.now(), same_reason=search_reason.strip().casefold() == case.search_reason.strip().casefold())
+    limits.check_length(
+        search_reason,
+        limits.SEARCH_REASON,
+        field="search_reason",
+        message=f"Sökorsaken får vara högst {limits.SEARCH_REASON} tecken.",
+    )
+    check_reopen(
+        reopen_until=case.reopen_until,
+        now=clock.now(),
+        same_reason=search_reason.strip().casefold() == case.search_reason.strip().casefold(),
+    )
     instance = case_instance(session, case.id)
     if instance is None:
         raise GuardRefused("Ärendet kan inte längre återupptas.", rule="OG-6.5")
@@ -291,7 +433,9 @@ def reopen(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: in
 # --- reading ----------------------------------------------------------------------------------
 
 
-def messages(session: Session, *, actor: Actor, case_id: int, before_id: int | None = None, limit: int = 50) -> list[ChatMessage]:
+def messages(
+    session: Session, *, actor: Actor, case_id: int, before_id: int | None = None, limit: int = 50
+) -> list[ChatMessage]:
     """The latest chat messages (newest last), paged backwards with `before_id`: equally fast at 1,000."""
     case = get_case(session, case_id)
     require_read(session, actor, case)

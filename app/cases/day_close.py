@@ -24,7 +24,9 @@ from app.people.models import Unit
 PROMPT_BEFORE_CLOSING = timedelta(minutes=15)
 
 
-def start_day_close(session: Session, engine: ProcessEngine, *, unit_id: int, actor: Actor, after: datetime) -> ProcessInstance:
+def start_day_close(
+    session: Session, engine: ProcessEngine, *, unit_id: int, actor: Actor, after: datetime
+) -> ProcessInstance:
     """Start (once) the day-close routine for the unit's next working day whose prompt is still ahead."""
     from app.instances.service import start_instance
 
@@ -39,7 +41,15 @@ def start_day_close(session: Session, engine: ProcessEngine, *, unit_id: int, ac
     existing = session.scalar(select(ProcessInstance).where(ProcessInstance.business_key == key))
     if existing is not None:
         return existing
-    return start_instance(session, engine, process_id="unit_day_close", actor=actor, unit_id=unit_id, data={"day": day.isoformat()}, business_key=key)
+    return start_instance(
+        session,
+        engine,
+        process_id="unit_day_close",
+        actor=actor,
+        unit_id=unit_id,
+        data={"day": day.isoformat()},
+        business_key=key,
+    )
 
 
 def send_day_close_messages(session: Session, *, unit_id: int, actor: Actor) -> dict:
@@ -47,7 +57,13 @@ def send_day_close_messages(session: Session, *, unit_id: int, actor: Actor) -> 
     unit = session.get(Unit, unit_id)
     now = clock.now()
     next_day = calendar.next_open_weekday(unit_calendar(session, unit_id), calendar.local_date(now))
-    cases = session.scalars(select(Case).where(Case.unit_id == unit_id, Case.kind != CaseKind.ADMIN, Case.state.in_([CaseState.NEW, CaseState.RECEIVED, CaseState.STARTED])))
+    cases = session.scalars(
+        select(Case).where(
+            Case.unit_id == unit_id,
+            Case.kind != CaseKind.ADMIN,
+            Case.state.in_([CaseState.NEW, CaseState.RECEIVED, CaseState.STARTED]),
+        )
+    )
     stangning_policy = region_policy(session, unit, "closing") == STANGNING_POLICY
     sent = {"next_weekday": 0, "stangning": 0}
     for case in cases:
@@ -74,15 +90,28 @@ def tell_waiting_patients_of_high_load(session: Session, *, actor: Actor) -> int
     if DUTY not in actor.roles or actor.unit_id is None:
         raise Forbidden("Det är övergripande ansvarig som meddelar patienterna om hög belastning.")
     today_began = start_of_day(calendar.local_date(clock.now()))
-    already_told = (
-        select(ChatMessage.case_id)
-        .where(ChatMessage.phrase_purpose == "high_load", ChatMessage.sent_at >= today_began)
+    already_told = select(ChatMessage.case_id).where(
+        ChatMessage.phrase_purpose == "high_load", ChatMessage.sent_at >= today_began
     )
     waiting = session.scalars(
-        select(Case).where(Case.unit_id == actor.unit_id, Case.kind != CaseKind.ADMIN, Case.state.in_(WAITING_STATES), Case.id.not_in(already_told)).order_by(Case.id)
+        select(Case)
+        .where(
+            Case.unit_id == actor.unit_id,
+            Case.kind != CaseKind.ADMIN,
+            Case.state.in_(WAITING_STATES),
+            Case.id.not_in(already_told),
+        )
+        .order_by(Case.id)
     ).all()
     for case in waiting:
         tell_patient(session, case, "high_load")
     unit = session.get(Unit, actor.unit_id)
-    record(session, "unit:high_load_told", actor=actor, subject=("unit", unit.id), as_unit=unit.name, told=len(waiting))
+    record(
+        session,
+        "unit:high_load_told",
+        actor=actor,
+        subject=("unit", unit.id),
+        as_unit=unit.name,
+        told=len(waiting),
+    )
     return len(waiting)

@@ -81,7 +81,9 @@ class CaseEffectsImpl:
 
     def notify_staff_new_case(self, roles: list[str]) -> int:
         """OG-8.7: SMS only to present staff of those roles, on their work phones."""
-        rows = notify_staff_of_new_case(self.session, unit=self.unit, case_id=self.case.id, roles=[Role(r) for r in roles])
+        rows = notify_staff_of_new_case(
+            self.session, unit=self.unit, case_id=self.case.id, roles=[Role(r) for r in roles]
+        )
         return len(rows)
 
     def refer(self, referral: str) -> None:
@@ -90,7 +92,13 @@ class CaseEffectsImpl:
         self.case.state = CaseState.REFERRED
         self.case.closed_at = clock.now()
         self.case.closed_reason = "referred"
-        messaging.post(self.session, self.case, body=REFERRAL_TEXTS.get(referral, REFERRAL_TEXTS["call_1177"]), author=MessageAuthor.UNIT, purpose=f"referral:{referral}")
+        messaging.post(
+            self.session,
+            self.case,
+            body=REFERRAL_TEXTS.get(referral, REFERRAL_TEXTS["call_1177"]),
+            author=MessageAuthor.UNIT,
+            purpose=f"referral:{referral}",
+        )
         self._record("case:referred", referral=referral)
         self._changed()
 
@@ -120,7 +128,9 @@ class CaseEffectsImpl:
         self.case.received_at = now
         self.case.received_by = self.actor.user_id
         self.case.owner_user_id = self.actor.user_id
-        messaging.sms(self.session, self.case, NotificationPurpose.CASE_RECEIVED, key=f"case:{self.case.id}:received")
+        messaging.sms(
+            self.session, self.case, NotificationPurpose.CASE_RECEIVED, key=f"case:{self.case.id}:received"
+        )
         self._record("case:received")
         self._changed()
 
@@ -129,8 +139,19 @@ class CaseEffectsImpl:
         self.case.state = CaseState.STARTED
         self.case.started_at = clock.now()
         if first_message and first_message.strip():
-            message = messaging.post(self.session, self.case, body=first_message.strip(), author=MessageAuthor.STAFF, user_id=self.actor.user_id)
-            messaging.sms(self.session, self.case, NotificationPurpose.NEW_CHAT_MESSAGE, key=f"case:{self.case.id}:started:{message.id}")
+            message = messaging.post(
+                self.session,
+                self.case,
+                body=first_message.strip(),
+                author=MessageAuthor.STAFF,
+                user_id=self.actor.user_id,
+            )
+            messaging.sms(
+                self.session,
+                self.case,
+                NotificationPurpose.NEW_CHAT_MESSAGE,
+                key=f"case:{self.case.id}:started:{message.id}",
+            )
         else:
             messaging.tell_patient(self.session, self.case, "first_message", user_id=self.actor.user_id)
         self._record("case:started")
@@ -156,11 +177,22 @@ class CaseEffectsImpl:
         if self.case.reopen_until is not None and reason not in ("wrong_patient", "on_call"):
             # OG-6.5: the unit tells the patient how long the case may be reopened.
             until = self.case.reopen_until.astimezone(messaging_zone()).strftime("%Y-%m-%d %H:%M")
-            messaging.tell_patient(self.session, self.case, "reopen_possible", notice=None, reopen_until=until)
+            messaging.tell_patient(
+                self.session, self.case, "reopen_possible", notice=None, reopen_until=until
+            )
         if reason != "wrong_patient":
             # OG-11-e / HA-doc-a: closed without an answer (and every other handled case) is documented.
-            create_draft(self.session, case=self.case, reason="closed_unanswered" if unanswered else "closed", for_user_id=self.actor.user_id, actor=self.actor)
-        if region_policy(self.session, self.unit, "journal_template") == "ha_besoksanteckning" and reason != "wrong_patient":
+            create_draft(
+                self.session,
+                case=self.case,
+                reason="closed_unanswered" if unanswered else "closed",
+                for_user_id=self.actor.user_id,
+                actor=self.actor,
+            )
+        if (
+            region_policy(self.session, self.unit, "journal_template") == "ha_besoksanteckning"
+            and reason != "wrong_patient"
+        ):
             self._register(replaced_visit)
         self._record("case:closed", reason=reason, reopen_until=self.case.reopen_until)
         self._changed()
@@ -171,7 +203,15 @@ class CaseEffectsImpl:
         from app.cases.models import ChatMessage
         from app.documentation.registration import ChatContact, registration_for_closed_chat
 
-        authors = list(dict.fromkeys(self.session.scalars(select(ChatMessage.author_user_id).where(ChatMessage.case_id == self.case.id, ChatMessage.author_user_id.is_not(None)).order_by(ChatMessage.id))))
+        authors = list(
+            dict.fromkeys(
+                self.session.scalars(
+                    select(ChatMessage.author_user_id)
+                    .where(ChatMessage.case_id == self.case.id, ChatMessage.author_user_id.is_not(None))
+                    .order_by(ChatMessage.id)
+                )
+            )
+        )
         contacts = []
         for user_id in authors:
             roles = roles_at(self.session, user_id, self.case.unit_id) & CLINICAL_ROLES
@@ -195,35 +235,71 @@ class CaseEffectsImpl:
         previous_role = self.case.handling_role
         # After a consent the resident's answer moves the routine on: the handover is still the clinician's who asked.
         staff_id = self.actor.user_id or self._consent_requester()
-        staff_actor = self.actor if self.actor.user_id else Actor(label="handover", user_id=staff_id, unit_id=self.case.unit_id)
+        staff_actor = (
+            self.actor
+            if self.actor.user_id
+            else Actor(label="handover", user_id=staff_id, unit_id=self.case.unit_id)
+        )
         self.case.handling_role = Role(role).value
         self.case.owner_user_id = user_id
         self.case.state = CaseState.STARTED if self.case.started_at else CaseState.NEW
         if self.case.received_at is not None and staff_id is not None:
-            create_draft(self.session, case=self.case, reason="handover", for_user_id=staff_id, actor=staff_actor)
+            create_draft(
+                self.session, case=self.case, reason="handover", for_user_id=staff_id, actor=staff_actor
+            )
         if self.case.started_at is not None:
-            messaging.tell_patient(self.session, self.case, "handover", user_id=staff_id, handed_to=self._handed_to(role, user_id))
-        self._record("case:handed_over", from_role=previous_role, to_role=role, to_user_id=user_id, without_consent=without_consent)
+            messaging.tell_patient(
+                self.session,
+                self.case,
+                "handover",
+                user_id=staff_id,
+                handed_to=self._handed_to(role, user_id),
+            )
+        self._record(
+            "case:handed_over",
+            from_role=previous_role,
+            to_role=role,
+            to_user_id=user_id,
+            without_consent=without_consent,
+        )
         self._changed()
 
     def request_consent(self, kind: str, details: dict) -> int:
         """Ask the resident (HA-handover-consent, OG-8.3): a consent row and a message in the chat."""
-        consent = Consent(case_id=self.case.id, kind=ConsentKind(kind), details=dict(details), requested_by=self.actor.user_id, requested_at=clock.now())
+        consent = Consent(
+            case_id=self.case.id,
+            kind=ConsentKind(kind),
+            details=dict(details),
+            requested_by=self.actor.user_id,
+            requested_at=clock.now(),
+        )
         self.session.add(consent)
         self.session.flush()
         self.case.state = CaseState.HANDED_OVER if kind == ConsentKind.HANDOVER else self.case.state
         purpose = "consent_handover" if kind == ConsentKind.HANDOVER else "consent_meeting_form"
         if kind == ConsentKind.MEETING_FORM:
-            fields = {"cost": details.get("cost", ""), "meeting_form": MEETING_FORMS.get(details.get("form"), details.get("form", ""))}
+            fields = {
+                "cost": details.get("cost", ""),
+                "meeting_form": MEETING_FORMS.get(details.get("form"), details.get("form", "")),
+            }
         else:
             fields = {"handed_to": self._handed_to(details.get("role"), details.get("user_id"))}
-        messaging.tell_patient(self.session, self.case, purpose, notice=NotificationPurpose.CONSENT_REQUEST, user_id=self.actor.user_id, **fields)
+        messaging.tell_patient(
+            self.session,
+            self.case,
+            purpose,
+            notice=NotificationPurpose.CONSENT_REQUEST,
+            user_id=self.actor.user_id,
+            **fields,
+        )
         self._record("consent:requested", kind=kind, consent_id=consent.id, **details)
         self._changed()
         return consent.id
 
     def _consent_requester(self) -> int | None:
-        consent = self.session.scalar(select(Consent).where(Consent.case_id == self.case.id).order_by(Consent.id.desc()))
+        consent = self.session.scalar(
+            select(Consent).where(Consent.case_id == self.case.id).order_by(Consent.id.desc())
+        )
         return consent.requested_by if consent is not None else None
 
     def _handed_to(self, role: str | None, user_id: int | None) -> str:
@@ -241,12 +317,31 @@ class CaseEffectsImpl:
             self.case.state = CaseState.STARTED
         # Reached by a "no" or by the routine's time running out: a question still open is closed now,
         # so a late answer is refused instead of reaching a routine that no longer waits for it.
-        expired = self.session.scalars(select(Consent).where(Consent.case_id == self.case.id, Consent.kind == ConsentKind(kind), Consent.answer == ConsentAnswer.PENDING)).all()
+        expired = self.session.scalars(
+            select(Consent).where(
+                Consent.case_id == self.case.id,
+                Consent.kind == ConsentKind(kind),
+                Consent.answer == ConsentAnswer.PENDING,
+            )
+        ).all()
         for consent in expired:
             consent.answer = ConsentAnswer.EXPIRED
             consent.answered_at = clock.now()
-        summary = f"Inget svar på frågan om samtycke ({kind}) i tid." if expired else f"Patienten avböjde samtycke ({kind})."
-        self.session.add(AckItem(unit_id=self.case.unit_id, case_id=self.case.id, kind=AckKind.CONSENT_DECLINED, summary=summary, for_user_id=self.case.owner_user_id, created_at=clock.now()))
+        summary = (
+            f"Inget svar på frågan om samtycke ({kind}) i tid."
+            if expired
+            else f"Patienten avböjde samtycke ({kind})."
+        )
+        self.session.add(
+            AckItem(
+                unit_id=self.case.unit_id,
+                case_id=self.case.id,
+                kind=AckKind.CONSENT_DECLINED,
+                summary=summary,
+                for_user_id=self.case.owner_user_id,
+                created_at=clock.now(),
+            )
+        )
         self._record("consent:declined_noted", kind=kind, expired=bool(expired))
         self._changed()
 
@@ -257,7 +352,17 @@ class CaseEffectsImpl:
         self.case.owner_user_id = None
         self.case.closed_at = None
         kind = AckKind.REOPENED if how == "reopen" else AckKind.ANSWER_AFTER_CLOSE
-        self.session.add(AckItem(unit_id=self.case.unit_id, case_id=self.case.id, kind=kind, summary="Patienten har svarat efter att ärendet stängdes." if how != "reopen" else "Patienten har återupptagit ärendet.", created_at=clock.now()))
+        self.session.add(
+            AckItem(
+                unit_id=self.case.unit_id,
+                case_id=self.case.id,
+                kind=kind,
+                summary="Patienten har svarat efter att ärendet stängdes."
+                if how != "reopen"
+                else "Patienten har återupptagit ärendet.",
+                created_at=clock.now(),
+            )
+        )
         self._record("case:reopened_after_close", how=how)
         self._changed()
 
@@ -265,7 +370,9 @@ class CaseEffectsImpl:
         """HA-behalf: explain, add 'OBS FEL PATIENT' to the anamnesis (never overwrite), nothing to the EHR."""
         self.case.wrong_patient = True
         if WRONG_PATIENT_NOTE not in self.case.anamnesis:
-            self.case.anamnesis = f"{WRONG_PATIENT_NOTE}\n{self.case.anamnesis}" if self.case.anamnesis else WRONG_PATIENT_NOTE
+            self.case.anamnesis = (
+                f"{WRONG_PATIENT_NOTE}\n{self.case.anamnesis}" if self.case.anamnesis else WRONG_PATIENT_NOTE
+            )
         messaging.tell_patient(self.session, self.case, "wrong_patient", user_id=self.actor.user_id)
         self._record("case:wrong_patient")
         self._changed()
@@ -312,10 +419,21 @@ class CaseEffectsImpl:
         owner = holder.user_id if holder and any(u.id == holder.user_id for u in present) else None
         if owner is None:
             # No duty holder present: the clinician who raised the risk keeps it rather than a stranger.
-            clinicians = [u for u in present if roles_at(self.session, u.id, self.case.unit_id) & CLINICAL_ROLES]
+            clinicians = [
+                u for u in present if roles_at(self.session, u.id, self.case.unit_id) & CLINICAL_ROLES
+            ]
             raiser = next((u for u in clinicians if u.id == self.actor.user_id), None)
             owner = (raiser or clinicians[0]).id if clinicians else None
-        owner_role = next(iter(sorted(r.value for r in roles_at(self.session, owner, self.case.unit_id) & CLINICAL_ROLES)), Role.NURSE.value) if owner else Role.NURSE.value
+        owner_role = (
+            next(
+                iter(
+                    sorted(r.value for r in roles_at(self.session, owner, self.case.unit_id) & CLINICAL_ROLES)
+                ),
+                Role.NURSE.value,
+            )
+            if owner
+            else Role.NURSE.value
+        )
         self.case.suicide_risk = "suspected"
         self.case.owner_user_id = owner
         self.case.handling_role = owner_role
@@ -355,24 +473,45 @@ def change_priority(session: Session, case: Case, priority: int, reason: str, ac
     """HA-prio-b: priority only indicates order; the licensed clinician may change it (audited, triage's kept)."""
     from app.cases.guards import check_priority
 
-    limits.check_length(reason, limits.PRIORITY_REASON, field="priority_reason", message=f"Skälet till ändrad prioritet får vara högst {limits.PRIORITY_REASON} tecken.")
+    limits.check_length(
+        reason,
+        limits.PRIORITY_REASON,
+        field="priority_reason",
+        message=f"Skälet till ändrad prioritet får vara högst {limits.PRIORITY_REASON} tecken.",
+    )
     check_priority(case.kind.value, priority)
     previous = case.priority
     case.priority = priority
-    record(session, "case:priority_changed", actor=actor, subject=("case", case.id), previous=previous, new=priority, triage=case.triage_priority, reason=reason)
+    record(
+        session,
+        "case:priority_changed",
+        actor=actor,
+        subject=("case", case.id),
+        previous=previous,
+        new=priority,
+        triage=case.triage_priority,
+        reason=reason,
+    )
 
 
 def record_phone_attempt(session: Session, case: Case, actor: Actor, *, reached: bool, note: str) -> None:
     """Record a phone call to the patient (OG-6.1-g/h)."""
     from app.cases.models import AttemptKind, ContactAttempt
 
-    limits.check_length(note, limits.PHONE_NOTE, field="note", message=f"Anteckningen om samtalet får vara högst {limits.PHONE_NOTE} tecken.")
+    limits.check_length(
+        note,
+        limits.PHONE_NOTE,
+        field="note",
+        message=f"Anteckningen om samtalet får vara högst {limits.PHONE_NOTE} tecken.",
+    )
     now = clock.now()
     if reached:
         case.last_patient_message_at = now  # a conversation: the patient has answered
         case.patient_answered = True
     else:
-        session.add(ContactAttempt(case_id=case.id, kind=AttemptKind.PHONE, made_by=actor.user_id, at=now, note=note))
+        session.add(
+            ContactAttempt(case_id=case.id, kind=AttemptKind.PHONE, made_by=actor.user_id, at=now, note=note)
+        )
     record(session, "case:phone_attempt", actor=actor, subject=("case", case.id), reached=reached)
 
 
@@ -383,4 +522,8 @@ def messaging_zone():
 
 
 def consent_for(session: Session, case_id: int, kind: ConsentKind) -> Consent | None:
-    return session.scalar(select(Consent).where(Consent.case_id == case_id, Consent.kind == kind, Consent.answer == ConsentAnswer.PENDING).order_by(Consent.id.desc()))
+    return session.scalar(
+        select(Consent)
+        .where(Consent.case_id == case_id, Consent.kind == kind, Consent.answer == ConsentAnswer.PENDING)
+        .order_by(Consent.id.desc())
+    )

@@ -31,10 +31,16 @@ def check_submission_age(*, birth_date: date, submitted_at: datetime, by_guardia
     """OG-6.4-a and OG-6.4-b, judged on the Stockholm date of the submission."""
     age = age_on(birth_date, stockholm_date(submitted_at))
     if age < MINIMUM_AGE:
-        raise GuardRefused("Det går inte att söka vård för barn under 1 år här. Ring 1177 eller kontakta din vårdcentral.", rule="OG-6.4-a", age=age)
+        raise GuardRefused(
+            "Det går inte att söka vård för barn under 1 år här. Ring 1177 eller kontakta din vårdcentral.",
+            rule="OG-6.4-a",
+            age=age,
+        )
     if by_guardian and age >= GUARDIAN_AGE_LIMIT:
         raise GuardRefused(
-            "Från 13 års ålder företräder barnet sig självt: barnet behöver logga in och söka vård själv.", rule="OG-6.4-b", age=age
+            "Från 13 års ålder företräder barnet sig självt: barnet behöver logga in och söka vård själv.",
+            rule="OG-6.4-b",
+            age=age,
         )
 
 
@@ -100,10 +106,14 @@ def check_close(
         raise GuardRefused("Bekräfta att du vill avsluta chatten.", rule="HA-close-confirm")
     if concluded_in_dialogue:
         if started_at is None or last_patient_message_at is None or last_patient_message_at < started_at:
-            raise GuardRefused("Patienten har inte skrivit i ärendet: det är inte avslutat i dialog.", rule="OG-6.1-f")
+            raise GuardRefused(
+                "Patienten har inte skrivit i ärendet: det är inte avslutat i dialog.", rule="OG-6.1-f"
+            )
         return
     if started_at is None:
-        raise GuardRefused("Ärendet är inte startat: starta det och kontakta patienten först.", rule="OG-6.1-f")
+        raise GuardRefused(
+            "Ärendet är inte startat: starta det och kontakta patienten först.", rule="OG-6.1-f"
+        )
     since_answer = [a for a in attempts if last_patient_message_at is None or a.at > last_patient_message_at]
     if closing_policy == STANGNING_POLICY:
         if not since_answer:
@@ -124,7 +134,13 @@ def check_close(
                 phone_attempts=len(phone),
             )
         return
-    earliest, missing = earliest_unanswered_close(started_at=started_at, attempts=since_answer, now=now, unit_calendar=unit_calendar, gap_hours=gap_hours)
+    earliest, missing = earliest_unanswered_close(
+        started_at=started_at,
+        attempts=since_answer,
+        now=now,
+        unit_calendar=unit_calendar,
+        gap_hours=gap_hours,
+    )
     if missing or now < earliest:
         needs = f" Saknas: {missing}." if missing else ""
         raise GuardRefused(
@@ -137,9 +153,15 @@ def check_close(
 def check_reopen(*, reopen_until: datetime | None, now: datetime, same_reason: bool) -> None:
     """OG-6.5: reopening only within the unit's window, and only for the same search reason."""
     if reopen_until is None or now >= reopen_until:
-        raise GuardRefused("Ärendet kan inte längre återupptas. Skapa ett nytt ärende om du behöver söka vård.", rule="OG-6.5")
+        raise GuardRefused(
+            "Ärendet kan inte längre återupptas. Skapa ett nytt ärende om du behöver söka vård.",
+            rule="OG-6.5",
+        )
     if not same_reason:
-        raise GuardRefused("Ett ärende kan bara återupptas för samma sökorsak. För en ny sökorsak skapar du ett nytt ärende.", rule="OG-6.5")
+        raise GuardRefused(
+            "Ett ärende kan bara återupptas för samma sökorsak. För en ny sökorsak skapar du ett nytt ärende.",
+            rule="OG-6.5",
+        )
 
 
 def check_priority(kind: str, priority: int | None) -> None:

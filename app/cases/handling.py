@@ -36,7 +36,11 @@ DEFAULT_HANDOVER_ROLES = [r.value for r in CLINICAL_ROLES] + [Role.MEDICAL_ADMIN
 
 # --- reading what a guard needs ------------------------------------------------------------------
 
-_ATTEMPTS = select(ContactAttempt.kind, ContactAttempt.at).where(ContactAttempt.case_id == bindparam("case_id")).order_by(ContactAttempt.at)
+_ATTEMPTS = (
+    select(ContactAttempt.kind, ContactAttempt.at)
+    .where(ContactAttempt.case_id == bindparam("case_id"))
+    .order_by(ContactAttempt.at)
+)
 
 
 def attempts_of(session: Session, case_id: int) -> list[guards.Attempt]:
@@ -49,7 +53,11 @@ def earliest_close(session: Session, case: Case) -> tuple[datetime | None, str |
     if case.started_at is None:
         return None, "ärendet är inte startat"
     unit = get_unit(session, case.unit_id)
-    attempts = [a for a in attempts_of(session, case.id) if case.last_patient_message_at is None or a.at > case.last_patient_message_at]
+    attempts = [
+        a
+        for a in attempts_of(session, case.id)
+        if case.last_patient_message_at is None or a.at > case.last_patient_message_at
+    ]
     if region_policy(session, unit, "closing", guards.SIX_WORKING_HOURS_POLICY) == guards.STANGNING_POLICY:
         return clock.now(), (None if attempts else "en påminnelse till patienten")
     return guards.earliest_unanswered_close(
@@ -63,8 +71,15 @@ def earliest_close(session: Session, case: Case) -> tuple[datetime | None, str |
 
 def check_closing(session: Session, case: Case, data: Mapping[str, Any]) -> None:
     """Every closing rule for this case and these form values (refuses with reason and earliest time)."""
-    if case.kind == CaseKind.SOK_VARD and case.category == "mental_health" and case.suicide_risk in (None, "suspected"):
-        raise GuardRefused("En suicidriskbedömning ingår i varje besök som gäller psykisk hälsa: gör bedömningen innan ärendet avslutas.", rule="HA-suicide-a")
+    if (
+        case.kind == CaseKind.SOK_VARD
+        and case.category == "mental_health"
+        and case.suicide_risk in (None, "suspected")
+    ):
+        raise GuardRefused(
+            "En suicidriskbedömning ingår i varje besök som gäller psykisk hälsa: gör bedömningen innan ärendet avslutas.",
+            rule="HA-suicide-a",
+        )
     if case.kind != CaseKind.SOK_VARD:
         if not data.get("confirmed"):
             raise GuardRefused("Bekräfta att du vill avsluta ärendet.", rule="HA-close-confirm")
@@ -92,7 +107,9 @@ def _case_of(session: Session, instance: ProcessInstance) -> Case:
 
 
 @task_guard("receive")
-def _guard_receive(session: Session, instance: ProcessInstance, data: Mapping[str, Any], actor: Actor) -> None:
+def _guard_receive(
+    session: Session, instance: ProcessInstance, data: Mapping[str, Any], actor: Actor
+) -> None:
     case = _case_of(session, instance)
     require_act(session, actor, case)
     if data.get("new_priority") is not None:
@@ -108,7 +125,9 @@ def _guard_start(session: Session, instance: ProcessInstance, data: Mapping[str,
 
 
 @task_guard("handling")
-def _guard_handling(session: Session, instance: ProcessInstance, data: Mapping[str, Any], actor: Actor) -> None:
+def _guard_handling(
+    session: Session, instance: ProcessInstance, data: Mapping[str, Any], actor: Actor
+) -> None:
     case = _case_of(session, instance)
     require_act(session, actor, case)
     outcome = data.get("outcome")
@@ -121,14 +140,18 @@ def _guard_handling(session: Session, instance: ProcessInstance, data: Mapping[s
         allowed = (unit_setting(unit, "handover_roles", {}) or {}).get(current, DEFAULT_HANDOVER_ROLES)
         if role not in allowed:
             # OG-8.6: handover between professional groups follows the unit's local routine.
-            raise GuardRefused(f"Enligt enhetens rutin lämnas ärenden från {current} inte över till {role}.", rule="OG-8.6")
+            raise GuardRefused(
+                f"Enligt enhetens rutin lämnas ärenden från {current} inte över till {role}.", rule="OG-8.6"
+            )
         target = data.get("target_user_id")
         if target is not None and Role(role) not in roles_at(session, int(target), case.unit_id):
             raise GuardRefused(f"Kollegan har inte rollen {role} på enheten.", rule="OG-8.6")
     elif outcome == "medical_admin" and case.kind != CaseKind.SOK_VARD:
         raise GuardRefused("Bara Sök vård-ärenden läggs över till Medicinsk admin.", rule="OG-7-b")
     elif outcome == "order_tests" and Role.DOCTOR.value not in actor.roles:
-        raise GuardRefused("Uppföljning av provsvar ligger hos läkaren som ordinerat provtagningen.", rule="OG-6.2")
+        raise GuardRefused(
+            "Uppföljning av provsvar ligger hos läkaren som ordinerat provtagningen.", rule="OG-6.2"
+        )
 
 
 @task_guard("admin_handling")
@@ -140,24 +163,35 @@ def _guard_admin(session: Session, instance: ProcessInstance, data: Mapping[str,
 
 
 @task_guard("suicide_assessment")
-def _guard_suicide_assessment(session: Session, instance: ProcessInstance, data: Mapping[str, Any], actor: Actor) -> None:
+def _guard_suicide_assessment(
+    session: Session, instance: ProcessInstance, data: Mapping[str, Any], actor: Actor
+) -> None:
     case = _case_of(session, instance)
     require_act(session, actor, case)
     risk = data.get("risk")
     if risk in ("none", "low") and data.get("feels_safe_online") is None:
-        raise GuardRefused("Fråga patienten om det känns tryggt att fortsätta vården online och ange svaret.", rule="HA-suicide-d")
+        raise GuardRefused(
+            "Fråga patienten om det känns tryggt att fortsätta vården online och ange svaret.",
+            rule="HA-suicide-d",
+        )
     if risk in ("unreachable_low", "unreachable_raised"):
         # "Then try to phone": an unreachable patient is one the assessor has also tried to ring.
         last_answer = case.last_patient_message_at
-        phoned = select(ContactAttempt.id).where(ContactAttempt.case_id == case.id, ContactAttempt.kind == AttemptKind.PHONE)
+        phoned = select(ContactAttempt.id).where(
+            ContactAttempt.case_id == case.id, ContactAttempt.kind == AttemptKind.PHONE
+        )
         if last_answer is not None:
             phoned = phoned.where(ContactAttempt.at > last_answer)
         if session.scalar(phoned.limit(1)) is None:
-            raise GuardRefused("Försök ringa patienten innan du bedömer att patienten inte går att nå.", rule="HA-suicide-f")
+            raise GuardRefused(
+                "Försök ringa patienten innan du bedömer att patienten inte går att nå.", rule="HA-suicide-f"
+            )
 
 
 @task_guard("message_handling")
-def _guard_message(session: Session, instance: ProcessInstance, data: Mapping[str, Any], actor: Actor) -> None:
+def _guard_message(
+    session: Session, instance: ProcessInstance, data: Mapping[str, Any], actor: Actor
+) -> None:
     case = _case_of(session, instance)
     require_act(session, actor, case)
     if not data.get("confirmed"):
@@ -167,67 +201,205 @@ def _guard_message(session: Session, instance: ProcessInstance, data: Mapping[st
 # --- actions --------------------------------------------------------------------------------------
 
 
-def _complete(session: Session, engine: ProcessEngine, actor: Actor, case_id: int, prefixes: tuple[str, ...], data: Mapping[str, Any], expected_version: int | None = None) -> Case:
+def _complete(
+    session: Session,
+    engine: ProcessEngine,
+    actor: Actor,
+    case_id: int,
+    prefixes: tuple[str, ...],
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Case:
     case = get_case(session, case_id)
     require_act(session, actor, case)
-    instances.complete_case_task(session, engine, case_id=case_id, element_prefixes=prefixes, actor=actor, data=data, expected_version=expected_version, not_waiting=NOT_WAITING)
+    instances.complete_case_task(
+        session,
+        engine,
+        case_id=case_id,
+        element_prefixes=prefixes,
+        actor=actor,
+        data=data,
+        expected_version=expected_version,
+        not_waiting=NOT_WAITING,
+    )
     # No refresh: the step's effects changed this very object (the session's one copy of the case).
     return case
 
 
-def receive(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, new_priority: int | None = None, priority_reason: str = "", expected_version: int | None = None) -> Case:
+def receive(
+    session: Session,
+    engine: ProcessEngine,
+    *,
+    actor: Actor,
+    case_id: int,
+    new_priority: int | None = None,
+    priority_reason: str = "",
+    expected_version: int | None = None,
+) -> Case:
     """'Ta emot' after reading the anamnesis and checking the priority (OG-6.1-b); may change it (HA-prio-b)."""
-    return _complete(session, engine, actor, case_id, ("Receive_",), {"priority_checked": True, "new_priority": new_priority, "priority_reason": priority_reason}, expected_version)
+    return _complete(
+        session,
+        engine,
+        actor,
+        case_id,
+        ("Receive_",),
+        {"priority_checked": True, "new_priority": new_priority, "priority_reason": priority_reason},
+        expected_version,
+    )
 
 
-def start(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, first_message: str = "", expected_version: int | None = None) -> Case:
+def start(
+    session: Session,
+    engine: ProcessEngine,
+    *,
+    actor: Actor,
+    case_id: int,
+    first_message: str = "",
+    expected_version: int | None = None,
+) -> Case:
     """'Starta': the first chat message goes out (OG-6.1-d)."""
-    return _complete(session, engine, actor, case_id, ("Start_",), {"first_message": first_message}, expected_version)
+    return _complete(
+        session, engine, actor, case_id, ("Start_",), {"first_message": first_message}, expected_version
+    )
 
 
-def close(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, concluded_in_dialogue: bool, confirmed: bool, note: str = "", expected_version: int | None = None) -> Case:
+def close(
+    session: Session,
+    engine: ProcessEngine,
+    *,
+    actor: Actor,
+    case_id: int,
+    concluded_in_dialogue: bool,
+    confirmed: bool,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Case:
     """Close the case (guarded: OG-6.1-f/g/h, HA-close-confirm, HA-suicide-a)."""
     case = get_case(session, case_id)
     if case.kind == CaseKind.ADMIN:
-        return _complete(session, engine, actor, case_id, ("Handle_",), {"outcome": "close", "confirmed": confirmed, "note": note}, expected_version)
+        return _complete(
+            session,
+            engine,
+            actor,
+            case_id,
+            ("Handle_",),
+            {"outcome": "close", "confirmed": confirmed, "note": note},
+            expected_version,
+        )
     if case.kind == CaseKind.NO_TRIAGE:
-        return _complete(session, engine, actor, case_id, ("Answer_",), {"concluded_in_dialogue": concluded_in_dialogue, "confirmed": confirmed}, expected_version)
-    return _complete(session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "close", "concluded_in_dialogue": concluded_in_dialogue, "confirmed": confirmed, "note": note}, expected_version)
+        return _complete(
+            session,
+            engine,
+            actor,
+            case_id,
+            ("Answer_",),
+            {"concluded_in_dialogue": concluded_in_dialogue, "confirmed": confirmed},
+            expected_version,
+        )
+    return _complete(
+        session,
+        engine,
+        actor,
+        case_id,
+        HANDLING_TASKS,
+        {
+            "outcome": "close",
+            "concluded_in_dialogue": concluded_in_dialogue,
+            "confirmed": confirmed,
+            "note": note,
+        },
+        expected_version,
+    )
 
 
-def hand_over(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, role: str, user_id: int | None = None, note: str = "") -> Case:
+def hand_over(
+    session: Session,
+    engine: ProcessEngine,
+    *,
+    actor: Actor,
+    case_id: int,
+    role: str,
+    user_id: int | None = None,
+    note: str = "",
+) -> Case:
     """Hand over to a role or a named colleague; the resident is asked for consent first (HA-handover-consent)."""
-    return _complete(session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "handover", "target_role": role, "target_user_id": user_id, "note": note})
+    return _complete(
+        session,
+        engine,
+        actor,
+        case_id,
+        HANDLING_TASKS,
+        {"outcome": "handover", "target_role": role, "target_user_id": user_id, "note": note},
+    )
 
 
-def suspect_suicide_risk(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, note: str = "") -> Case:
+def suspect_suicide_risk(
+    session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, note: str = ""
+) -> Case:
     """Suspected suicide risk: handed over at once to a psychologist or doctor, no consent wait (HA-suicide-b)."""
-    return _complete(session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "suicide_risk", "note": note})
+    return _complete(
+        session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "suicide_risk", "note": note}
+    )
 
 
-def to_medical_admin(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, note: str = "") -> Case:
+def to_medical_admin(
+    session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, note: str = ""
+) -> Case:
     """An administrative matter in the Sök vård flow goes to Medicinsk admin (OG-7-b)."""
-    return _complete(session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "medical_admin", "note": note})
+    return _complete(
+        session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "medical_admin", "note": note}
+    )
 
 
-def wrong_patient(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, note: str = "") -> Case:
+def wrong_patient(
+    session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, note: str = ""
+) -> Case:
     """The resident sought care for someone else (HA-behalf)."""
-    return _complete(session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "wrong_patient", "note": note})
+    return _complete(
+        session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "wrong_patient", "note": note}
+    )
 
 
-def switch_meeting_form(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, form: str, cost: str) -> Case:
+def switch_meeting_form(
+    session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, form: str, cost: str
+) -> Case:
     """Ask to switch meeting form, stating the cost (OG-8.3)."""
-    return _complete(session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "meeting_form", "meeting_form": form, "cost": cost})
+    return _complete(
+        session,
+        engine,
+        actor,
+        case_id,
+        HANDLING_TASKS,
+        {"outcome": "meeting_form", "meeting_form": form, "cost": cost},
+    )
 
 
 def order_tests(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, note: str) -> Case:
     """Tests ordered: a follow-up task for the ordering doctor (OG-6.2)."""
-    return _complete(session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "order_tests", "note": note})
+    return _complete(
+        session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "order_tests", "note": note}
+    )
 
 
-def admin_outcome(session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, outcome: str, confirmed: bool = False, note: str = "") -> Case:
+def admin_outcome(
+    session: Session,
+    engine: ProcessEngine,
+    *,
+    actor: Actor,
+    case_id: int,
+    outcome: str,
+    confirmed: bool = False,
+    note: str = "",
+) -> Case:
     """Handle an administrative case: close, refer to Sök vård (OG-7-c) or to Förnya recept (OG-7-e), or to Medicinsk admin."""
-    return _complete(session, engine, actor, case_id, ("Handle_",), {"outcome": outcome, "confirmed": confirmed, "note": note})
+    return _complete(
+        session,
+        engine,
+        actor,
+        case_id,
+        ("Handle_",),
+        {"outcome": outcome, "confirmed": confirmed, "note": note},
+    )
 
 
 def attempt_kinds() -> list[str]:

@@ -24,7 +24,9 @@ _CASE_WITH_PATIENT_AND_UNIT = (
     .options(joinedload(Case.patient, innerjoin=True), joinedload(Unit.region, innerjoin=True))
     .where(Case.id == bindparam("id"))
 )
-_UNIT_WITH_REGION = select(Unit).options(joinedload(Unit.region, innerjoin=True)).where(Unit.id == bindparam("id"))
+_UNIT_WITH_REGION = (
+    select(Unit).options(joinedload(Unit.region, innerjoin=True)).where(Unit.id == bindparam("id"))
+)
 
 
 def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Case:
@@ -32,7 +34,9 @@ def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Cas
         case = session.get(Case, case_id, with_for_update=True)
     else:
         key = (Case, case_id)
-        case = transaction_store(session, "held").get(key)  # the store get_held uses: one copy per transaction
+        case = transaction_store(session, "held").get(
+            key
+        )  # the store get_held uses: one copy per transaction
         if case is None:
             row = session.execute(_CASE_WITH_PATIENT_AND_UNIT, {"id": case_id}).first()
             if row is not None:
@@ -65,7 +69,11 @@ def case_instance(session: Session, case_id: int) -> ProcessInstance | None:
     """The running routine instance of the case (its main process), if any."""
     return session.scalar(
         select(ProcessInstance)
-        .where(ProcessInstance.case_id == case_id, ProcessInstance.process_id.in_(CASE_PROCESSES), ProcessInstance.status == InstanceStatus.RUNNING)
+        .where(
+            ProcessInstance.case_id == case_id,
+            ProcessInstance.process_id.in_(CASE_PROCESSES),
+            ProcessInstance.status == InstanceStatus.RUNNING,
+        )
         .order_by(ProcessInstance.id.desc())
     )
 

@@ -27,7 +27,11 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 UNIT_PLACEHOLDERS = {"unit", "unit_phone", "unit_address"}  # filled by the notification composer only
 
 _INSERT_MESSAGE = insert(ChatMessage.__table__).returning(ChatMessage.__table__.c.id)
-_ROLE_AT_UNIT = select(Membership.role).where(Membership.user_id == bindparam("user_id"), Membership.unit_id == bindparam("unit_id")).limit(1)
+_ROLE_AT_UNIT = (
+    select(Membership.role)
+    .where(Membership.user_id == bindparam("user_id"), Membership.unit_id == bindparam("unit_id"))
+    .limit(1)
+)
 
 # Short SMS notices: the content itself stays in the chat, behind the resident's e-ID login.
 SMS_NOTICES = {
@@ -50,18 +54,42 @@ def phrase(session: Session, case: Case, purpose: str, *, user_id: int | None = 
 
 def _known_fields(session: Session, case: Case, user_id: int | None) -> dict:
     now = clock.now().astimezone(STOCKHOLM)
-    fields = {"patient_first_name": case.patient.given_name if case.patient else "", "date": now.date().isoformat(), "time": now.strftime("%H:%M")}
+    fields = {
+        "patient_first_name": case.patient.given_name if case.patient else "",
+        "date": now.date().isoformat(),
+        "time": now.strftime("%H:%M"),
+    }
     if user_id is not None:
         user = get_held(session, User, user_id)
         role = session.scalar(_ROLE_AT_UNIT, {"user_id": user_id, "unit_id": case.unit_id})
-        fields.update(staff_first_name=user.given_name, staff_role=(role.value.lower() if role else (user.title or "vårdpersonal")))
+        fields.update(
+            staff_first_name=user.given_name,
+            staff_role=(role.value.lower() if role else (user.title or "vårdpersonal")),
+        )
     return fields
 
 
-def post(session: Session, case: Case, *, body: str, author: MessageAuthor, user_id: int | None = None, patient_id: int | None = None, purpose: str | None = None) -> ChatMessage:
+def post(
+    session: Session,
+    case: Case,
+    *,
+    body: str,
+    author: MessageAuthor,
+    user_id: int | None = None,
+    patient_id: int | None = None,
+    purpose: str | None = None,
+) -> ChatMessage:
     """Add a message to the case's chat (one row; the routine's task tree does not grow)."""
     now = clock.now()
-    values = {"case_id": case.id, "author": author, "author_user_id": user_id, "author_patient_id": patient_id, "body": body, "phrase_purpose": purpose, "sent_at": now}
+    values = {
+        "case_id": case.id,
+        "author": author,
+        "author_user_id": user_id,
+        "author_patient_id": patient_id,
+        "body": body,
+        "phrase_purpose": purpose,
+        "sent_at": now,
+    }
     # One prepared INSERT … RETURNING id instead of a flush: the id is all the caller needs next. The
     # case's pending changes need not go first (the row references the case's id only), so they
     # join the case's next flush instead of costing an UPDATE of their own.
@@ -88,7 +116,14 @@ def _note_message(session: Session, case: Case, changes: dict) -> None:
         write_now(session, case)
 
 
-def sms(session: Session, case: Case, purpose: NotificationPurpose, *, text: str | None = None, key: str | None = None) -> None:
+def sms(
+    session: Session,
+    case: Case,
+    purpose: NotificationPurpose,
+    *,
+    text: str | None = None,
+    key: str | None = None,
+) -> None:
     """Queue an SMS to the patient about the case (the composer decides what a protected person may see)."""
     unit = get_unit(session, case.unit_id)
     if key is None:
@@ -109,11 +144,24 @@ def _message_count(session: Session, case: Case) -> int:
 
 
 def tell_patient(
-    session: Session, case: Case, purpose: str, *, notice: NotificationPurpose | None = NotificationPurpose.NEW_CHAT_MESSAGE, user_id: int | None = None, **fields
+    session: Session,
+    case: Case,
+    purpose: str,
+    *,
+    notice: NotificationPurpose | None = NotificationPurpose.NEW_CHAT_MESSAGE,
+    user_id: int | None = None,
+    **fields,
 ) -> ChatMessage:
     """Send a phrase-template message to the patient's chat (as the unit, or as a staff member) and an SMS notice."""
     body = phrase(session, case, purpose, user_id=user_id, **fields)
-    message = post(session, case, body=body, author=MessageAuthor.STAFF if user_id else MessageAuthor.UNIT, user_id=user_id, purpose=purpose)
+    message = post(
+        session,
+        case,
+        body=body,
+        author=MessageAuthor.STAFF if user_id else MessageAuthor.UNIT,
+        user_id=user_id,
+        purpose=purpose,
+    )
     if notice is not None:
         sms(session, case, notice, key=f"case:{case.id}:{purpose}:{message.id}")
     return message

@@ -52,16 +52,22 @@ class Case(Base):
     priority: Mapped[int | None] = mapped_column(Integer)  # 1 (highest) .. 5; never for admin cases
     triage_priority: Mapped[int | None] = mapped_column(Integer)  # as triage set it (HA-prio-b keeps both)
     search_reason: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str] = mapped_column(String(40), default="general", server_default="general")  # general, mental_health, rehab, prescription, administrative
+    category: Mapped[str] = mapped_column(
+        String(40), default="general", server_default="general"
+    )  # general, mental_health, rehab, prescription, administrative
     anamnesis: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[CaseState] = mapped_column(_enum(CaseState, "case_state"), default=CaseState.NEW)
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     handling_role: Mapped[str | None] = mapped_column(String(40))  # the role whose queue has it now
-    patient_answered: Mapped[bool] = mapped_column(Boolean, default=False)  # answered after the last staff message
+    patient_answered: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # answered after the last staff message
     last_patient_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_staff_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     chargeable: Mapped[bool] = mapped_column(Boolean, default=False)  # OG-2-a: free unless it becomes a visit
-    meeting_form: Mapped[str] = mapped_column(String(20), default="chat", server_default="chat")  # chat, video, phone, physical
+    meeting_form: Mapped[str] = mapped_column(
+        String(20), default="chat", server_default="chat"
+    )  # chat, video, phone, physical
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
@@ -69,7 +75,9 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_reason: Mapped[str | None] = mapped_column(String(40))
     reopen_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # OG-6.5 / HA-close-plus1
-    after_close: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # answered or reopened after closing: flagged
+    after_close: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )  # answered or reopened after closing: flagged
     referral: Mapped[str | None] = mapped_column(String(40))  # after-hours referral given (OG-3)
     suicide_risk: Mapped[str | None] = mapped_column(String(20))  # suspected, none, low, moderate, high
     wrong_patient: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # HA-behalf
@@ -161,7 +169,9 @@ class PatientForm(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("care_case.id"), index=True)
     form_key: Mapped[str] = mapped_column(String(80))
     title: Mapped[str] = mapped_column(String(200))
-    definition: Mapped[dict] = mapped_column(JSON)  # the JSON Schema and UI hints as sent (what the patient saw)
+    definition: Mapped[dict] = mapped_column(
+        JSON
+    )  # the JSON Schema and UI hints as sent (what the patient saw)
     sent_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answers: Mapped[dict | None] = mapped_column(JSON)
@@ -192,7 +202,9 @@ class Consent(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # target role/person, meeting form, stated cost
     requested_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    answer: Mapped[ConsentAnswer] = mapped_column(_enum(ConsentAnswer, "consent_answer"), default=ConsentAnswer.PENDING)
+    answer: Mapped[ConsentAnswer] = mapped_column(
+        _enum(ConsentAnswer, "consent_answer"), default=ConsentAnswer.PENDING
+    )
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_by_patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
 
@@ -228,7 +240,9 @@ class AckItem(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("care_case.id"))
     kind: Mapped[AckKind] = mapped_column(_enum(AckKind, "ack_kind"))
     summary: Mapped[str] = mapped_column(Text)
-    for_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))  # None: anyone of the unit's staff
+    for_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id")
+    )  # None: anyone of the unit's staff
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

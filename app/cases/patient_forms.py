@@ -8,7 +8,16 @@ clinical instruments; a region adds its own licensed ones.
 from __future__ import annotations
 
 S = "https://json-schema.org/draft/2020-12/schema"
-FOUR_STEP = {"type": "integer", "enum": [0, 1, 2, 3], "x-labels": {"0": "Inte alls", "1": "Flera dagar", "2": "Mer än hälften av dagarna", "3": "Nästan varje dag"}}
+FOUR_STEP = {
+    "type": "integer",
+    "enum": [0, 1, 2, 3],
+    "x-labels": {
+        "0": "Inte alls",
+        "1": "Flera dagar",
+        "2": "Mer än hälften av dagarna",
+        "3": "Nästan varje dag",
+    },
+}
 
 
 def _scale(title: str, intro: str, items: list[str]) -> dict:
@@ -28,12 +37,22 @@ CATALOG: dict[str, dict] = {
     "demo_mood": _scale(
         "Skattning av stämningsläge (demo)",
         "Hur ofta har du besvärats av följande under de senaste två veckorna?",
-        ["Lite intresse eller glädje i att göra saker", "Känt dig nedstämd eller hopplös", "Svårt att sova eller sovit för mycket", "Känt dig trött eller energilös"],
+        [
+            "Lite intresse eller glädje i att göra saker",
+            "Känt dig nedstämd eller hopplös",
+            "Svårt att sova eller sovit för mycket",
+            "Känt dig trött eller energilös",
+        ],
     ),
     "demo_worry": _scale(
         "Skattning av oro (demo)",
         "Hur ofta har du besvärats av följande under de senaste två veckorna?",
-        ["Känt dig nervös eller spänd", "Inte kunnat sluta oroa dig", "Svårt att slappna av", "Blivit lätt irriterad"],
+        [
+            "Känt dig nervös eller spänd",
+            "Inte kunnat sluta oroa dig",
+            "Svårt att slappna av",
+            "Blivit lätt irriterad",
+        ],
     ),
     "symptom_diary": {
         "$schema": S,
@@ -43,7 +62,12 @@ CATALOG: dict[str, dict] = {
         "additionalProperties": False,
         "properties": {
             "since": {"type": "string", "title": "När började besvären?", "maxLength": 200},
-            "worst": {"type": "integer", "minimum": 0, "maximum": 10, "title": "Hur svåra är besvären som mest (0–10)?"},
+            "worst": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 10,
+                "title": "Hur svåra är besvären som mest (0–10)?",
+            },
             "medicines": {"type": "string", "title": "Vilka läkemedel tar du?", "maxLength": 1000},
         },
     },

@@ -61,7 +61,11 @@ def is_resident_of(session: Session, actor: Actor, case: Case) -> bool:
         return False
     if actor.patient_id == case.patient_id:
         return True
-    guardian = session.scalar(select(Guardianship.id).where(Guardianship.guardian_id == actor.patient_id, Guardianship.child_id == case.patient_id))
+    guardian = session.scalar(
+        select(Guardianship.id).where(
+            Guardianship.guardian_id == actor.patient_id, Guardianship.child_id == case.patient_id
+        )
+    )
     if guardian is None:
         return False
     child = session.get(Patient, case.patient_id)
@@ -85,21 +89,38 @@ def can_act(session: Session, actor: Actor, case: Case) -> bool:
     ):
         return True
     # Invited into the case (OG-8.5): asked last, as it is the only check that needs a query.
-    return session.scalar(select(CaseCollaborator.id).where(CaseCollaborator.case_id == case.id, CaseCollaborator.user_id == actor.user_id)) is not None
+    return (
+        session.scalar(
+            select(CaseCollaborator.id).where(
+                CaseCollaborator.case_id == case.id, CaseCollaborator.user_id == actor.user_id
+            )
+        )
+        is not None
+    )
 
 
 def require_read(session: Session, actor: Actor, case: Case) -> None:
     if not can_read(session, actor, case):
-        raise Forbidden("Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id)
+        raise Forbidden(
+            "Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id
+        )
 
 
 def require_act(session: Session, actor: Actor, case: Case) -> None:
     if not can_act(session, actor, case):
         if can_read(session, actor, case):
-            raise Forbidden("Ärendet ägs av en kollega eller ligger i en annan yrkesrolls kö.", case_id=case.id, patient_id=case.patient_id)
-        raise Forbidden("Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id)
+            raise Forbidden(
+                "Ärendet ägs av en kollega eller ligger i en annan yrkesrolls kö.",
+                case_id=case.id,
+                patient_id=case.patient_id,
+            )
+        raise Forbidden(
+            "Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id
+        )
 
 
 def require_resident(session: Session, actor: Actor, case: Case) -> None:
     if not is_resident_of(session, actor, case):
-        raise Forbidden("Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id)
+        raise Forbidden(
+            "Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id
+        )

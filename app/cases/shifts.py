@@ -32,7 +32,9 @@ class OwnedCase:
 
 
 def _owned(session: Session, unit_id: int, owner_id: int | None = None) -> list[Case]:
-    query = select(Case).where(Case.unit_id == unit_id, Case.state.in_(list(OPEN_CASE_STATES)), Case.owner_user_id.is_not(None))
+    query = select(Case).where(
+        Case.unit_id == unit_id, Case.state.in_(list(OPEN_CASE_STATES)), Case.owner_user_id.is_not(None)
+    )
     if owner_id is not None:
         query = query.where(Case.owner_user_id == owner_id)
     return list(session.scalars(query.order_by(Case.priority, Case.submitted_at)))
@@ -40,7 +42,10 @@ def _owned(session: Session, unit_id: int, owner_id: int | None = None) -> list[
 
 def my_ongoing_cases(session: Session, *, actor: Actor) -> list[OwnedCase]:
     """The actor's own ongoing cases at the acting unit: what ending the shift warns about (HA-shift)."""
-    return [OwnedCase(c.id, c.patient.display_name, c.search_reason, c.state.value) for c in _owned(session, actor.unit_id, actor.user_id)]
+    return [
+        OwnedCase(c.id, c.patient.display_name, c.search_reason, c.state.value)
+        for c in _owned(session, actor.unit_id, actor.user_id)
+    ]
 
 
 def end_shift(session: Session, *, actor: Actor, confirmed: bool) -> list[int]:
@@ -65,7 +70,16 @@ def absent_owner_cases(session: Session, *, unit_id: int, at: datetime | None = 
     for case in _owned(session, unit_id):
         if not present(session, case.owner_user_id, unit_id, at):
             owner = session.get(User, case.owner_user_id)
-            result.append(OwnedCase(case.id, case.patient.display_name, case.search_reason, case.state.value, owner.id, owner.display_name))
+            result.append(
+                OwnedCase(
+                    case.id,
+                    case.patient.display_name,
+                    case.search_reason,
+                    case.state.value,
+                    owner.id,
+                    owner.display_name,
+                )
+            )
     return result
 
 
@@ -74,7 +88,11 @@ def move_to_role_queue(session: Session, *, actor: Actor, case_id: int) -> Case:
     case = get_case(session, case_id)
     if actor.unit_id != case.unit_id or (DUTY not in actor.roles and actor.user_id != case.owner_user_id):
         raise Forbidden("Det är övergripande ansvarig som flyttar ärenden från en frånvarande kollega.")
-    if case.owner_user_id is not None and case.owner_user_id != actor.user_id and present(session, case.owner_user_id, case.unit_id):
+    if (
+        case.owner_user_id is not None
+        and case.owner_user_id != actor.user_id
+        and present(session, case.owner_user_id, case.unit_id)
+    ):
         raise GuardRefused("Ägaren är på plats: be kollegan lämna över ärendet.", rule="OG-6.1-j")
     _to_role_queue(session, case, actor, reason="owner absent")
     return case
@@ -85,4 +103,12 @@ def _to_role_queue(session: Session, case: Case, actor: Actor, *, reason: str) -
     case.owner_user_id = None
     session.flush()
     reproject_case(session, case)
-    record(session, "case:moved_to_role_queue", actor=actor, subject=("case", case.id), previous_owner=previous, role=case.handling_role, reason=reason)
+    record(
+        session,
+        "case:moved_to_role_queue",
+        actor=actor,
+        subject=("case", case.id),
+        previous_owner=previous,
+        role=case.handling_role,
+        reason=reason,
+    )

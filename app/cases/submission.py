@@ -29,8 +29,16 @@ from app.patients.models import Guardianship, Patient
 from app.patients.service import claim_protection
 from app.people.models import Unit, UnitFunction, UnitKind
 
-PROCESS_FOR_KIND = {CaseKind.SOK_VARD: "chat_case", CaseKind.ADMIN: "admin_case", CaseKind.NO_TRIAGE: "chat_no_triage"}
-FUNCTION_FOR_KIND = {CaseKind.SOK_VARD: UnitFunction.CHAT_TRIAGE, CaseKind.ADMIN: UnitFunction.ADMIN_CASES, CaseKind.NO_TRIAGE: UnitFunction.CHAT_NO_TRIAGE}
+PROCESS_FOR_KIND = {
+    CaseKind.SOK_VARD: "chat_case",
+    CaseKind.ADMIN: "admin_case",
+    CaseKind.NO_TRIAGE: "chat_no_triage",
+}
+FUNCTION_FOR_KIND = {
+    CaseKind.SOK_VARD: UnitFunction.CHAT_TRIAGE,
+    CaseKind.ADMIN: UnitFunction.ADMIN_CASES,
+    CaseKind.NO_TRIAGE: UnitFunction.CHAT_NO_TRIAGE,
+}
 
 
 def submit_case(
@@ -62,22 +70,42 @@ def submit_case(
     if patient is None or unit is None:
         raise NotFound("Patienten eller mottagningen finns inte.")
     by_guardian = actor.patient_id != patient.id
-    if by_guardian and session.scalar(select(Guardianship.id).where(Guardianship.guardian_id == actor.patient_id, Guardianship.child_id == patient.id)) is None:
+    if (
+        by_guardian
+        and session.scalar(
+            select(Guardianship.id).where(
+                Guardianship.guardian_id == actor.patient_id, Guardianship.child_id == patient.id
+            )
+        )
+        is None
+    ):
         raise Forbidden("Du kan söka vård för dig själv eller för ditt eget barn.", rule="HA-behalf")
     now = clock.now()
     guards.check_submission_age(birth_date=patient.birth_date, submitted_at=now, by_guardian=by_guardian)
     if not unit.activated:
-        raise GuardRefused("Mottagningen tar inte emot ärenden i 1177 direkt. Ring mottagningen eller använd Kontakta mig på 1177.se.", rule="OG-10.3")
+        raise GuardRefused(
+            "Mottagningen tar inte emot ärenden i 1177 direkt. Ring mottagningen eller använd Kontakta mig på 1177.se.",
+            rule="OG-10.3",
+        )
     if not unit.has_function(FUNCTION_FOR_KIND[kind]):
         raise GuardRefused("Mottagningen använder inte den här funktionen.", rule="HA-functions")
     if kind == CaseKind.SOK_VARD:
         if triage is None:
             raise GuardRefused("Ett Sök vård-ärende börjar med triageringens frågor.", rule="HA-prio-a")
         guards.check_priority(kind.value, triage.priority)
-        priority, reason, category, anamnesis = triage.priority, triage.search_reason, triage.category, triage.anamnesis
+        priority, reason, category, anamnesis = (
+            triage.priority,
+            triage.search_reason,
+            triage.category,
+            triage.anamnesis,
+        )
     else:
         # OG-7-d: administrative cases (and chat without triage) carry no priority.
-        priority, reason, category = None, (search_reason or "Meddelande").strip()[:200], "administrative" if kind == CaseKind.ADMIN else "general"
+        priority, reason, category = (
+            None,
+            (search_reason or "Meddelande").strip()[:200],
+            "administrative" if kind == CaseKind.ADMIN else "general",
+        )
         anamnesis = message.strip()
     if claims_protected:
         claim_protection(session, patient=patient, actor=actor)
@@ -110,10 +138,29 @@ def submit_case(
         insert_now(session, case)
     new_case_projected(session, case)
     if triage is not None and triage.images_requested:
-        session.add(ImageRequest(case_id=case.id, requested_by=None, instructions="Triageringen ber om bilder på besvären.", requested_at=now))
+        session.add(
+            ImageRequest(
+                case_id=case.id,
+                requested_by=None,
+                instructions="Triageringen ber om bilder på besvären.",
+                requested_at=now,
+            )
+        )
     # HA-after-hours: at a care centre the resident may always send anyway, where the region says so.
-    anyway_allowed = bool(region_policy(session, unit, "after_hours_send_anyway", False)) and unit.kind == UnitKind.CARE_CENTRE
-    record(session, "case:submitted", actor=actor, subject=("case", case.id), kind=kind.value, by_guardian=by_guardian, priority=priority, send_anyway=send_anyway and anyway_allowed)
+    anyway_allowed = (
+        bool(region_policy(session, unit, "after_hours_send_anyway", False))
+        and unit.kind == UnitKind.CARE_CENTRE
+    )
+    record(
+        session,
+        "case:submitted",
+        actor=actor,
+        subject=("case", case.id),
+        kind=kind.value,
+        by_guardian=by_guardian,
+        priority=priority,
+        send_anyway=send_anyway and anyway_allowed,
+    )
     start_instance(
         session,
         engine,
@@ -125,7 +172,9 @@ def submit_case(
             "category": category,
             "unit_kind": unit.kind.value,
             "protected": patient.is_protected,
-            "protected_policy": region_policy(session, unit, "protected_identity", "verify_and_follow_routine"),
+            "protected_policy": region_policy(
+                session, unit, "protected_identity", "verify_and_follow_routine"
+            ),
             "send_anyway": bool(send_anyway and anyway_allowed),
             "search_reason": reason,
         },
@@ -137,7 +186,10 @@ def submit_case(
 
 def send_anyway_allowed(session: Session, unit: Unit) -> bool:
     """Whether a resident may send a chat anyway after hours at this unit (HA-after-hours)."""
-    return bool(region_policy(session, unit, "after_hours_send_anyway", False)) and unit.kind == UnitKind.CARE_CENTRE
+    return (
+        bool(region_policy(session, unit, "after_hours_send_anyway", False))
+        and unit.kind == UnitKind.CARE_CENTRE
+    )
 
 
 def _earlier_submission(session: Session, actor: Actor, submission_key: str | None) -> Case | None:

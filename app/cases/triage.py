@@ -56,12 +56,36 @@ class DemoTriage:
             "type": "object",
             "required": ["reason", "description"],
             "properties": {
-                "reason": {"type": "string", "title": "Vad söker du för?", "enum": list(REASONS), "x-labels": {k: v[0] for k, v in REASONS.items()}},
-                "description": {"type": "string", "title": "Beskriv dina besvär", "minLength": 3, "maxLength": 4000},
-                "breathing": {"type": "boolean", "title": "Har du svårt att andas eller ont i bröstet?", "default": False},
-                "self_harm": {"type": "boolean", "title": "Har du tankar på att skada dig själv?", "default": False},
+                "reason": {
+                    "type": "string",
+                    "title": "Vad söker du för?",
+                    "enum": list(REASONS),
+                    "x-labels": {k: v[0] for k, v in REASONS.items()},
+                },
+                "description": {
+                    "type": "string",
+                    "title": "Beskriv dina besvär",
+                    "minLength": 3,
+                    "maxLength": 4000,
+                },
+                "breathing": {
+                    "type": "boolean",
+                    "title": "Har du svårt att andas eller ont i bröstet?",
+                    "default": False,
+                },
+                "self_harm": {
+                    "type": "boolean",
+                    "title": "Har du tankar på att skada dig själv?",
+                    "default": False,
+                },
                 "high_fever": {"type": "boolean", "title": "Har du över 39 graders feber?", "default": False},
-                "days": {"type": "integer", "title": "Hur många dagar har du haft besvären?", "minimum": 0, "maximum": 365, "default": 1},
+                "days": {
+                    "type": "integer",
+                    "title": "Hur många dagar har du haft besvären?",
+                    "minimum": 0,
+                    "maximum": 365,
+                    "default": 1,
+                },
             },
         }
 
@@ -80,8 +104,23 @@ class DemoTriage:
             priority = 3
         if answers.get("self_harm"):
             category = "mental_health"
-        lines = [f"Sökorsak: {reason}", f"Besvär: {answers.get('description', '').strip()}", f"Antal dagar: {answers.get('days', '?')}"]
-        for key, label in (("breathing", "Andningsbesvär/bröstsmärta"), ("self_harm", "Tankar på att skada sig själv"), ("high_fever", "Feber över 39")):
+        lines = [
+            f"Sökorsak: {reason}",
+            f"Besvär: {answers.get('description', '').strip()}",
+            f"Antal dagar: {answers.get('days', '?')}",
+        ]
+        for key, label in (
+            ("breathing", "Andningsbesvär/bröstsmärta"),
+            ("self_harm", "Tankar på att skada sig själv"),
+            ("high_fever", "Feber över 39"),
+        ):
             if answers.get(key):
                 lines.append(f"{label}: ja")
-        return TriageResult(priority, reason, category, "\n".join(lines), images_requested=reason_key == "utslag", source=self.name)
+        return TriageResult(
+            priority,
+            reason,
+            category,
+            "\n".join(lines),
+            images_requested=reason_key == "utslag",
+            source=self.name,
+        )

@@ -385,7 +385,14 @@ def record_refused_action(error: DomainError, case_id: int | None) -> None:
     if not isinstance(error, Forbidden) or actor is None:
         return
     with get_database().transaction() as fresh:
-        record(fresh, "case:action_refused", actor=actor, subject=("case", case_id or error.details.get("case_id")), path=request.path, reason=error.message)
+        record(
+            fresh,
+            "case:action_refused",
+            actor=actor,
+            subject=("case", case_id or error.details.get("case_id")),
+            path=request.path,
+            reason=error.message,
+        )
 
 
 @bp.errorhandler(Forbidden)

@@ -179,7 +179,11 @@ class DiagramLoad:
 
 
 def diagram_loads(
-    session: Session, *, unit_id: int | None = None, region_id: int | None = None, version_id: int | None = None
+    session: Session,
+    *,
+    unit_id: int | None = None,
+    region_id: int | None = None,
+    version_id: int | None = None,
 ) -> list[DiagramLoad]:
     """How many cases stand at each element of each process version now, from the task projection
     (open user tasks) and the timer index (waiting timer events), for one unit or one region's units."""

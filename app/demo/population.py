@@ -44,14 +44,43 @@ def build_demo_registry(today: date) -> tuple[InMemoryRegistry, dict[str, str]]:
     keys: dict[str, str] = {}
     for key, (number, given, family) in ADULTS.items():
         parsed = parse_identity_number(number)
-        registry.add(RegistryPerson(parsed.value, given, family, parsed.birth_date, protected=(key == "gustav"), mobile="070-000 00 " + number[-2:]))
+        registry.add(
+            RegistryPerson(
+                parsed.value,
+                given,
+                family,
+                parsed.birth_date,
+                protected=(key == "gustav"),
+                mobile="070-000 00 " + number[-2:],
+            )
+        )
         keys[key] = parsed.value
     used = set(keys.values())
     ten = parse_identity_number(_pick_near(10, (9, 11, 8, 12), today, used))
     used.add(ten.value)
     fourteen = parse_identity_number(_pick_near(14, (15, 16, 13, 17), today, used))
-    registry.add(RegistryPerson(ten.value, "Cecilia", "Berg", ten.birth_date, guardians=(keys["anna"], keys["bertil"])))
-    registry.add(RegistryPerson(fourteen.value, "David", "Dahl", fourteen.birth_date, guardians=(keys["fredrik"],), mobile="070-000 00 14"))
-    registry.add(RegistryPerson(DEMO_INFANT_RESERVNUMMER, "Ebba", "Andersson", demo_infant_birth_date(today), guardians=(keys["anna"], keys["bertil"]), reservnummer=True))
+    registry.add(
+        RegistryPerson(ten.value, "Cecilia", "Berg", ten.birth_date, guardians=(keys["anna"], keys["bertil"]))
+    )
+    registry.add(
+        RegistryPerson(
+            fourteen.value,
+            "David",
+            "Dahl",
+            fourteen.birth_date,
+            guardians=(keys["fredrik"],),
+            mobile="070-000 00 14",
+        )
+    )
+    registry.add(
+        RegistryPerson(
+            DEMO_INFANT_RESERVNUMMER,
+            "Ebba",
+            "Andersson",
+            demo_infant_birth_date(today),
+            guardians=(keys["anna"], keys["bertil"]),
+            reservnummer=True,
+        )
+    )
     keys.update(child10=ten.value, child14=fourteen.value, infant=DEMO_INFANT_RESERVNUMMER)
     return registry, keys

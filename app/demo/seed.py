@@ -61,24 +61,89 @@ WITH_LUNCH = ((time(8), time(12)), (time(13), time(16, 30)))
 UNITS = [
     ("Vårdcentralen Ekdalen", "OG", UnitKind.CARE_CENTRE, True, ALL_FUNCTIONS, "010-100 10 10", FULL_DAY),
     ("Rehab Linnea", "OG", UnitKind.REHAB, True, ["chat_triage", "tickets"], "010-100 20 20", FULL_DAY),
-    ("Läkarhuset Norra (privat)", "OG", UnitKind.PRIVATE, True, ["chat_triage", "tickets"], "010-100 30 30", FULL_DAY),
+    (
+        "Läkarhuset Norra (privat)",
+        "OG",
+        UnitKind.PRIVATE,
+        True,
+        ["chat_triage", "tickets"],
+        "010-100 30 30",
+        FULL_DAY,
+    ),
     ("Vårdcentralen Tallbacken", "OG", UnitKind.CARE_CENTRE, False, [], "010-100 40 40", FULL_DAY),
-    ("Vårdcentralen Havsbris", "HA", UnitKind.CARE_CENTRE, True, ["chat_triage", "chat_no_triage", "admin_cases", "video"], "035-100 50 50", WITH_LUNCH),
+    (
+        "Vårdcentralen Havsbris",
+        "HA",
+        UnitKind.CARE_CENTRE,
+        True,
+        ["chat_triage", "chat_no_triage", "admin_cases", "video"],
+        "035-100 50 50",
+        WITH_LUNCH,
+    ),
 ]
 
 # username, given, family, title, [(unit, role)], scheduled today
 STAFF = [
     ("sara.lind", "Sara", "Lind", "Distriktssköterska", [("Vårdcentralen Ekdalen", Role.NURSE)], True),
     ("erik.holm", "Erik", "Holm", "Sjuksköterska", [("Vårdcentralen Ekdalen", Role.NURSE)], True),
-    ("maria.berg", "Maria", "Berg", "Specialist i allmänmedicin", [("Vårdcentralen Ekdalen", Role.DOCTOR)], True),
+    (
+        "maria.berg",
+        "Maria",
+        "Berg",
+        "Specialist i allmänmedicin",
+        [("Vårdcentralen Ekdalen", Role.DOCTOR)],
+        True,
+    ),
     ("johan.ek", "Johan", "Ek", "Leg. psykolog", [("Vårdcentralen Ekdalen", Role.PSYCHOLOGIST)], True),
-    ("lena.strom", "Lena", "Ström", "Medicinsk sekreterare", [("Vårdcentralen Ekdalen", Role.MEDICAL_ADMIN)], True),
+    (
+        "lena.strom",
+        "Lena",
+        "Ström",
+        "Medicinsk sekreterare",
+        [("Vårdcentralen Ekdalen", Role.MEDICAL_ADMIN)],
+        True,
+    ),
     ("per.nystrom", "Per", "Nyström", "Administratör", [("Vårdcentralen Ekdalen", Role.ADMIN_CONTACT)], True),
-    ("frida.lund", "Frida", "Lund", "Leg. fysioterapeut", [("Rehab Linnea", Role.PHYSIOTHERAPIST), ("Vårdcentralen Ekdalen", Role.PHYSIOTHERAPIST)], True),
-    ("karin.sjo", "Karin", "Sjö", "Lokal systemadministratör", [("Vårdcentralen Ekdalen", Role.LOCAL_SYSADMIN)], False),
-    ("anna.dahl", "Anna", "Dahl", "Processägare 1177 direkt", [("Vårdcentralen Ekdalen", Role.PROCESS_OWNER), ("Vårdcentralen Havsbris", Role.PROCESS_OWNER)], False),
-    ("gunilla.ahl", "Gunilla", "Ahl", "Verksamhetschef", [("Vårdcentralen Ekdalen", Role.HEAD_OF_UNIT)], False),
-    ("olof.strand", "Olof", "Strand", "Avvikelsesamordnare", [("Vårdcentralen Ekdalen", Role.DEVIATION_COORDINATOR)], False),
+    (
+        "frida.lund",
+        "Frida",
+        "Lund",
+        "Leg. fysioterapeut",
+        [("Rehab Linnea", Role.PHYSIOTHERAPIST), ("Vårdcentralen Ekdalen", Role.PHYSIOTHERAPIST)],
+        True,
+    ),
+    (
+        "karin.sjo",
+        "Karin",
+        "Sjö",
+        "Lokal systemadministratör",
+        [("Vårdcentralen Ekdalen", Role.LOCAL_SYSADMIN)],
+        False,
+    ),
+    (
+        "anna.dahl",
+        "Anna",
+        "Dahl",
+        "Processägare 1177 direkt",
+        [("Vårdcentralen Ekdalen", Role.PROCESS_OWNER), ("Vårdcentralen Havsbris", Role.PROCESS_OWNER)],
+        False,
+    ),
+    (
+        "gunilla.ahl",
+        "Gunilla",
+        "Ahl",
+        "Verksamhetschef",
+        [("Vårdcentralen Ekdalen", Role.HEAD_OF_UNIT)],
+        False,
+    ),
+    (
+        "olof.strand",
+        "Olof",
+        "Strand",
+        "Avvikelsesamordnare",
+        [("Vårdcentralen Ekdalen", Role.DEVIATION_COORDINATOR)],
+        False,
+    ),
     ("tove.kvist", "Tove", "Kvist", "Läkare", [("Läkarhuset Norra (privat)", Role.DOCTOR)], True),
     ("nils.aberg", "Nils", "Åberg", "Sjuksköterska", [("Vårdcentralen Havsbris", Role.NURSE)], True),
     ("eva.falk", "Eva", "Falk", "Läkare", [("Vårdcentralen Havsbris", Role.DOCTOR)], True),
@@ -87,7 +152,9 @@ STAFF = [
 ]
 
 
-def _schedule_week(session: Session, user: User, memberships, units, today, *, chat_responsible: bool) -> None:
+def _schedule_week(
+    session: Session, user: User, memberships, units, today, *, chat_responsible: bool
+) -> None:
     """Opening-hours shifts for today and the coming week (weekdays only, like the units' hours)."""
     for offset in range(8):
         day = today + timedelta(days=offset)
@@ -97,9 +164,24 @@ def _schedule_week(session: Session, user: User, memberships, units, today, *, c
             unit, intervals = units[unit_name]
             starts = datetime.combine(day, intervals[0][0], STOCKHOLM)
             ends = datetime.combine(day, intervals[-1][1], STOCKHOLM)
-            exists = session.scalar(select(ScheduledShift.id).where(ScheduledShift.user_id == user.id, ScheduledShift.unit_id == unit.id, ScheduledShift.starts_at == starts))
+            exists = session.scalar(
+                select(ScheduledShift.id).where(
+                    ScheduledShift.user_id == user.id,
+                    ScheduledShift.unit_id == unit.id,
+                    ScheduledShift.starts_at == starts,
+                )
+            )
             if exists is None:
-                session.add(ScheduledShift(user_id=user.id, unit_id=unit.id, role=role, starts_at=starts, ends_at=ends, chat_responsible=chat_responsible))
+                session.add(
+                    ScheduledShift(
+                        user_id=user.id,
+                        unit_id=unit.id,
+                        role=role,
+                        starts_at=starts,
+                        ends_at=ends,
+                        chat_responsible=chat_responsible,
+                    )
+                )
 
 
 def seed_demo(session: Session) -> str:
@@ -124,7 +206,15 @@ def seed_demo(session: Session) -> str:
     for name, region_code, kind, activated, functions, vtv, intervals in UNITS:
         unit = session.scalar(select(Unit).where(Unit.name == name))
         if unit is None:
-            unit = Unit(region_id=regions[region_code].id, name=name, kind=kind, activated=activated, functions=functions, vtv_number=vtv, settings={"reopen_days": 3, "hours_between_contact_attempts": 2})
+            unit = Unit(
+                region_id=regions[region_code].id,
+                name=name,
+                kind=kind,
+                activated=activated,
+                functions=functions,
+                vtv_number=vtv,
+                settings={"reopen_days": 3, "hours_between_contact_attempts": 2},
+            )
             session.add(unit)
             session.flush()
             for weekday in range(5):
@@ -138,14 +228,37 @@ def seed_demo(session: Session) -> str:
     for username, given, family, title, memberships, scheduled in STAFF:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            user = User(username=username, given_name=given, family_name=family, title=title, email=f"{username}@demo.vardflode.invalid", work_phone=None, active=True, created_at=now)
+            user = User(
+                username=username,
+                given_name=given,
+                family_name=family,
+                title=title,
+                email=f"{username}@demo.vardflode.invalid",
+                work_phone=None,
+                active=True,
+                created_at=now,
+            )
             session.add(user)
             session.flush()
             created_users += 1
             for unit_name, role in memberships:
-                session.add(Membership(user_id=user.id, unit_id=units[unit_name][0].id, role=role, valid_from=now - timedelta(days=365)))
+                session.add(
+                    Membership(
+                        user_id=user.id,
+                        unit_id=units[unit_name][0].id,
+                        role=role,
+                        valid_from=now - timedelta(days=365),
+                    )
+                )
         if scheduled:
-            _schedule_week(session, user, memberships, units, today, chat_responsible=username in ("sara.lind", "nils.aberg"))
+            _schedule_week(
+                session,
+                user,
+                memberships,
+                units,
+                today,
+                chat_responsible=username in ("sara.lind", "nils.aberg"),
+            )
 
     registry, keys = build_demo_registry(today)
     for number in keys.values():

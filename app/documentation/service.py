@@ -27,7 +27,9 @@ from app.people.roles import Role
 WRONG_PATIENT_MARK = "OBS FEL PATIENT"
 
 
-_ANAMNESIS_DOCUMENTED = select(exists().where(JournalDraft.case_id == bindparam("case_id"), JournalDraft.includes_anamnesis.is_(True)))
+_ANAMNESIS_DOCUMENTED = select(
+    exists().where(JournalDraft.case_id == bindparam("case_id"), JournalDraft.includes_anamnesis.is_(True))
+)
 
 
 def create_draft(
@@ -55,7 +57,9 @@ def create_draft(
     template_key = _journal_template(session, case.unit_id)
     # HA-doc-a: the anamnesis is documented once, by the first assessor; form notes are additions.
     with session.no_autoflush:  # the case's pending change (it is closing, say) is not what this reads
-        includes_anamnesis = reason is not DraftReason.FORM and not session.scalar(_ANAMNESIS_DOCUMENTED, {"case_id": case.id})
+        includes_anamnesis = reason is not DraftReason.FORM and not session.scalar(
+            _ANAMNESIS_DOCUMENTED, {"case_id": case.id}
+        )
     note = BUILDERS[template_key](
         NoteInput(
             reason=reason,

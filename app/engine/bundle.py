@@ -84,7 +84,9 @@ def file_hash(text: str) -> str:
 
 
 def executable_process_ids(root: etree._Element) -> list[str]:
-    return [p.get("id") for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable", "true") != "false"]
+    return [
+        p.get("id") for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable", "true") != "false"
+    ]
 
 
 def _index_directory(processes_dir: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
@@ -123,7 +125,11 @@ def collect_bundle(entry_path: Path, processes_dir: Path, forms_dir: Path) -> Bu
     ids = executable_process_ids(entry_root)
     if len(ids) != 1:
         raise BundleInvalid(
-            [Finding(entry_path.name, f"a routine file holds exactly one executable process; found {len(ids)}")]
+            [
+                Finding(
+                    entry_path.name, f"a routine file holds exactly one executable process; found {len(ids)}"
+                )
+            ]
         )
     for process in entry_root.iterfind("bpmn:process", NS):
         process_files[process.get("id")] = entry_path.name
@@ -144,7 +150,14 @@ def collect_bundle(entry_path: Path, processes_dir: Path, forms_dir: Path) -> Bu
             target = call.get("calledElement")
             dependency = process_files.get(target)
             if dependency is None:
-                findings.append(Finding(name, f"calls process '{target}', which no file in processes/ defines", call.get("id"), "missing_process"))
+                findings.append(
+                    Finding(
+                        name,
+                        f"calls process '{target}', which no file in processes/ defines",
+                        call.get("id"),
+                        "missing_process",
+                    )
+                )
             elif dependency not in documents:
                 documents[dependency] = texts[dependency]
                 pending.append(dependency)
@@ -153,7 +166,14 @@ def collect_bundle(entry_path: Path, processes_dir: Path, forms_dir: Path) -> Bu
             decision = ref.text.strip() if ref is not None and ref.text else None
             dependency = decision_files.get(decision) if decision else None
             if dependency is None:
-                findings.append(Finding(name, f"uses decision table '{decision}', which no .dmn file in processes/ defines", rule_task.get("id"), "missing_decision"))
+                findings.append(
+                    Finding(
+                        name,
+                        f"uses decision table '{decision}', which no .dmn file in processes/ defines",
+                        rule_task.get("id"),
+                        "missing_decision",
+                    )
+                )
             elif dependency not in documents:
                 documents[dependency] = texts[dependency]
         for prop in root.iterfind(".//spiffworkflow:property", NS):
@@ -163,7 +183,11 @@ def collect_bundle(entry_path: Path, processes_dir: Path, forms_dir: Path) -> Bu
             owner = prop.getparent().getparent().getparent()
             form_path = Path(forms_dir) / form_name
             if not form_name or "/" in form_name or "\\" in form_name or not form_path.is_file():
-                findings.append(Finding(name, f"form '{form_name}' does not exist in forms/", owner.get("id"), "missing_form"))
+                findings.append(
+                    Finding(
+                        name, f"form '{form_name}' does not exist in forms/", owner.get("id"), "missing_form"
+                    )
+                )
             else:
                 forms[form_name] = form_path.read_text(encoding="utf-8")
     if findings:

@@ -105,7 +105,9 @@ class _ScriptEngine(PythonScriptEngine):
         try:
             result = operator.function(self.service_context, **params)
         except Exception as exc:
-            raise WorkflowTaskException(f"service '{operation_name}' failed: {exc}", task=task, exception=exc) from exc
+            raise WorkflowTaskException(
+                f"service '{operation_name}' failed: {exc}", task=task, exception=exc
+            ) from exc
         return json.dumps(result if result is not None else {}, default=str)
 
 
@@ -125,7 +127,9 @@ class ProcessEngine:
     ):
         engine_clock.install()
         self.operators = dict(operators)
-        self.environment = SandboxEnvironment(dict(script_globals or {}), time_budget_s=time_budget_s, size_budget=size_budget)
+        self.environment = SandboxEnvironment(
+            dict(script_globals or {}), time_budget_s=time_budget_s, size_budget=size_budget
+        )
         self.max_tasks = max_tasks
         self.max_depth = max_depth
         self._serializer = InstanceSerializer()
@@ -216,9 +220,23 @@ class WorkflowHandle:
 
     def _view(self, task) -> UserTaskView:
         meta = self.loaded.user_tasks.get(task.task_spec.bpmn_id) or UserTaskMeta(
-            task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id, task.task_spec.lane, None, None
+            task.task_spec.bpmn_id,
+            task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+            task.task_spec.lane,
+            None,
+            None,
         )
-        return UserTaskView(str(task.id), meta.element_id, meta.name, meta.lane, meta.form_schema, meta.form_ui_schema, meta.rules, dict(task.data), meta.guard)
+        return UserTaskView(
+            str(task.id),
+            meta.element_id,
+            meta.name,
+            meta.lane,
+            meta.form_schema,
+            meta.form_ui_schema,
+            meta.rules,
+            dict(task.data),
+            meta.guard,
+        )
 
     def timers(self) -> list[TimerView]:
         """Pending timers with their due time (the index the timer worker claims from)."""
@@ -228,7 +246,9 @@ class WorkflowHandle:
             if isinstance(definition, MultipleEventDefinition):
                 # An event-based gateway holds its branches' event definitions and waits for them
                 # itself; a timer among them keeps its due time on the gateway's task.
-                definition = next((d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)), None)
+                definition = next(
+                    (d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)), None
+                )
             if not isinstance(definition, TimerEventDefinition) or not task.has_state(TaskState.WAITING):
                 continue
             value = task.internal_data.get("event_value")
@@ -238,7 +258,14 @@ class WorkflowHandle:
                 continue
             due = datetime.fromisoformat(value)
             due = due.replace(tzinfo=UTC) if due.tzinfo is None else due.astimezone(UTC)
-            views.append(TimerView(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id, due))
+            views.append(
+                TimerView(
+                    str(task.id),
+                    task.task_spec.bpmn_id,
+                    task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                    due,
+                )
+            )
         return views
 
     def open_work(self) -> tuple[dict[str, datetime | None], list[TimerView]]:
@@ -250,7 +277,15 @@ class WorkflowHandle:
         for task in self._all_tasks():
             if task.state != TaskState.READY or not task.task_spec.manual:
                 continue
-            dues = [timers_by_id[str(sibling.id)] for sibling in task.parent.children if str(sibling.id) in timers_by_id] if task.parent is not None and timers_by_id else []
+            dues = (
+                [
+                    timers_by_id[str(sibling.id)]
+                    for sibling in task.parent.children
+                    if str(sibling.id) in timers_by_id
+                ]
+                if task.parent is not None and timers_by_id
+                else []
+            )
             ready[str(task.id)] = min(dues) if dues else None
         return ready, timers
 
@@ -263,7 +298,11 @@ class WorkflowHandle:
                 continue
             # SpiffWorkflow puts a task with boundary events under a split whose other children are
             # the boundary events themselves.
-            dues = [timers_by_id[str(sibling.id)] for sibling in task.parent.children if str(sibling.id) in timers_by_id]
+            dues = [
+                timers_by_id[str(sibling.id)]
+                for sibling in task.parent.children
+                if str(sibling.id) in timers_by_id
+            ]
             if dues:
                 deadlines[str(task.id)] = min(dues)
         return deadlines
@@ -317,7 +356,12 @@ class WorkflowHandle:
         except (WorkflowTaskException, SandboxViolation) as exc:
             raise EngineFailure(_error_message(exc), task.task_spec.bpmn_id, type(exc).__name__) from exc
 
-    def send_message(self, name: str, payload: Mapping[str, Any] | None = None, correlations: Mapping[str, Any] | None = None) -> None:
+    def send_message(
+        self,
+        name: str,
+        payload: Mapping[str, Any] | None = None,
+        correlations: Mapping[str, Any] | None = None,
+    ) -> None:
         self._size = None
         event = BpmnEvent(MessageEventDefinition(name), dict(payload or {}), dict(correlations or {}))
         try:
@@ -358,7 +402,13 @@ class WorkflowHandle:
             self._workflow.do_engine_steps(did_complete_task=self._guard_growth)
         except WorkflowTaskException as exc:
             task = exc.task
-            incident = StepIncident(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id, getattr(exc, "error_type", type(exc).__name__), _error_message(exc))
+            incident = StepIncident(
+                str(task.id),
+                task.task_spec.bpmn_id,
+                task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                getattr(exc, "error_type", type(exc).__name__),
+                _error_message(exc),
+            )
         except SandboxViolation as exc:
             raise EngineFailure(_error_message(exc), None, type(exc).__name__) from exc
         except (SpiffWorkflowException, RecursionError) as exc:

@@ -68,18 +68,29 @@ def parse_bundle(bundle: Bundle) -> LoadedSpec:
     except ValidationException as exc:
         raise BundleInvalid([_finding_from_validation(exc, bundle.entry_file)]) from exc
     except Exception as exc:  # the parser raises plain errors on some malformed models
-        raise BundleInvalid([Finding(bundle.entry_file, f"the routine cannot be built: {exc}", code="unparseable")]) from exc
+        raise BundleInvalid(
+            [Finding(bundle.entry_file, f"the routine cannot be built: {exc}", code="unparseable")]
+        ) from exc
 
     forms: dict[str, dict] = {}
     for form_name, text in bundle.forms.items():
         try:
             forms[form_name] = json.loads(text)
         except json.JSONDecodeError as exc:
-            findings.append(Finding(form_name, f"not valid JSON: {exc.msg} (line {exc.lineno})", code="invalid_form"))
+            findings.append(
+                Finding(form_name, f"not valid JSON: {exc.msg} (line {exc.lineno})", code="invalid_form")
+            )
     if findings:
         raise BundleInvalid(findings)
 
-    loaded = LoadedSpec(bundle.content_hash, bundle.process_id, getattr(spec, "description", None) or bundle.process_id, spec, subprocess_specs, forms=forms)
+    loaded = LoadedSpec(
+        bundle.content_hash,
+        bundle.process_id,
+        getattr(spec, "description", None) or bundle.process_id,
+        spec,
+        subprocess_specs,
+        forms=forms,
+    )
     for process_spec in [spec, *subprocess_specs.values()]:
         if process_spec is None:
             continue
@@ -106,4 +117,6 @@ def parse_bundle(bundle: Bundle) -> LoadedSpec:
 def _finding_from_validation(exc: ValidationException, default_file: str) -> Finding:
     message = str(exc.args[0]) if exc.args else str(exc)
     line = f" (line {exc.line_number})" if getattr(exc, "line_number", "") else ""
-    return Finding(exc.file_name or default_file, message + line, getattr(exc, "id", None) or None, "invalid_bpmn")
+    return Finding(
+        exc.file_name or default_file, message + line, getattr(exc, "id", None) or None, "invalid_bpmn"
+    )

@@ -14,7 +14,14 @@ from app.engine.sandbox import BudgetExceeded, SandboxEnvironment, SandboxViolat
 from app.engine.xml import UnsafeXml, parse_xml
 
 TRIAL_BUDGET_S = 0.2
-_EVAL_TAGS = ("conditionExpression", "timeDuration", "timeDate", "timeCycle", "loopCardinality", "completionCondition")
+_EVAL_TAGS = (
+    "conditionExpression",
+    "timeDuration",
+    "timeDate",
+    "timeCycle",
+    "loopCardinality",
+    "completionCondition",
+)
 
 
 def _owner(node: etree._Element) -> str | None:
@@ -59,7 +66,14 @@ def trial_findings(bundle: Bundle, *, time_budget_s: float = TRIAL_BUDGET_S) -> 
                     environment.execute(source, {})
             except BudgetExceeded as exc:
                 code = "endless_loop" if exc.code == "time_budget" else "budget"
-                findings.append(Finding(name, f"exceeds the sandbox's limits even before it sees any data: {exc}", element_id, code))
+                findings.append(
+                    Finding(
+                        name,
+                        f"exceeds the sandbox's limits even before it sees any data: {exc}",
+                        element_id,
+                        code,
+                    )
+                )
             except SandboxViolation:
                 continue
             except Exception:  # errors that depend on task data are not findings here

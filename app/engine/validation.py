@@ -21,7 +21,14 @@ from app.engine.xml import UnsafeXml, parse_xml
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 # Expression-bearing BPMN elements and how their text is compiled.
-_EVAL_TAGS = ("conditionExpression", "timeDuration", "timeDate", "timeCycle", "loopCardinality", "completionCondition")
+_EVAL_TAGS = (
+    "conditionExpression",
+    "timeDuration",
+    "timeDate",
+    "timeCycle",
+    "loopCardinality",
+    "completionCondition",
+)
 _FEEL_HINTS = (
     (re.compile(r"\[\s*[^\]]*\.\.[^\]]*\]"), "FEEL range '[a..b]'"),
     (re.compile(r"^\s*not\s*\("), "FEEL negation 'not(...)'"),
@@ -29,7 +36,9 @@ _FEEL_HINTS = (
 )
 
 
-def validate_bundle(bundle: Bundle, *, operators: Iterable[str], roles: Iterable[str], guards: Iterable[str] | None = None) -> LoadedSpec:
+def validate_bundle(
+    bundle: Bundle, *, operators: Iterable[str], roles: Iterable[str], guards: Iterable[str] | None = None
+) -> LoadedSpec:
     """Return the parsed bundle when it may run; raise BundleInvalid listing every finding."""
     findings: list[Finding] = []
     findings += _check_forms(bundle)
@@ -42,7 +51,14 @@ def validate_bundle(bundle: Bundle, *, operators: Iterable[str], roles: Iterable
         known = set(guards)
         for meta in loaded.user_tasks.values():
             if meta.guard and meta.guard not in known:
-                findings.append(Finding(bundle.entry_file, f"user task '{meta.name}' names an unknown guard '{meta.guard}'; known: {', '.join(sorted(known)) or 'none'}", meta.element_id, "guard_unknown"))
+                findings.append(
+                    Finding(
+                        bundle.entry_file,
+                        f"user task '{meta.name}' names an unknown guard '{meta.guard}'; known: {', '.join(sorted(known)) or 'none'}",
+                        meta.element_id,
+                        "guard_unknown",
+                    )
+                )
     for name, text in bundle.documents.items():
         try:
             root = parse_xml(text, name)
@@ -66,7 +82,9 @@ def _check_forms(bundle: Bundle) -> list[Finding]:
         try:
             schema = json.loads(text)
         except json.JSONDecodeError as exc:
-            findings.append(Finding(name, f"not valid JSON: {exc.msg} (line {exc.lineno})", code="invalid_form"))
+            findings.append(
+                Finding(name, f"not valid JSON: {exc.msg} (line {exc.lineno})", code="invalid_form")
+            )
             continue
         if name.endswith(".uischema.json"):
             if not isinstance(schema, dict):
@@ -74,19 +92,33 @@ def _check_forms(bundle: Bundle) -> list[Finding]:
             continue
         declared = schema.get("$schema") if isinstance(schema, dict) else None
         if declared not in (None, DRAFT_2020_12):
-            findings.append(Finding(name, f"forms use JSON Schema 2020-12 ($schema {DRAFT_2020_12}), not {declared}", code="invalid_form"))
+            findings.append(
+                Finding(
+                    name,
+                    f"forms use JSON Schema 2020-12 ($schema {DRAFT_2020_12}), not {declared}",
+                    code="invalid_form",
+                )
+            )
             continue
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             path = "/".join(str(p) for p in exc.path) or "(root)"
-            findings.append(Finding(name, f"not a valid JSON Schema at {path}: {exc.message}", code="invalid_form"))
+            findings.append(
+                Finding(name, f"not a valid JSON Schema at {path}: {exc.message}", code="invalid_form")
+            )
             continue
         # Form fields become task data that expressions read by name: a field must be a name the
         # sandbox lets expressions use.
         for field in (schema.get("properties") or {}) if isinstance(schema, dict) else ():
             if field in FORBIDDEN_NAMES or field.startswith("_") or not field.isidentifier():
-                findings.append(Finding(name, f"field '{field}' cannot be read by expressions; rename it (not a Python name, or reserved)", code="invalid_form"))
+                findings.append(
+                    Finding(
+                        name,
+                        f"field '{field}' cannot be read by expressions; rename it (not a Python name, or reserved)",
+                        code="invalid_form",
+                    )
+                )
     return findings
 
 
@@ -94,39 +126,66 @@ def _check_lanes(loaded: LoadedSpec, bundle: Bundle, roles: set[str]) -> list[Fi
     findings = []
     for meta in loaded.user_tasks.values():
         if meta.lane is None:
-            findings.append(Finding(bundle.entry_file, f"user task '{meta.name}' is not in a lane; its lane names the role that does it", meta.element_id, "lane_missing"))
+            findings.append(
+                Finding(
+                    bundle.entry_file,
+                    f"user task '{meta.name}' is not in a lane; its lane names the role that does it",
+                    meta.element_id,
+                    "lane_missing",
+                )
+            )
         elif meta.lane not in roles:
-            findings.append(Finding(bundle.entry_file, f"user task '{meta.name}' is in lane '{meta.lane}', which is not a known role ({', '.join(sorted(roles))})", meta.element_id, "lane_unknown_role"))
+            findings.append(
+                Finding(
+                    bundle.entry_file,
+                    f"user task '{meta.name}' is in lane '{meta.lane}', which is not a known role ({', '.join(sorted(roles))})",
+                    meta.element_id,
+                    "lane_unknown_role",
+                )
+            )
     return findings
 
 
 def _owner_id(element) -> str | None:
     node = element
     while node is not None:
-        if node.get("id") and node.tag.startswith(f"{{{BPMN_NS}}}") and not node.tag.endswith(("Definition", "Expression")):
+        if (
+            node.get("id")
+            and node.tag.startswith(f"{{{BPMN_NS}}}")
+            and not node.tag.endswith(("Definition", "Expression"))
+        ):
             return node.get("id")
         node = node.getparent()
     return None
 
 
-def _compile_findings(source: str | None, mode: str, file: str, element_id: str | None, what: str) -> list[Finding]:
+def _compile_findings(
+    source: str | None, mode: str, file: str, element_id: str | None, what: str
+) -> list[Finding]:
     if not source or not source.strip():
         return []
-    return [Finding(file, f"{what}: {problem}", element_id, "expression") for problem in check_source(source.strip(), mode)]
+    return [
+        Finding(file, f"{what}: {problem}", element_id, "expression")
+        for problem in check_source(source.strip(), mode)
+    ]
 
 
 def _check_bpmn_expressions(root, file: str) -> list[Finding]:
     findings = []
     for tag in _EVAL_TAGS:
         for node in root.iter(f"{{{BPMN_NS}}}{tag}"):
-            findings += _compile_findings(node.text, "eval", file, _owner_id(node), f"{tag} '{(node.text or '').strip()[:60]}'")
+            findings += _compile_findings(
+                node.text, "eval", file, _owner_id(node), f"{tag} '{(node.text or '').strip()[:60]}'"
+            )
     for node in root.iter(f"{{{BPMN_NS}}}script"):
         findings += _compile_findings(node.text, "exec", file, _owner_id(node), "script")
     for tag in ("preScript", "postScript"):
         for node in root.iterfind(f".//spiffworkflow:{tag}", NS):
             findings += _compile_findings(node.text, "exec", file, _owner_id(node), tag)
     for node in root.iterfind(".//spiffworkflow:parameter", NS):
-        findings += _compile_findings(node.get("value"), "eval", file, _owner_id(node), f"service parameter '{node.get('id')}'")
+        findings += _compile_findings(
+            node.get("value"), "eval", file, _owner_id(node), f"service parameter '{node.get('id')}'"
+        )
     return findings
 
 
@@ -138,7 +197,14 @@ def _check_operators(root, file: str, operators: set[str]) -> list[Finding]:
         if not name:
             findings.append(Finding(file, "service task has no operator", task.get("id"), "operator_missing"))
         elif name not in operators:
-            findings.append(Finding(file, f"unknown service operator '{name}'; registered: {', '.join(sorted(operators)) or 'none'}", task.get("id"), "operator_unknown"))
+            findings.append(
+                Finding(
+                    file,
+                    f"unknown service operator '{name}'; registered: {', '.join(sorted(operators)) or 'none'}",
+                    task.get("id"),
+                    "operator_unknown",
+                )
+            )
     return findings
 
 
@@ -152,7 +218,14 @@ def _check_event_gateways(root, file: str) -> list[Finding]:
         targets = [catches.get(flow.get("targetRef")) for flow in flows]
         timers = [t for t in targets if t is not None and t.find("bpmn:timerEventDefinition", NS) is not None]
         if len(timers) > 1:
-            findings.append(Finding(file, f"event-based gateway waits for {len(timers)} timers; it may wait for at most one (use one timer, or a timer on a separate path)", gateway.get("id"), "gateway_timers"))
+            findings.append(
+                Finding(
+                    file,
+                    f"event-based gateway waits for {len(timers)} timers; it may wait for at most one (use one timer, or a timer on a separate path)",
+                    gateway.get("id"),
+                    "gateway_timers",
+                )
+            )
     return findings
 
 
@@ -168,7 +241,14 @@ def _check_dmn_expressions(root, file: str) -> list[Finding]:
                 continue
             for pattern, label in _FEEL_HINTS:
                 if pattern.search(text):
-                    findings.append(Finding(file, f"'{text}' looks like FEEL ({label}); decision tables use Python expressions", _owner_id_any(entry), "feel"))
+                    findings.append(
+                        Finding(
+                            file,
+                            f"'{text}' looks like FEEL ({label}); decision tables use Python expressions",
+                            _owner_id_any(entry),
+                            "feel",
+                        )
+                    )
                     break
             else:
                 findings += _dmn_cell_findings(text, entry_tag, file, _owner_id_any(entry))

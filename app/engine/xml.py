@@ -32,9 +32,13 @@ def parse_xml(data: bytes | str, filename: str = "<upload>") -> etree._Element:
     """Parse BPMN/DMN text safely and return its root element, or raise UnsafeXml."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > MAX_XML_BYTES:
-        raise UnsafeXml(f"{filename}: the file is {len(raw) // 1024} KB; the limit is {MAX_XML_BYTES // 1024} KB")
+        raise UnsafeXml(
+            f"{filename}: the file is {len(raw) // 1024} KB; the limit is {MAX_XML_BYTES // 1024} KB"
+        )
     if _DTD_PATTERN.search(raw):
-        raise UnsafeXml(f"{filename}: DOCTYPE and ENTITY declarations are not allowed (entity expansion, external entities)")
+        raise UnsafeXml(
+            f"{filename}: DOCTYPE and ENTITY declarations are not allowed (entity expansion, external entities)"
+        )
     try:
         return etree.fromstring(raw, parser=_parser())
     except etree.XMLSyntaxError as exc:

@@ -23,15 +23,32 @@ def _key(name: str) -> str:
 
 
 def schedule_deadline(
-    session: Session, *, instance_id: int, name: str, message_name: str, unit_id: int, start: datetime, working_hours: float
+    session: Session,
+    *,
+    instance_id: int,
+    name: str,
+    message_name: str,
+    unit_id: int,
+    start: datetime,
+    working_hours: float,
 ) -> PendingTimer:
     """Set (or move) the named deadline: `working_hours` of the unit's opening time after `start`."""
     from app.people.calendars import unit_calendar
 
     due = calendar.add_working_hours(unit_calendar(session, unit_id), start, working_hours)
-    row = session.scalar(select(PendingTimer).where(PendingTimer.instance_id == instance_id, PendingTimer.spiff_task_id == _key(name)))
+    row = session.scalar(
+        select(PendingTimer).where(
+            PendingTimer.instance_id == instance_id, PendingTimer.spiff_task_id == _key(name)
+        )
+    )
     if row is None:
-        row = PendingTimer(instance_id=instance_id, spiff_task_id=_key(name), kind=TimerKind.DEADLINE, created_at=clock.now(), attempts=0)
+        row = PendingTimer(
+            instance_id=instance_id,
+            spiff_task_id=_key(name),
+            kind=TimerKind.DEADLINE,
+            created_at=clock.now(),
+            attempts=0,
+        )
         session.add(row)
     row.element_id = name
     row.due_at = due
@@ -44,12 +61,20 @@ def schedule_deadline(
 
 
 def cancel_deadline(session: Session, *, instance_id: int, name: str) -> None:
-    session.execute(delete(PendingTimer).where(PendingTimer.instance_id == instance_id, PendingTimer.spiff_task_id == _key(name)))
+    session.execute(
+        delete(PendingTimer).where(
+            PendingTimer.instance_id == instance_id, PendingTimer.spiff_task_id == _key(name)
+        )
+    )
 
 
 _DUE_DEADLINES = (
     select(PendingTimer)
-    .where(PendingTimer.instance_id == bindparam("iid"), PendingTimer.kind == TimerKind.DEADLINE, PendingTimer.due_at < bindparam("now"))
+    .where(
+        PendingTimer.instance_id == bindparam("iid"),
+        PendingTimer.kind == TimerKind.DEADLINE,
+        PendingTimer.due_at < bindparam("now"),
+    )
     .order_by(PendingTimer.due_at)
 )
 
@@ -64,14 +89,25 @@ def recompute_for_unit(session: Session, *, actor: Actor, unit_id: int) -> int:
 
     cal = unit_calendar(session, unit_id)
     moved = 0
-    rows = session.scalars(select(PendingTimer).where(PendingTimer.unit_id == unit_id, PendingTimer.kind == TimerKind.DEADLINE))
+    rows = session.scalars(
+        select(PendingTimer).where(PendingTimer.unit_id == unit_id, PendingTimer.kind == TimerKind.DEADLINE)
+    )
     for row in rows:
         recipe = row.recipe or {}
         if recipe.get("kind") != "working_hours":
             continue
         due = calendar.add_working_hours(cal, datetime.fromisoformat(recipe["start"]), float(recipe["hours"]))
         if due != row.due_at:
-            record(session, "deadline:recomputed", actor=actor, subject=("process_instance", row.instance_id), deadline=row.element_id, previous=row.due_at.isoformat(), new=due.isoformat(), unit_id=unit_id)
+            record(
+                session,
+                "deadline:recomputed",
+                actor=actor,
+                subject=("process_instance", row.instance_id),
+                deadline=row.element_id,
+                previous=row.due_at.isoformat(),
+                new=due.isoformat(),
+                unit_id=unit_id,
+            )
             row.due_at = due
             moved += 1
     session.flush()

@@ -127,7 +127,9 @@ def add_business_days(unit_id: int, day: date | str, n: int) -> date:
 
 def closing_time(unit_id: int, day: date | str | None = None) -> datetime | None:
     """When the unit closes on `day` (default today), or None if it is closed that day."""
-    return calendar.closing_time(_calendar(unit_id), _day(day) if day is not None else calendar.local_date(clock.now()))
+    return calendar.closing_time(
+        _calendar(unit_id), _day(day) if day is not None else calendar.local_date(clock.now())
+    )
 
 
 def ticket_valid_until(unit_id: int, sent_at: datetime | str | None = None) -> datetime:

@@ -29,7 +29,9 @@ def known_guards() -> set[str]:
     return set(_GUARDS)
 
 
-def run_guard(name: str | None, session: Session, instance: ProcessInstance, data: Mapping[str, Any], actor: Actor) -> None:
+def run_guard(
+    name: str | None, session: Session, instance: ProcessInstance, data: Mapping[str, Any], actor: Actor
+) -> None:
     """Run the named guard (raise GuardRefused to refuse); no name, no guard."""
     if not name:
         return

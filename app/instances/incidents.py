@@ -21,7 +21,9 @@ class RoutineFailed(DomainError):
     status = 500
     code = "routine_failed"
 
-    def __init__(self, message: str, *, instance_id: int, element_id: str | None, error_type: str, stop: bool = False):
+    def __init__(
+        self, message: str, *, instance_id: int, element_id: str | None, error_type: str, stop: bool = False
+    ):
         super().__init__(message, instance_id=instance_id, element_id=element_id)
         self.instance_id = instance_id
         self.element_id = element_id
@@ -29,10 +31,21 @@ class RoutineFailed(DomainError):
         self.stop = stop  # a guard rail tripped: the instance is stopped, not only failed
 
 
-def open_incident(session: Session, instance_id: int, element_id: str | None, element_name: str | None, error_type: str, message: str) -> Incident:
+def open_incident(
+    session: Session,
+    instance_id: int,
+    element_id: str | None,
+    element_name: str | None,
+    error_type: str,
+    message: str,
+) -> Incident:
     """Open an incident for a failed element (or count a retry on the one already open)."""
     existing = session.scalar(
-        select(Incident).where(Incident.instance_id == instance_id, Incident.status == IncidentStatus.OPEN, Incident.element_id == element_id)
+        select(Incident).where(
+            Incident.instance_id == instance_id,
+            Incident.status == IncidentStatus.OPEN,
+            Incident.element_id == element_id,
+        )
     )
     if existing is not None:
         count_retry(existing, message)
@@ -49,7 +62,15 @@ def open_incident(session: Session, instance_id: int, element_id: str | None, el
     )
     session.add(incident)
     session.flush()
-    record(session, "incident:opened", actor=Actor.system("engine"), subject=("incident", incident.id), instance_id=instance_id, element_id=element_id, error=message[:500])
+    record(
+        session,
+        "incident:opened",
+        actor=Actor.system("engine"),
+        subject=("incident", incident.id),
+        instance_id=instance_id,
+        element_id=element_id,
+        error=message[:500],
+    )
     return incident
 
 
@@ -64,7 +85,13 @@ def resolve(session: Session, incident: Incident, actor: Actor) -> None:
     incident.resolved_at = clock.now()
     incident.resolved_by = actor.label
     incident.next_retry_at = None
-    record(session, "incident:resolved", actor=actor, subject=("incident", incident.id), instance_id=incident.instance_id)
+    record(
+        session,
+        "incident:resolved",
+        actor=actor,
+        subject=("incident", incident.id),
+        instance_id=incident.instance_id,
+    )
 
 
 def record_failure(session: Session, failure: RoutineFailed) -> Incident:
@@ -73,4 +100,6 @@ def record_failure(session: Session, failure: RoutineFailed) -> Incident:
     if failure.stop and instance is not None:
         instance.status = InstanceStatus.STOPPED
         session.execute(delete(HumanTask.__table__).where(HumanTask.__table__.c.instance_id == instance.id))
-    return open_incident(session, failure.instance_id, failure.element_id, None, failure.error_type, failure.message)
+    return open_incident(
+        session, failure.instance_id, failure.element_id, None, failure.error_type, failure.message
+    )

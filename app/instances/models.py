@@ -65,7 +65,9 @@ class HumanTask(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
     spiff_task_id: Mapped[str] = mapped_column(String(40))
     element_id: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(200))
@@ -111,7 +113,9 @@ class Incident(Base):
     error_type: Mapped[str] = mapped_column(String(120))
     message: Mapped[str] = mapped_column(Text)
     retries: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[IncidentStatus] = mapped_column(_enum(IncidentStatus, "incident_status"), default=IncidentStatus.OPEN)
+    status: Mapped[IncidentStatus] = mapped_column(
+        _enum(IncidentStatus, "incident_status"), default=IncidentStatus.OPEN
+    )
     # "step": a task failed and waits in error (retried by retry_incident); "timer": firing failed
     # and was rolled back (retried by firing again when the pushed-back timer is due).
     source: Mapped[str] = mapped_column(String(20), default="step", server_default="step")
@@ -139,7 +143,9 @@ class PendingTimer(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
     spiff_task_id: Mapped[str] = mapped_column(String(40))
     element_id: Mapped[str] = mapped_column(String(120))
     kind: Mapped[TimerKind] = mapped_column(_enum(TimerKind, "timer_kind"), default=TimerKind.BPMN)

@@ -31,19 +31,44 @@ _TASKS = HumanTask.__table__
 _TIMERS = PendingTimer.__table__
 
 # Prepared once: these run on every step, and building statements costs more than running them.
-_DELETE_TASKS = delete(_TASKS).where(_TASKS.c.instance_id == bindparam("iid"), _TASKS.c.spiff_task_id.in_(bindparam("ids", expanding=True)))
-_DUE_TASK = update(_TASKS).where(_TASKS.c.instance_id == bindparam("iid"), _TASKS.c.spiff_task_id == bindparam("tid")).values(due_at=bindparam("due"))
+_DELETE_TASKS = delete(_TASKS).where(
+    _TASKS.c.instance_id == bindparam("iid"), _TASKS.c.spiff_task_id.in_(bindparam("ids", expanding=True))
+)
+_DUE_TASK = (
+    update(_TASKS)
+    .where(_TASKS.c.instance_id == bindparam("iid"), _TASKS.c.spiff_task_id == bindparam("tid"))
+    .values(due_at=bindparam("due"))
+)
 _INSERT_TASKS = insert(_TASKS)
-_DELETE_TIMERS = delete(_TIMERS).where(_TIMERS.c.instance_id == bindparam("iid"), _TIMERS.c.spiff_task_id.in_(bindparam("ids", expanding=True)))
+_DELETE_TIMERS = delete(_TIMERS).where(
+    _TIMERS.c.instance_id == bindparam("iid"), _TIMERS.c.spiff_task_id.in_(bindparam("ids", expanding=True))
+)
 _DELETE_ALL_TIMERS = delete(_TIMERS).where(_TIMERS.c.instance_id == bindparam("iid"))
-_DUE_TIMER = update(_TIMERS).where(_TIMERS.c.instance_id == bindparam("iid"), _TIMERS.c.spiff_task_id == bindparam("tid")).values(due_at=bindparam("due"))
+_DUE_TIMER = (
+    update(_TIMERS)
+    .where(_TIMERS.c.instance_id == bindparam("iid"), _TIMERS.c.spiff_task_id == bindparam("tid"))
+    .values(due_at=bindparam("due"))
+)
 _INSERT_TIMERS = insert(_TIMERS)
 _NOTIFY = text(f"SELECT pg_notify('{TIMER_CHANNEL}', '')")
 _INSTANCES = ProcessInstance.__table__
 _UPDATE_INSTANCE = (
     update(_INSTANCES)
     .where(_INSTANCES.c.id == bindparam("iid"), _INSTANCES.c.version == bindparam("expected"))
-    .values(**{name: bindparam(name) for name in ("state", "task_count", "tree_depth", "updated_at", "status", "completed_at", "version")})
+    .values(
+        **{
+            name: bindparam(name)
+            for name in (
+                "state",
+                "task_count",
+                "tree_depth",
+                "updated_at",
+                "status",
+                "completed_at",
+                "version",
+            )
+        }
+    )
 )
 
 
@@ -58,14 +83,26 @@ class Snapshot:
 
 def snapshot(handle: WorkflowHandle) -> Snapshot:
     tasks, timers = handle.open_work()
-    return Snapshot(tasks=tasks, timers={t.task_id: t.due_at for t in timers}, timer_elements={t.task_id: t.element_id for t in timers})
+    return Snapshot(
+        tasks=tasks,
+        timers={t.task_id: t.due_at for t in timers},
+        timer_elements={t.task_id: t.element_id for t in timers},
+    )
 
 
 def stored_snapshot(session: Session, instance_id: int) -> Snapshot:
     """The rows as stored (used where the state and the rows may differ, e.g. after a stop)."""
-    tasks = dict(session.execute(select(_TASKS.c.spiff_task_id, _TASKS.c.due_at).where(_TASKS.c.instance_id == instance_id)).all())
+    tasks = dict(
+        session.execute(
+            select(_TASKS.c.spiff_task_id, _TASKS.c.due_at).where(_TASKS.c.instance_id == instance_id)
+        ).all()
+    )
     timers = dict(
-        session.execute(select(_TIMERS.c.spiff_task_id, _TIMERS.c.due_at).where(_TIMERS.c.instance_id == instance_id, _TIMERS.c.kind == TimerKind.BPMN.value)).all()
+        session.execute(
+            select(_TIMERS.c.spiff_task_id, _TIMERS.c.due_at).where(
+                _TIMERS.c.instance_id == instance_id, _TIMERS.c.kind == TimerKind.BPMN.value
+            )
+        ).all()
     )
     return Snapshot(tasks, timers)
 
@@ -73,7 +110,14 @@ def stored_snapshot(session: Session, instance_id: int) -> Snapshot:
 class CaseRef:
     """The task-row copy of an instance's case fields, read only when a step needs it."""
 
-    def __init__(self, session: Session, case_id: int | None, fields: dict[str, Any] | None = None, *, other_rows: bool | None = None):
+    def __init__(
+        self,
+        session: Session,
+        case_id: int | None,
+        fields: dict[str, Any] | None = None,
+        *,
+        other_rows: bool | None = None,
+    ):
         self._session, self._case_id, self._fields = session, case_id, fields
         # Whether the case has open task rows of other instances than the one being saved (None:
         # not known); False lets a step's reprojection skip rows that the save itself replaces.
@@ -91,7 +135,11 @@ class CaseRef:
             if loaded is not None:
                 return case_fields(loaded)
         if self._fields is None:
-            self._fields = _case_fields_by_id(self._session, self._case_id) if self._case_id is not None else case_fields(None)
+            self._fields = (
+                _case_fields_by_id(self._session, self._case_id)
+                if self._case_id is not None
+                else case_fields(None)
+            )
         return self._fields
 
 
@@ -117,7 +165,17 @@ def case_fields(case: Case | None) -> dict[str, Any]:
     if case is None:
         return {"owner_user_id": None}
     patient = case.patient
-    return _fields(case.id, case.kind.value, case.state, case.priority, case.search_reason, case.owner_user_id, case.patient_answered, case.submitted_at, patient)
+    return _fields(
+        case.id,
+        case.kind.value,
+        case.state,
+        case.priority,
+        case.search_reason,
+        case.owner_user_id,
+        case.patient_answered,
+        case.submitted_at,
+        patient,
+    )
 
 
 def task_case_fields(task) -> dict[str, Any]:
@@ -139,14 +197,33 @@ def _fields(case_id, kind, state, priority, reason, owner, answered, submitted_a
         "waiting_since": submitted_at,
     }
     if patient is not None:
-        fields.update(patient_id=patient.id, patient_name=patient.display_name, patient_birth_date=patient.birth_date, patient_protected=patient.is_protected)
+        fields.update(
+            patient_id=patient.id,
+            patient_name=patient.display_name,
+            patient_birth_date=patient.birth_date,
+            patient_protected=patient.is_protected,
+        )
     return fields
 
 
 def _case_fields_by_id(session: Session, case_id: int) -> dict[str, Any]:
     c, p = Case.__table__.c, Patient.__table__.c
     row = session.execute(
-        select(c.id, c.kind, c.state, c.priority, c.search_reason, c.owner_user_id, c.patient_answered, c.submitted_at, p.id, p.given_name, p.family_name, p.birth_date, p.protection)
+        select(
+            c.id,
+            c.kind,
+            c.state,
+            c.priority,
+            c.search_reason,
+            c.owner_user_id,
+            c.patient_answered,
+            c.submitted_at,
+            p.id,
+            p.given_name,
+            p.family_name,
+            p.birth_date,
+            p.protection,
+        )
         .join_from(Case.__table__, Patient.__table__, c.patient_id == p.id)
         .where(c.id == case_id)
     ).one()
@@ -183,7 +260,10 @@ def reproject_case(session: Session, case: Case) -> int:
     if written.get(case.id) == fields:
         return 0
     written[case.id] = fields
-    return session.execute(_reproject_statement(frozenset(fields)), {"where_case_id": case.id, **{f"v_{k}": v for k, v in fields.items()}}).rowcount
+    return session.execute(
+        _reproject_statement(frozenset(fields)),
+        {"where_case_id": case.id, **{f"v_{k}": v for k, v in fields.items()}},
+    ).rowcount
 
 
 _REPROJECT: dict[frozenset, Any] = {}
@@ -195,12 +275,16 @@ def _reproject_statement(names: frozenset):
     statement = _REPROJECT.get(names)
     if statement is None:
         statement = _REPROJECT[names] = (
-            update(_TASKS).where(_TASKS.c.case_id == bindparam("where_case_id")).values(**{name: bindparam(f"v_{name}") for name in sorted(names)})
+            update(_TASKS)
+            .where(_TASKS.c.case_id == bindparam("where_case_id"))
+            .values(**{name: bindparam(f"v_{name}") for name in sorted(names)})
         )
     return statement
 
 
-def save(session: Session, instance: ProcessInstance, handle: WorkflowHandle, case: CaseRef, before: Snapshot) -> None:
+def save(
+    session: Session, instance: ProcessInstance, handle: WorkflowHandle, case: CaseRef, before: Snapshot
+) -> None:
     """Write the instance state with its projection and timer rows; a concurrent change is a Conflict."""
     if instance.id is None:
         session.flush()
@@ -216,20 +300,30 @@ def save(session: Session, instance: ProcessInstance, handle: WorkflowHandle, ca
     }
     running = instance.status == InstanceStatus.RUNNING
     after = snapshot(handle) if running else Snapshot()
-    transaction_store(session, "projected").pop(instance.case_id, None)  # the rows written below carry the case's fields anew
-    deferred = transaction_store(session, "projection_deferred").pop(instance.case_id, None) if instance.case_id is not None else None
+    transaction_store(session, "projected").pop(
+        instance.case_id, None
+    )  # the rows written below carry the case's fields anew
+    deferred = (
+        transaction_store(session, "projection_deferred").pop(instance.case_id, None)
+        if instance.case_id is not None
+        else None
+    )
     if not running:  # a finished instance keeps no deadlines either
         session.execute(_DELETE_ALL_TIMERS, {"iid": instance.id})
     with session.no_autoflush:  # one flush for the whole save, not one per statement
         _write_tasks(session, instance, handle, case, before.tasks, after.tasks)
-        if deferred is not None and (case.other_rows is not False or any(task_id in after.tasks for task_id in before.tasks)):
+        if deferred is not None and (
+            case.other_rows is not False or any(task_id in after.tasks for task_id in before.tasks)
+        ):
             # Rows this save kept (or other instances' rows) still carry the fields from before the step.
             reproject_case(session, deferred)
         if running:  # (a finished instance's timer rows are all gone already)
             _write_timers(session, instance, before.timers, after)
         # The version check by hand, as a Core UPDATE: the ORM's flush machinery costs more than
         # the statement on this path. A stale version matches no row: a conflict, not an overwrite.
-        result = session.execute(_UPDATE_INSTANCE, {**values, "iid": instance.id, "expected": instance.version})
+        result = session.execute(
+            _UPDATE_INSTANCE, {**values, "iid": instance.id, "expected": instance.version}
+        )
         if result.rowcount != 1:
             raise Conflict("someone else changed this case at the same moment; nothing was overwritten")
         for key, value in values.items():
@@ -291,7 +385,17 @@ def _write_timers(session, instance, before: dict, snapshot_after: Snapshot) -> 
     moved = False
     for task_id, due in after.items():
         if task_id not in before:
-            rows.append({"instance_id": instance.id, "spiff_task_id": task_id, "element_id": elements[task_id], "kind": TimerKind.BPMN.value, "due_at": due, "attempts": 0, "created_at": now})
+            rows.append(
+                {
+                    "instance_id": instance.id,
+                    "spiff_task_id": task_id,
+                    "element_id": elements[task_id],
+                    "kind": TimerKind.BPMN.value,
+                    "due_at": due,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+            )
         elif before[task_id] != due:
             session.execute(_DUE_TIMER, {"iid": instance.id, "tid": task_id, "due": due})
             moved = True

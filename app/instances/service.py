@@ -114,7 +114,9 @@ class InstanceContext:
     def start_next_day_close(self) -> int:
         from app.cases.day_close import start_day_close
 
-        return start_day_close(self.session, self.engine, unit_id=self.instance.unit_id, actor=self.actor, after=clock.now()).id
+        return start_day_close(
+            self.session, self.engine, unit_id=self.instance.unit_id, actor=self.actor, after=clock.now()
+        ).id
 
     @property
     def instance_id(self) -> int:
@@ -132,9 +134,19 @@ class InstanceContext:
         return clock.now()
 
     def audit(self, action: str, **details: Any) -> None:
-        record(self.session, action, actor=self.actor, subject=("process_instance", self.instance.id), **details)
+        record(
+            self.session, action, actor=self.actor, subject=("process_instance", self.instance.id), **details
+        )
 
-    def schedule_deadline(self, name: str, message_name: str, working_hours: float, *, start: datetime | None = None, unit_id: int | None = None) -> datetime:
+    def schedule_deadline(
+        self,
+        name: str,
+        message_name: str,
+        working_hours: float,
+        *,
+        start: datetime | None = None,
+        unit_id: int | None = None,
+    ) -> datetime:
         """A deadline `working_hours` of the unit's opening time from `start` (default now)."""
         row = schedule_deadline(
             self.session,
@@ -169,7 +181,11 @@ def start_instance(
     """Start the version of `process_id` in effect now, for a case (or another business object)."""
     version = runnable_version(session, process_id)
     loaded = _loaded(session, engine, version.bundle_hash)
-    start_data = {"case_id": case.id if case else None, "unit_id": case.unit_id if case else unit_id, **dict(data or {})}
+    start_data = {
+        "case_id": case.id if case else None,
+        "unit_id": case.unit_id if case else unit_id,
+        **dict(data or {}),
+    }
     handle = engine.start(loaded, start_data)
     now = clock.now()
     instance = ProcessInstance(
@@ -186,7 +202,15 @@ def start_instance(
         updated_at=now,
     )
     insert_now(session, instance)
-    record(session, "instance:started", actor=actor, subject=("process_instance", instance.id), process_id=process_id, version=version.number, case_id=instance.case_id)
+    record(
+        session,
+        "instance:started",
+        actor=actor,
+        subject=("process_instance", instance.id),
+        process_id=process_id,
+        version=version.number,
+        case_id=instance.case_id,
+    )
     # The instance must exist even when its first steps fail (a resident's submitted case is never
     # lost to a broken routine): the steps run in a savepoint, and a failure leaves the instance at
     # its start with an incident.
@@ -242,12 +266,22 @@ def complete_case_task(
     for row in rows:
         if row.element_id.startswith(element_prefixes):
             other_rows = any(other.instance_id != row.instance_id for other in rows)
-            return _complete_task(session, engine, row[0], row, actor, data, expected_version, other_rows=other_rows)
+            return _complete_task(
+                session, engine, row[0], row, actor, data, expected_version, other_rows=other_rows
+            )
     raise Conflict(not_waiting)
 
 
 def _complete_task(
-    session: Session, engine: ProcessEngine, instance: ProcessInstance, task, actor: Actor, data: Mapping[str, Any], expected_version: int | None, *, other_rows: bool | None = None
+    session: Session,
+    engine: ProcessEngine,
+    instance: ProcessInstance,
+    task,
+    actor: Actor,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+    *,
+    other_rows: bool | None = None,
 ) -> ProcessInstance:
     if expected_version is not None and instance.version != expected_version:
         raise Conflict("someone else changed this case since you opened it", current_version=instance.version)
@@ -262,9 +296,29 @@ def _complete_task(
     except EngineRefused as exc:
         raise Conflict(str(exc)) from exc
     except EngineFailure as exc:
-        raise RoutineFailed(str(exc), instance_id=instance.id, element_id=exc.element_id, error_type=exc.error_type or "EngineFailure") from exc
-    record(session, "task:completed", actor=actor, subject=("process_instance", instance.id), element_id=view.element_id, task=view.name, case_id=instance.case_id)
-    _advance_and_save(session, instance, handle, actor, CaseRef(session, instance.case_id, task_case_fields(task), other_rows=other_rows), before)
+        raise RoutineFailed(
+            str(exc),
+            instance_id=instance.id,
+            element_id=exc.element_id,
+            error_type=exc.error_type or "EngineFailure",
+        ) from exc
+    record(
+        session,
+        "task:completed",
+        actor=actor,
+        subject=("process_instance", instance.id),
+        element_id=view.element_id,
+        task=view.name,
+        case_id=instance.case_id,
+    )
+    _advance_and_save(
+        session,
+        instance,
+        handle,
+        actor,
+        CaseRef(session, instance.case_id, task_case_fields(task), other_rows=other_rows),
+        before,
+    )
     return instance
 
 
@@ -295,7 +349,9 @@ def deliver_message(
 
 
 @bind_step_session
-def cancel_instance(session: Session, engine: ProcessEngine, *, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
+def cancel_instance(
+    session: Session, engine: ProcessEngine, *, instance_id: int, actor: Actor, reason: str
+) -> ProcessInstance:
     """Cancel a running instance; its open tasks and timers go with it."""
     instance = _lock_instance(session, instance_id)
     if instance.status != InstanceStatus.RUNNING:
@@ -303,14 +359,18 @@ def cancel_instance(session: Session, engine: ProcessEngine, *, instance_id: int
     handle = _open(session, engine, instance)
     before = snapshot(handle)
     handle.cancel()
-    record(session, "instance:cancelled", actor=actor, subject=("process_instance", instance.id), reason=reason)
+    record(
+        session, "instance:cancelled", actor=actor, subject=("process_instance", instance.id), reason=reason
+    )
     instance.status = InstanceStatus.CANCELLED
     save(session, instance, handle, CaseRef(session, None), before)
     return instance
 
 
 @bind_step_session
-def fire_timers(session: Session, engine: ProcessEngine, *, instance_id: int, actor: Actor) -> ProcessInstance:
+def fire_timers(
+    session: Session, engine: ProcessEngine, *, instance_id: int, actor: Actor
+) -> ProcessInstance:
     """Fire what is due on an instance: its product deadlines (as messages) and its BPMN timers."""
     instance = _lock_instance(session, instance_id)
     handle = _open(session, engine, instance)
@@ -322,12 +382,35 @@ def fire_timers(session: Session, engine: ProcessEngine, *, instance_id: int, ac
     for deadline in due_deadlines(session, instance.id, clock.now()):
         session.delete(deadline)
         if deadline.message_name in waiting:
-            handle.send_message(deadline.message_name, {"deadline": deadline.element_id, "due_at": deadline.due_at.isoformat()})
+            handle.send_message(
+                deadline.message_name,
+                {"deadline": deadline.element_id, "due_at": deadline.due_at.isoformat()},
+            )
             waiting = set(handle.waiting_messages())
-            record(session, "deadline:fired", actor=actor, subject=("process_instance", instance.id), deadline=deadline.element_id, message=deadline.message_name)
+            record(
+                session,
+                "deadline:fired",
+                actor=actor,
+                subject=("process_instance", instance.id),
+                deadline=deadline.element_id,
+                message=deadline.message_name,
+            )
         else:
-            record(session, "deadline:expired_unheard", actor=actor, subject=("process_instance", instance.id), deadline=deadline.element_id, message=deadline.message_name)
-    record(session, "instance:timers_fired", actor=actor, subject=("process_instance", instance.id), due=[t.element_id for t in handle.timers() if t.due_at < clock.now()])
+            record(
+                session,
+                "deadline:expired_unheard",
+                actor=actor,
+                subject=("process_instance", instance.id),
+                deadline=deadline.element_id,
+                message=deadline.message_name,
+            )
+    record(
+        session,
+        "instance:timers_fired",
+        actor=actor,
+        subject=("process_instance", instance.id),
+        due=[t.element_id for t in handle.timers() if t.due_at < clock.now()],
+    )
     _advance_and_save(session, instance, handle, actor, CaseRef(session, instance.case_id), before)
     return instance
 
@@ -344,12 +427,20 @@ def retry_incident(session: Session, engine: ProcessEngine, *, incident_id: int,
     handle.retry_failed()
     if instance.status == InstanceStatus.STOPPED:
         instance.status = InstanceStatus.RUNNING
-    step = _advance_and_save(session, instance, handle, actor, CaseRef(session, instance.case_id), before, record_incident=False)
+    step = _advance_and_save(
+        session, instance, handle, actor, CaseRef(session, instance.case_id), before, record_incident=False
+    )
     if step is None:
         resolve(session, incident, actor)
     else:
         count_retry(incident, step.message)
-        record(session, "incident:retry_failed", actor=actor, subject=("incident", incident.id), error=step.message)
+        record(
+            session,
+            "incident:retry_failed",
+            actor=actor,
+            subject=("incident", incident.id),
+            error=step.message,
+        )
     return incident
 
 
@@ -371,7 +462,14 @@ def validate_form_data(schema: dict | None, data: Mapping[str, Any]) -> dict:
     if schema is None:
         return dict(data)
     # Fields left out take the schema's defaults, so a diagram can read every field of its form.
-    data = {**{k: v["default"] for k, v in (schema.get("properties") or {}).items() if isinstance(v, dict) and "default" in v}, **dict(data)}
+    data = {
+        **{
+            k: v["default"]
+            for k, v in (schema.get("properties") or {}).items()
+            if isinstance(v, dict) and "default" in v
+        },
+        **dict(data),
+    }
     errors: dict[str, list[str]] = {}
     for error in _validator(schema).iter_errors(dict(data)):
         path = "/".join(str(p) for p in error.absolute_path)
@@ -405,7 +503,6 @@ def _validator(schema: dict) -> Draft202012Validator:
     return validator
 
 
-
 def _loaded(session: Session, engine: ProcessEngine, bundle_hash: str):
     return engine.loaded(bundle_hash, lambda: load_bundle(session, bundle_hash))
 
@@ -415,10 +512,22 @@ def _open(session: Session, engine: ProcessEngine, instance: ProcessInstance) ->
 
 
 # The row was inserted by this transaction: nobody else can have changed it, no version check needed.
-_START_STATE = update(ProcessInstance.__table__).where(ProcessInstance.__table__.c.id == bindparam("iid")).values(state=bindparam("state"))
-_LOCK_INSTANCE = select(ProcessInstance).where(ProcessInstance.id == bindparam("iid")).with_for_update().execution_options(populate_existing=True)
+_START_STATE = (
+    update(ProcessInstance.__table__)
+    .where(ProcessInstance.__table__.c.id == bindparam("iid"))
+    .values(state=bindparam("state"))
+)
+_LOCK_INSTANCE = (
+    select(ProcessInstance)
+    .where(ProcessInstance.id == bindparam("iid"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 _CLAIM_INSTANCE = (
-    select(ProcessInstance).where(ProcessInstance.id == bindparam("iid")).with_for_update(skip_locked=True).execution_options(populate_existing=True)
+    select(ProcessInstance)
+    .where(ProcessInstance.id == bindparam("iid"))
+    .with_for_update(skip_locked=True)
+    .execution_options(populate_existing=True)
 )
 
 
@@ -451,7 +560,11 @@ def _require_may_act(actor: Actor, task) -> None:
         raise Forbidden("the task belongs to another unit")
     if task.role is not None and task.role.value not in actor.roles:
         raise Forbidden(f"the task is for the role {task.role.value}")
-    if task.owner_user_id is not None and task.owner_user_id != actor.user_id and "duty:overall_responsible" not in actor.roles:
+    if (
+        task.owner_user_id is not None
+        and task.owner_user_id != actor.user_id
+        and "duty:overall_responsible" not in actor.roles
+    ):
         raise Forbidden("the case is owned by a colleague; ask them or the overall responsible to move it")
 
 
@@ -468,9 +581,16 @@ def _advance_and_save(
     try:
         step = handle.advance(InstanceContext(session, instance, actor, handle.engine))
     except InstanceTooLarge as exc:
-        raise RoutineFailed(str(exc), instance_id=instance.id, element_id=None, error_type="InstanceTooLarge", stop=True) from exc
+        raise RoutineFailed(
+            str(exc), instance_id=instance.id, element_id=None, error_type="InstanceTooLarge", stop=True
+        ) from exc
     except EngineFailure as exc:
-        raise RoutineFailed(str(exc), instance_id=instance.id, element_id=exc.element_id, error_type=exc.error_type or "EngineFailure") from exc
+        raise RoutineFailed(
+            str(exc),
+            instance_id=instance.id,
+            element_id=exc.element_id,
+            error_type=exc.error_type or "EngineFailure",
+        ) from exc
     with session.no_autoflush:  # the instance row is written once, by save()
         if handle.completed:
             record(session, "instance:completed", actor=actor, subject=("process_instance", instance.id))

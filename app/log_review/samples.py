@@ -102,7 +102,11 @@ def draw(
         .subquery()
     )
     wanted = [position + 1 for position in positions]  # row_number() counts from 1
-    found = dict(session.execute(select(numbered.c.position, numbered.c.id).where(numbered.c.position.in_(wanted))).all())
+    found = dict(
+        session.execute(
+            select(numbered.c.position, numbered.c.id).where(numbered.c.position.in_(wanted))
+        ).all()
+    )
     return population, [found[position] for position in wanted]
 
 

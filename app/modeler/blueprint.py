@@ -10,7 +10,14 @@ from app.auth.current import current_actor
 from app.db import get_database, request_session
 from app.errors import Forbidden
 
-bp = Blueprint("modeler", __name__, url_prefix="/process-models", template_folder="templates", static_folder="static", static_url_path="/static/modeler")
+bp = Blueprint(
+    "modeler",
+    __name__,
+    url_prefix="/process-models",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/modeler",
+)
 
 # bpmn-js and dmn-js draw by setting `style` attributes on SVG and HTML nodes, which a CSP without
 # 'unsafe-inline' in style-src blocks (the diagram then renders without positions or colours).
@@ -37,7 +44,14 @@ def _forbidden(error: Forbidden):
     actor = current_actor(required=False)
     if actor is not None:
         with get_database().transaction() as fresh:
-            record(fresh, "process:refused", actor=actor, path=request.path, method=request.method, reason=error.message)
+            record(
+                fresh,
+                "process:refused",
+                actor=actor,
+                path=request.path,
+                method=request.method,
+                reason=error.message,
+            )
     message = _("Processmodellerna ändras och publiceras av processägare.")
     if wants_json():
         response = jsonify({"title": "forbidden", "status": 403, "detail": str(message)})

@@ -66,7 +66,12 @@ def _render_model(process_id: str, *, error: str | None = None, status: int = 20
     }
     return (
         render_template(
-            "modeler/model.html", row=row, may_edit=_may_edit(actor), links=links, error=error, import_findings=import_findings,
+            "modeler/model.html",
+            row=row,
+            may_edit=_may_edit(actor),
+            links=links,
+            error=error,
+            import_findings=import_findings,
             instance_link=lambda instance_id: _link("instance_view.show", instance_id=instance_id),
         ),
         status,
@@ -110,7 +115,11 @@ def export(process_id: str, number: int):
     drafts.require_model_reader(actor=current_actor())
     name, text = transfer.export_file(request_session(), process_id=process_id, number=number)
     disposition = "inline" if request.args.get("inline") else "attachment"
-    return Response(text, mimetype="application/xml", headers={"Content-Disposition": f'{disposition}; filename="{process_id}-v{number}-{name}"'})
+    return Response(
+        text,
+        mimetype="application/xml",
+        headers={"Content-Disposition": f'{disposition}; filename="{process_id}-v{number}-{name}"'},
+    )
 
 
 @bp.post("/<process_id>/import")
@@ -120,14 +129,23 @@ def import_file(process_id: str):
     drafts.require_process_owner(actor=actor)
     if (request.content_length or 0) > MAX_XML_BYTES + UPLOAD_OVERHEAD:
         limit = MAX_XML_BYTES // (1024 * 1024)
-        return _render_model(process_id, error=_("Filen är för stor: gränsen är %(limit)s MB.", limit=limit), status=413)
+        return _render_model(
+            process_id, error=_("Filen är för stor: gränsen är %(limit)s MB.", limit=limit), status=413
+        )
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _render_model(process_id, error=_("Välj en .bpmn-fil att importera."), status=422)
     data = upload.stream.read(MAX_XML_BYTES + 1)
     db = request_session()
     try:
-        draft, findings = transfer.import_bpmn(db, current_app.extensions["engine"], actor=actor, process_id=process_id, data=data, forms_dir=current_app.config["FORMS_DIR"])
+        draft, findings = transfer.import_bpmn(
+            db,
+            current_app.extensions["engine"],
+            actor=actor,
+            process_id=process_id,
+            data=data,
+            forms_dir=current_app.config["FORMS_DIR"],
+        )
     except (ValidationFailed, Conflict) as error:
         db.rollback()
         return _render_model(process_id, error=error.message, status=error.status)
@@ -153,11 +171,20 @@ def _render_publish(process_id: str, number: int, *, values=None, field_errors=N
     drafts.require_process_owner(actor=actor)
     db = request_session()
     version = drafts.get_version(db, process_id=process_id, number=number)
-    findings = drafts.draft_findings(db, current_app.extensions["engine"], process_id=process_id, number=number)
+    findings = drafts.draft_findings(
+        db, current_app.extensions["engine"], process_id=process_id, number=number
+    )
     return (
         render_template(
-            "modeler/publish.html", process_id=process_id, version=version, findings=findings, blocked=has_errors(findings),
-            approvers=publishing.approvers(db), values=values or {}, field_errors=field_errors or {}, error=error,
+            "modeler/publish.html",
+            process_id=process_id,
+            version=version,
+            findings=findings,
+            blocked=has_errors(findings),
+            approvers=publishing.approvers(db),
+            values=values or {},
+            field_errors=field_errors or {},
+            error=error,
             field_texts={k: str(v) for k, v in FIELD_TEXTS.items()},
         ),
         status,
@@ -193,7 +220,9 @@ def publish(process_id: str, number: int):
         db.rollback()
         fields = {k: v for k, v in error.field_errors.items() if k in FIELD_TEXTS}
         message = None if fields else error.message
-        return _render_publish(process_id, number, values=values, field_errors=fields, error=message, status=422)
+        return _render_publish(
+            process_id, number, values=values, field_errors=fields, error=message, status=422
+        )
     except Conflict as error:
         db.rollback()
         return _render_publish(process_id, number, values=values, error=error.message, status=409)

@@ -50,7 +50,10 @@ def editor(process_id: str, number: int):
         "hash": version.bundle_hash,
         "editable": editable,
         "csrf": csrf_token(),
-        "forms": sorted(set(drafts.form_library(current_app.config["FORMS_DIR"])) | {n for n in bundle.forms if n.endswith(".schema.json")}),
+        "forms": sorted(
+            set(drafts.form_library(current_app.config["FORMS_DIR"]))
+            | {n for n in bundle.forms if n.endswith(".schema.json")}
+        ),
         "uiForms": sorted(n for n in bundle.forms if n.endswith(".uischema.json")),
         "operators": sorted(_engine().operators),
         "roles": [r.value for r in Role],
@@ -76,7 +79,9 @@ def save(process_id: str, number: int):
     actor = current_actor()
     drafts.require_process_owner(actor=actor)
     if (request.content_length or 0) > MAX_XML_BYTES + REQUEST_OVERHEAD:
-        return _problem(413, _("Filen är för stor: gränsen är %(limit)s MB.", limit=MAX_XML_BYTES // (1024 * 1024)))
+        return _problem(
+            413, _("Filen är för stor: gränsen är %(limit)s MB.", limit=MAX_XML_BYTES // (1024 * 1024))
+        )
     body = request.get_json(silent=True) or {}
     db = request_session()
     try:
@@ -103,13 +108,17 @@ def decision(process_id: str, number: int, name: str):
     version = drafts.get_version(db, process_id=process_id, number=number)
     bundle = load_bundle(db, version.bundle_hash)
     if name not in bundle.documents or not name.endswith(".dmn"):
-        return render_template("error.html", status=404, message=_("Beslutstabellen finns inte i versionen.")), 404
+        return render_template(
+            "error.html", status=404, message=_("Beslutstabellen finns inte i versionen.")
+        ), 404
     config = {
         "dmnUrl": url_for("modeler.document", process_id=process_id, number=number, name=name),
         "saveUrl": url_for("modeler.save", process_id=process_id, number=number),
         "hash": version.bundle_hash, "name": name, "csrf": csrf_token(), "editable": version.status == VersionStatus.DRAFT,
     }  # fmt: skip
-    return render_template("modeler/decision.html", process_id=process_id, version=version, name=name, config=json.dumps(config))
+    return render_template(
+        "modeler/decision.html", process_id=process_id, version=version, name=name, config=json.dumps(config)
+    )
 
 
 @bp.get("/<process_id>/versions/<id:number>/documents/<name>")
@@ -129,7 +138,11 @@ def _form_texts(bundle, name: str) -> tuple[str, str]:
     schema = bundle.forms.get(name)
     if schema is None:
         library = drafts._library_form(current_app.config["FORMS_DIR"], name)
-        schema = library if library is not None else '{\n  "$schema": "https://json-schema.org/draft/2020-12/schema",\n  "type": "object",\n  "properties": {}\n}'
+        schema = (
+            library
+            if library is not None
+            else '{\n  "$schema": "https://json-schema.org/draft/2020-12/schema",\n  "type": "object",\n  "properties": {}\n}'
+        )
     ui_name = name.replace(".schema.json", ".uischema.json")
     ui = bundle.forms.get(ui_name) or drafts._library_form(current_app.config["FORMS_DIR"], ui_name) or ""
     return schema, ui
@@ -147,7 +160,17 @@ def _preview_fields(schema_text: str, ui_text: str):
         return [], _("Formuläret kan inte visas ännu: %(error)s", error=str(error)[:200])
 
 
-def _render_form(process_id: str, number: int, name: str, *, schema_text=None, ui_text=None, error=None, saved=False, status=200):
+def _render_form(
+    process_id: str,
+    number: int,
+    name: str,
+    *,
+    schema_text=None,
+    ui_text=None,
+    error=None,
+    saved=False,
+    status=200,
+):
     actor = current_actor()
     drafts.require_process_owner(actor=actor)
     db = request_session()
@@ -160,8 +183,17 @@ def _render_form(process_id: str, number: int, name: str, *, schema_text=None, u
     fields, preview_error = _preview_fields(schema_text, ui_text)
     return (
         render_template(
-            "modeler/form.html", process_id=process_id, version=version, name=name, schema_text=schema_text, ui_text=ui_text,
-            fields=fields, preview_error=preview_error, error=error, saved=saved, editable=version.status == VersionStatus.DRAFT,
+            "modeler/form.html",
+            process_id=process_id,
+            version=version,
+            name=name,
+            schema_text=schema_text,
+            ui_text=ui_text,
+            fields=fields,
+            preview_error=preview_error,
+            error=error,
+            saved=saved,
+            editable=version.status == VersionStatus.DRAFT,
         ),
         status,
     )
@@ -200,6 +232,14 @@ def form_save(process_id: str, number: int, name: str):
         )  # fmt: skip
     except (ValidationFailed, Conflict) as error:
         db.rollback()
-        return _render_form(process_id, number, name, schema_text=schema_text, ui_text=ui_text, error=error.message, status=error.status)
+        return _render_form(
+            process_id,
+            number,
+            name,
+            schema_text=schema_text,
+            ui_text=ui_text,
+            error=error.message,
+            status=error.status,
+        )
     db.commit()
     return _render_form(process_id, number, name, saved=True)

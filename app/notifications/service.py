@@ -125,7 +125,17 @@ def notify_staff_of_new_case(
     present = [user for user in present_users(session, unit.id, now) if user.active and user.work_phone]
     if not present or not wanted:
         return []
-    holders = set(session.scalars(_ROLE_HOLDERS, {"unit_id": unit.id, "user_ids": [user.id for user in present], "roles": list(wanted), "now": now}))
+    holders = set(
+        session.scalars(
+            _ROLE_HOLDERS,
+            {
+                "unit_id": unit.id,
+                "user_ids": [user.id for user in present],
+                "roles": list(wanted),
+                "now": now,
+            },
+        )
+    )
     return [
         queue_to_staff(
             session,
@@ -332,7 +342,10 @@ def _insert_once_statement(insert):
     )
 
 
-_INSERT_ONCE = {"postgresql": _insert_once_statement(postgresql_insert), "sqlite": _insert_once_statement(sqlite_insert)}
+_INSERT_ONCE = {
+    "postgresql": _insert_once_statement(postgresql_insert),
+    "sqlite": _insert_once_statement(sqlite_insert),
+}
 
 
 def _by_key(session: Session, key: str) -> Notification | None:

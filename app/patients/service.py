@@ -30,13 +30,18 @@ def sync_patient(session: Session, registry: PopulationRegistry, identity_number
         if guardian_person is None:
             continue
         wanted.append(_upsert(session, guardian_person).id)
-    existing = {g.guardian_id: g for g in session.scalars(select(Guardianship).where(Guardianship.child_id == patient.id))}
+    existing = {
+        g.guardian_id: g
+        for g in session.scalars(select(Guardianship).where(Guardianship.child_id == patient.id))
+    }
     for guardian_id, row in existing.items():
         if guardian_id not in wanted:
             session.delete(row)
     for guardian_id in wanted:
         if guardian_id not in existing:
-            session.add(Guardianship(guardian_id=guardian_id, child_id=patient.id, source="registry", synced_at=now))
+            session.add(
+                Guardianship(guardian_id=guardian_id, child_id=patient.id, source="registry", synced_at=now)
+            )
     session.flush()
     return patient
 
@@ -49,7 +54,13 @@ def _upsert(session: Session, person: RegistryPerson) -> Patient:
         number, kind = parsed.value, IdentityKind(parsed.kind.value)
     patient = patient_by_identity(session, number)
     if patient is None:
-        patient = Patient(identity_number=number, identity_kind=kind, birth_date=person.birth_date, given_name=person.given_name, family_name=person.family_name)
+        patient = Patient(
+            identity_number=number,
+            identity_kind=kind,
+            birth_date=person.birth_date,
+            given_name=person.given_name,
+            family_name=person.family_name,
+        )
         session.add(patient)
     patient.given_name = person.given_name
     patient.family_name = person.family_name
@@ -63,11 +74,23 @@ def _upsert(session: Session, person: RegistryPerson) -> Patient:
 
 
 def guardians_of(session: Session, child_id: int) -> list[Patient]:
-    return list(session.scalars(select(Patient).join(Guardianship, Guardianship.guardian_id == Patient.id).where(Guardianship.child_id == child_id)))
+    return list(
+        session.scalars(
+            select(Patient)
+            .join(Guardianship, Guardianship.guardian_id == Patient.id)
+            .where(Guardianship.child_id == child_id)
+        )
+    )
 
 
 def children_of(session: Session, guardian_id: int) -> list[Patient]:
-    return list(session.scalars(select(Patient).join(Guardianship, Guardianship.child_id == Patient.id).where(Guardianship.guardian_id == guardian_id)))
+    return list(
+        session.scalars(
+            select(Patient)
+            .join(Guardianship, Guardianship.child_id == Patient.id)
+            .where(Guardianship.guardian_id == guardian_id)
+        )
+    )
 
 
 def claim_protection(session: Session, *, patient: Patient, actor: Actor) -> None:
@@ -82,4 +105,10 @@ def record_protection(session: Session, *, patient: Patient, actor: Actor, confi
     patient.protection = Protection.CONFIRMED if confirmed else Protection.CLEARED
     patient.protection_recorded_by = actor.user_id
     patient.protection_recorded_at = clock.now()
-    record(session, "patient:protection_recorded", actor=actor, subject=("patient", patient.id), confirmed=confirmed)
+    record(
+        session,
+        "patient:protection_recorded",
+        actor=actor,
+        subject=("patient", patient.id),
+        confirmed=confirmed,
+    )

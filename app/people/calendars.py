@@ -43,7 +43,9 @@ def unit_calendar(session: Session, unit_id: int) -> UnitCalendar:
     for row in session.scalars(select(OpeningHours).where(OpeningHours.unit_id == unit.id)):
         weekly.setdefault(row.weekday, []).append(Interval(row.opens, row.closes))
     exceptions = [
-        DayException(row.day, tuple(_interval(pair) for pair in row.intervals), row.covering_unit_id, row.note)
+        DayException(
+            row.day, tuple(_interval(pair) for pair in row.intervals), row.covering_unit_id, row.note
+        )
         for row in session.scalars(select(OpeningException).where(OpeningException.unit_id == unit.id))
     ]
     calendar = UnitCalendar(unit.id, weekly, exceptions, holiday_policy(unit.region))
@@ -57,24 +59,44 @@ def _interval(pair: Iterable[str]) -> Interval:
     return Interval(time.fromisoformat(opens), time.fromisoformat(closes))
 
 
-def set_weekly_hours(session: Session, *, actor: Actor, unit_id: int, weekly: Mapping[int, Iterable[tuple[time, time]]]) -> UnitCalendar:
+def set_weekly_hours(
+    session: Session, *, actor: Actor, unit_id: int, weekly: Mapping[int, Iterable[tuple[time, time]]]
+) -> UnitCalendar:
     """Replace the unit's weekly opening hours (several intervals a day allow a lunch break)."""
     unit = _unit(session, unit_id)
     intervals = {day: [Interval(o, c) for o, c in spans] for day, spans in weekly.items()}
     try:
-        candidate = UnitCalendar(unit.id, intervals, unit_calendar(session, unit.id).exceptions, holiday_policy(unit.region))
+        candidate = UnitCalendar(
+            unit.id, intervals, unit_calendar(session, unit.id).exceptions, holiday_policy(unit.region)
+        )
     except ValueError as exc:
         raise ValidationFailed(str(exc), {"weekly": [str(exc)]}) from exc
     session.execute(delete(OpeningHours).where(OpeningHours.unit_id == unit.id))
     for day, spans in intervals.items():
         for span in spans:
             session.add(OpeningHours(unit_id=unit.id, weekday=day, opens=span.opens, closes=span.closes))
-    _changed(session, actor, unit, "unit:opening_hours_changed", weekly={d: [[s.opens.isoformat("minutes"), s.closes.isoformat("minutes")] for s in v] for d, v in intervals.items()})
+    _changed(
+        session,
+        actor,
+        unit,
+        "unit:opening_hours_changed",
+        weekly={
+            d: [[s.opens.isoformat("minutes"), s.closes.isoformat("minutes")] for s in v]
+            for d, v in intervals.items()
+        },
+    )
     return candidate
 
 
 def set_exception(
-    session: Session, *, actor: Actor, unit_id: int, day: date, intervals: Iterable[tuple[time, time]] = (), covering_unit_id: int | None = None, note: str = ""
+    session: Session,
+    *,
+    actor: Actor,
+    unit_id: int,
+    day: date,
+    intervals: Iterable[tuple[time, time]] = (),
+    covering_unit_id: int | None = None,
+    note: str = "",
 ) -> None:
     """Other hours on one date; closing an ordinary weekday needs the unit that covers (OG-9.2)."""
     unit = _unit(session, unit_id)
@@ -82,26 +104,43 @@ def set_exception(
     if covering_unit_id is not None:
         cover = _unit(session, covering_unit_id)
         if cover.id == unit.id or not cover.activated:
-            raise GuardRefused("the covering unit must be another unit that is activated in the service", rule="OG-9.2")
+            raise GuardRefused(
+                "the covering unit must be another unit that is activated in the service", rule="OG-9.2"
+            )
     try:
         exception = DayException(day, spans, covering_unit_id, note)
         others = [e for e in unit_calendar(session, unit.id).exceptions if e.day != day]
-        UnitCalendar(unit.id, unit_calendar(session, unit.id).weekly, [*others, exception], holiday_policy(unit.region))
+        UnitCalendar(
+            unit.id, unit_calendar(session, unit.id).weekly, [*others, exception], holiday_policy(unit.region)
+        )
     except ClosureWithoutCoverError as exc:
         raise GuardRefused(str(exc), rule="OG-9.2") from exc
     except ValueError as exc:
         raise ValidationFailed(str(exc), {"intervals": [str(exc)]}) from exc
-    session.execute(delete(OpeningException).where(OpeningException.unit_id == unit.id, OpeningException.day == day))
+    session.execute(
+        delete(OpeningException).where(OpeningException.unit_id == unit.id, OpeningException.day == day)
+    )
     session.add(
         OpeningException(
             unit_id=unit.id,
             day=day,
-            intervals=[[s.opens.isoformat("minutes"), s.closes.isoformat("minutes")] for s in exception.intervals],
+            intervals=[
+                [s.opens.isoformat("minutes"), s.closes.isoformat("minutes")] for s in exception.intervals
+            ],
             covering_unit_id=covering_unit_id,
             note=note,
         )
     )
-    _changed(session, actor, unit, "unit:opening_exception_set", day=day.isoformat(), intervals=len(spans), covering_unit_id=covering_unit_id, note=note)
+    _changed(
+        session,
+        actor,
+        unit,
+        "unit:opening_exception_set",
+        day=day.isoformat(),
+        intervals=len(spans),
+        covering_unit_id=covering_unit_id,
+        note=note,
+    )
 
 
 def _unit(session: Session, unit_id: int) -> Unit:

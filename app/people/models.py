@@ -29,7 +29,9 @@ from app.people.roles import Role
 
 def _enum(enum_cls, name: str) -> Enum:
     # Store the enum's value (Swedish role names, lowercase codes): readable in SQL and stable.
-    return Enum(enum_cls, name=name, values_callable=lambda cls: [m.value for m in cls], native_enum=False, length=40)
+    return Enum(
+        enum_cls, name=name, values_callable=lambda cls: [m.value for m in cls], native_enum=False, length=40
+    )
 
 
 class UnitKind(StrEnum):
@@ -73,10 +75,14 @@ class Unit(Base):
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     # A new random token on every change of opening hours or exceptions: cached calendars key on it
     # (random, not a counter, so a rolled-back change can never alias a later one).
-    calendar_version: Mapped[int] = mapped_column(BigInteger, default=lambda: secrets.randbits(62), server_default="1")
+    calendar_version: Mapped[int] = mapped_column(
+        BigInteger, default=lambda: secrets.randbits(62), server_default="1"
+    )
 
     region: Mapped[Region] = relationship()
-    opening_hours: Mapped[list[OpeningHours]] = relationship(order_by="OpeningHours.weekday, OpeningHours.opens", cascade="all, delete-orphan")
+    opening_hours: Mapped[list[OpeningHours]] = relationship(
+        order_by="OpeningHours.weekday, OpeningHours.opens", cascade="all, delete-orphan"
+    )
 
     def has_function(self, function: UnitFunction) -> bool:
         return function.value in (self.functions or [])

@@ -48,7 +48,9 @@ def units_of(session: Session, user_id: int, at: datetime | None = None) -> list
     """Units where the user holds any role now (the choice of acting unit at login)."""
     at = at or clock.now()
     unit_ids = select(Membership.unit_id).where(
-        Membership.user_id == user_id, Membership.valid_from <= at, or_(Membership.valid_until.is_(None), Membership.valid_until > at)
+        Membership.user_id == user_id,
+        Membership.valid_from <= at,
+        or_(Membership.valid_until.is_(None), Membership.valid_until > at),
     )
     return list(session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.name)))
 
@@ -77,7 +79,11 @@ def present(session: Session, user_id: int, unit_id: int, at: datetime | None = 
 
 
 # Built once (every new case asks who is present to notify them).
-_PRESENT_USERS = select(User).where(_present_clause(User.id, bindparam("unit_id"), bindparam("at"))).order_by(User.family_name, User.given_name, User.id)
+_PRESENT_USERS = (
+    select(User)
+    .where(_present_clause(User.id, bindparam("unit_id"), bindparam("at")))
+    .order_by(User.family_name, User.given_name, User.id)
+)
 
 
 def present_users(session: Session, unit_id: int, at: datetime | None = None) -> list[User]:
@@ -86,7 +92,9 @@ def present_users(session: Session, unit_id: int, at: datetime | None = None) ->
 
 
 def open_shift(session: Session, user_id: int, unit_id: int) -> Shift | None:
-    return session.scalar(select(Shift).where(Shift.user_id == user_id, Shift.unit_id == unit_id, Shift.ended_at.is_(None)))
+    return session.scalar(
+        select(Shift).where(Shift.user_id == user_id, Shift.unit_id == unit_id, Shift.ended_at.is_(None))
+    )
 
 
 def sign_in(session: Session, *, user: User, unit_id: int) -> Actor:
@@ -107,7 +115,11 @@ def sign_in(session: Session, *, user: User, unit_id: int) -> Actor:
 
 def sign_out(session: Session, *, actor: Actor) -> None:
     """Record a logout; the shift stays open (a lunch break is not the end of a shift)."""
-    session.add(SessionEvent(user_id=actor.user_id, unit_id=actor.unit_id, kind=SessionEventKind.LOGOUT, at=clock.now()))
+    session.add(
+        SessionEvent(
+            user_id=actor.user_id, unit_id=actor.unit_id, kind=SessionEventKind.LOGOUT, at=clock.now()
+        )
+    )
     record(session, "session:logout", actor=actor, subject=("user", actor.user_id))
 
 
@@ -117,7 +129,7 @@ def mark_idle(session: Session, *, actor: Actor, idle: bool) -> None:
 
 
 def end_shift(session: Session, *, actor: Actor) -> Shift:
-    """"Avsluta skift": end the open shift and log out; the duty, if held, is released (a gap shows)."""
+    """ "Avsluta skift": end the open shift and log out; the duty, if held, is released (a gap shows)."""
     shift = open_shift(session, actor.user_id, actor.unit_id)
     if shift is None:
         raise Conflict("you have no open shift at this unit")
@@ -128,7 +140,9 @@ def end_shift(session: Session, *, actor: Actor) -> Shift:
         duty.released_at = now
         duty.note = "released at end of shift"
         record(session, "duty:released", actor=actor, subject=("unit", actor.unit_id), reason="end of shift")
-    session.add(SessionEvent(user_id=actor.user_id, unit_id=actor.unit_id, kind=SessionEventKind.LOGOUT, at=now))
+    session.add(
+        SessionEvent(user_id=actor.user_id, unit_id=actor.unit_id, kind=SessionEventKind.LOGOUT, at=now)
+    )
     record(session, "shift:ended", actor=actor, subject=("user", actor.user_id))
     return shift
 
@@ -153,7 +167,11 @@ class DutyHolder:
 
 
 def current_duty(session: Session, unit_id: int) -> OverallResponsibleDuty | None:
-    return session.scalar(select(OverallResponsibleDuty).where(OverallResponsibleDuty.unit_id == unit_id, OverallResponsibleDuty.released_at.is_(None)))
+    return session.scalar(
+        select(OverallResponsibleDuty).where(
+            OverallResponsibleDuty.unit_id == unit_id, OverallResponsibleDuty.released_at.is_(None)
+        )
+    )
 
 
 def duty_holder(session: Session, unit_id: int, at: datetime | None = None) -> DutyHolder | None:
@@ -176,9 +194,13 @@ def duty_holder(session: Session, unit_id: int, at: datetime | None = None) -> D
 
 def _require_can_hold_duty(session: Session, user_id: int, unit_id: int) -> None:
     if not roles_at(session, user_id, unit_id) & CLINICAL_ROLES:
-        raise GuardRefused("the overall-responsible duty is held by a clinician of the unit", rule="OG-10.1-a")
+        raise GuardRefused(
+            "the overall-responsible duty is held by a clinician of the unit", rule="OG-10.1-a"
+        )
     if not present(session, user_id, unit_id):
-        raise GuardRefused("the overall-responsible duty is held by someone on shift at the unit", rule="OG-10.1-a")
+        raise GuardRefused(
+            "the overall-responsible duty is held by someone on shift at the unit", rule="OG-10.1-a"
+        )
 
 
 def take_duty(session: Session, *, actor: Actor) -> OverallResponsibleDuty:
@@ -190,7 +212,9 @@ def take_duty(session: Session, *, actor: Actor) -> OverallResponsibleDuty:
         if duty.user_id == actor.user_id:
             return duty
         if present(session, duty.user_id, actor.unit_id):
-            raise Conflict(f"{duty.user.display_name} holds the duty and is present; ask them to pass it to you")
+            raise Conflict(
+                f"{duty.user.display_name} holds the duty and is present; ask them to pass it to you"
+            )
         duty.released_at = now
         duty.passed_to_user_id = actor.user_id
         duty.note = "taken over: the holder was not present"
@@ -198,7 +222,13 @@ def take_duty(session: Session, *, actor: Actor) -> OverallResponsibleDuty:
     new = OverallResponsibleDuty(unit_id=actor.unit_id, user_id=actor.user_id, taken_at=now)
     session.add(new)
     session.flush()
-    record(session, "duty:taken", actor=actor, subject=("unit", actor.unit_id), previous_holder=duty.user_id if duty else None)
+    record(
+        session,
+        "duty:taken",
+        actor=actor,
+        subject=("unit", actor.unit_id),
+        previous_holder=duty.user_id if duty else None,
+    )
     return new
 
 

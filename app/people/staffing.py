@@ -35,7 +35,18 @@ def on_shift(session: Session, *, unit_id: int, at: datetime) -> list[OnShift]:
         .where(ScheduledShift.unit_id == unit_id, ScheduledShift.starts_at <= at, ScheduledShift.ends_at > at)
         .order_by(User.family_name)
     )
-    return [OnShift(user.id, user.display_name, Role(shift.role), shift.starts_at, shift.ends_at, present(session, user.id, unit_id, at), shift.chat_responsible) for shift, user in rows]
+    return [
+        OnShift(
+            user.id,
+            user.display_name,
+            Role(shift.role),
+            shift.starts_at,
+            shift.ends_at,
+            present(session, user.id, unit_id, at),
+            shift.chat_responsible,
+        )
+        for shift, user in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,11 @@ def chat_staffing_gaps(session: Session, *, unit_id: int, day: date) -> list[Gap
     opening = calendar.day_spans(unit_calendar(session, unit_id), day)
     covered = sorted(
         (shift.starts_at, shift.ends_at)
-        for shift in session.scalars(select(ScheduledShift).where(ScheduledShift.unit_id == unit_id, ScheduledShift.chat_responsible.is_(True)))
+        for shift in session.scalars(
+            select(ScheduledShift).where(
+                ScheduledShift.unit_id == unit_id, ScheduledShift.chat_responsible.is_(True)
+            )
+        )
     )
     gaps: list[Gap] = []
     for start, end in opening:
@@ -80,11 +95,22 @@ def warn_staffing_gaps(session: Session, *, unit_id: int, day: date) -> list[Gap
     if not gaps:
         return gaps
     unit = session.get(Unit, unit_id)
-    heads = set(session.scalars(select(Membership.user_id).where(Membership.unit_id == unit_id, Membership.role == Role.HEAD_OF_UNIT, or_(Membership.valid_until.is_(None), Membership.valid_until > gaps[0].starts_at))))
+    heads = set(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.unit_id == unit_id,
+                Membership.role == Role.HEAD_OF_UNIT,
+                or_(Membership.valid_until.is_(None), Membership.valid_until > gaps[0].starts_at),
+            )
+        )
+    )
     holder = duty_holder(session, unit_id)
     if holder is not None:
         heads.add(holder.user_id)
-    periods = ", ".join(f"{calendar.local_date(g.starts_at)} {g.starts_at.astimezone(calendar.STOCKHOLM):%H:%M}–{g.ends_at.astimezone(calendar.STOCKHOLM):%H:%M}" for g in gaps)
+    periods = ", ".join(
+        f"{calendar.local_date(g.starts_at)} {g.starts_at.astimezone(calendar.STOCKHOLM):%H:%M}–{g.ends_at.astimezone(calendar.STOCKHOLM):%H:%M}"
+        for g in gaps
+    )
     for user_id in sorted(heads):
         user = session.get(User, user_id)
         if user is None or not user.email:
@@ -116,7 +142,12 @@ def warn_upcoming_staffing_gaps(session: Session) -> int:
     from app.people.models import Region, Unit
 
     today = calendar.local_date(clock.now())
-    units = session.scalars(select(Unit).join(Region, Region.id == Unit.region_id).where(Unit.activated.is_(True)).order_by(Unit.id))
+    units = session.scalars(
+        select(Unit)
+        .join(Region, Region.id == Unit.region_id)
+        .where(Unit.activated.is_(True))
+        .order_by(Unit.id)
+    )
     found = 0
     for unit in units:
         region = session.get(Region, unit.region_id)

@@ -253,7 +253,9 @@ def text_for(
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"no unit {unit_id}")
-    candidates = session.execute(_LOCAL_AND_REGIONAL_TEXT, {"purpose": purpose, "unit_id": unit_id, "region_id": unit.region_id}).all()
+    candidates = session.execute(
+        _LOCAL_AND_REGIONAL_TEXT, {"purpose": purpose, "unit_id": unit_id, "region_id": unit.region_id}
+    ).all()
     texts = {level: text for level, text in candidates}
     for level in (PhraseLevel.LOCAL, PhraseLevel.REGIONAL):
         if level in texts:

@@ -50,7 +50,11 @@ def get_model(session: Session, *, process_id: str) -> ProcessModel:
 
 def get_version(session: Session, *, process_id: str, number: int) -> ProcessVersion:
     model = get_model(session, process_id=process_id)
-    version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_model_id == model.id, ProcessVersion.number == number))
+    version = session.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.process_model_id == model.id, ProcessVersion.number == number
+        )
+    )
     if version is None:
         raise NotFound(f"Version {number} av '{process_id}' finns inte.")
     return version
@@ -59,7 +63,11 @@ def get_version(session: Session, *, process_id: str, number: int) -> ProcessVer
 def current_draft(session: Session, *, process_id: str) -> ProcessVersion | None:
     """The model's open draft, if any."""
     model = get_model(session, process_id=process_id)
-    return session.scalar(select(ProcessVersion).where(ProcessVersion.process_model_id == model.id, ProcessVersion.status == VersionStatus.DRAFT))
+    return session.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.process_model_id == model.id, ProcessVersion.status == VersionStatus.DRAFT
+        )
+    )
 
 
 def start_draft(session: Session, *, actor: Actor, process_id: str, from_number: int) -> ProcessVersion:
@@ -72,11 +80,24 @@ def start_draft(session: Session, *, actor: Actor, process_id: str, from_number:
             f"Det finns redan ett utkast (version {existing.number}), senast sparat av {existing.deployed_by}. Fortsätt på det eller släng det först.",
             draft=existing.number,
         )
-    return _new_draft(session, actor=actor, model=base.model, bundle_hash=base.bundle_hash, note=f"utkast från version {base.number}")
+    return _new_draft(
+        session,
+        actor=actor,
+        model=base.model,
+        bundle_hash=base.bundle_hash,
+        note=f"utkast från version {base.number}",
+    )
 
 
-def _new_draft(session: Session, *, actor: Actor, model: ProcessModel, bundle_hash: str, note: str) -> ProcessVersion:
-    highest = session.scalar(select(func.max(ProcessVersion.number)).where(ProcessVersion.process_model_id == model.id)) or 0
+def _new_draft(
+    session: Session, *, actor: Actor, model: ProcessModel, bundle_hash: str, note: str
+) -> ProcessVersion:
+    highest = (
+        session.scalar(
+            select(func.max(ProcessVersion.number)).where(ProcessVersion.process_model_id == model.id)
+        )
+        or 0
+    )
     draft = ProcessVersion(
         process_model_id=model.id,
         number=highest + 1,
@@ -89,14 +110,26 @@ def _new_draft(session: Session, *, actor: Actor, model: ProcessModel, bundle_ha
     )
     session.add(draft)
     session.flush()
-    record(session, "process:draft_started", actor=actor, subject=("process_version", draft.id), process_id=model.process_id, number=draft.number, note=note)
+    record(
+        session,
+        "process:draft_started",
+        actor=actor,
+        subject=("process_version", draft.id),
+        process_id=model.process_id,
+        number=draft.number,
+        note=note,
+    )
     return draft
 
 
-def _require_draft(session: Session, *, process_id: str, number: int, expected_hash: str | None) -> ProcessVersion:
+def _require_draft(
+    session: Session, *, process_id: str, number: int, expected_hash: str | None
+) -> ProcessVersion:
     draft = get_version(session, process_id=process_id, number=number)
     if draft.status != VersionStatus.DRAFT:
-        raise Conflict(f"Version {number} är redan publicerad och kan inte ändras; öppna den som ett nytt utkast.")
+        raise Conflict(
+            f"Version {number} är redan publicerad och kan inte ändras; öppna den som ett nytt utkast."
+        )
     if expected_hash is not None and draft.bundle_hash != expected_hash:
         raise Conflict(
             f"Utkastet har sparats av {draft.deployed_by} kl. {draft.deployed_at:%H:%M} UTC sedan du öppnade det. Ladda om för att se deras ändringar.",
@@ -110,7 +143,9 @@ def refuse_unsafe(name: str, text: str | bytes, *, limit: int = MAX_XML_BYTES) -
     """Refuse a too-large or unsafe document before anything is stored (ValidationFailed, 422)."""
     raw = text.encode("utf-8") if isinstance(text, str) else text
     if len(raw) > limit:
-        raise ValidationFailed(f"{name}: filen är {len(raw) // 1024} KB; gränsen är {limit // 1024} KB.", {name: ["too_large"]})
+        raise ValidationFailed(
+            f"{name}: filen är {len(raw) // 1024} KB; gränsen är {limit // 1024} KB.", {name: ["too_large"]}
+        )
     if name.endswith((".bpmn", ".dmn")):
         try:
             parse_xml(raw, name)
@@ -167,7 +202,10 @@ def save_draft(
         documents[name] = text
     for name, text in (forms or {}).items():
         if "/" in name or "\\" in name or not name.endswith(FORM_SUFFIXES):
-            raise ValidationFailed(f"Formulärets filnamn ska sluta på .schema.json eller .uischema.json: {name}", {name: ["name"]})
+            raise ValidationFailed(
+                f"Formulärets filnamn ska sluta på .schema.json eller .uischema.json: {name}",
+                {name: ["name"]},
+            )
         refuse_unsafe(name, text, limit=MAX_FORM_BYTES)
         new_forms[name] = text
     # A user task may now use a form from the shared library (forms/): bring it into the bundle,
@@ -182,7 +220,16 @@ def save_draft(
     draft.deployed_at = clock.now()
     session.flush()
     findings = bundle_findings(bundle, engine=engine)
-    record(session, "process:draft_saved", actor=actor, subject=("process_version", draft.id), process_id=process_id, number=number, bundle=draft.bundle_hash, errors=sum(f.severity == "error" for f in findings))
+    record(
+        session,
+        "process:draft_saved",
+        actor=actor,
+        subject=("process_version", draft.id),
+        process_id=process_id,
+        number=number,
+        bundle=draft.bundle_hash,
+        errors=sum(f.severity == "error" for f in findings),
+    )
     return draft, findings
 
 
@@ -190,12 +237,21 @@ def discard_draft(session: Session, *, actor: Actor, process_id: str, number: in
     """Delete the open draft (it never ran, so nothing refers to it)."""
     require_process_owner(actor=actor)
     draft = _require_draft(session, process_id=process_id, number=number, expected_hash=None)
-    record(session, "process:draft_discarded", actor=actor, subject=("process_version", draft.id), process_id=process_id, number=number)
+    record(
+        session,
+        "process:draft_discarded",
+        actor=actor,
+        subject=("process_version", draft.id),
+        process_id=process_id,
+        number=number,
+    )
     session.delete(draft)
     session.flush()
 
 
-def draft_findings(session: Session, engine: ProcessEngine, *, process_id: str, number: int) -> list[FindingView]:
+def draft_findings(
+    session: Session, engine: ProcessEngine, *, process_id: str, number: int
+) -> list[FindingView]:
     """The findings of a stored version's bundle (a draft or a published one)."""
     version = get_version(session, process_id=process_id, number=number)
     return bundle_findings(load_bundle(session, version.bundle_hash), engine=engine)
@@ -211,7 +267,9 @@ def parse_form_json(text: str) -> dict:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValidationFailed(f"Inte giltig JSON: {exc.msg} (rad {exc.lineno}).", {"schema": ["json"]}) from exc
+        raise ValidationFailed(
+            f"Inte giltig JSON: {exc.msg} (rad {exc.lineno}).", {"schema": ["json"]}
+        ) from exc
     if not isinstance(value, dict):
         raise ValidationFailed("Ett formulär är ett JSON-objekt.", {"schema": ["object"]})
     return value

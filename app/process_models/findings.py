@@ -27,7 +27,13 @@ class FindingView:
     file: str
 
     def as_dict(self) -> dict:
-        return {"element_id": self.element_id, "code": self.code, "message": self.message, "severity": self.severity, "file": self.file}
+        return {
+            "element_id": self.element_id,
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity,
+            "file": self.file,
+        }
 
 
 def _view(finding: Finding) -> FindingView:
@@ -40,7 +46,9 @@ def bundle_findings(bundle: Bundle, *, engine: ProcessEngine) -> list[FindingVie
     found += _reference_findings(bundle)
     parsed_ok = True
     try:
-        validate_bundle(bundle, operators=engine.operators.keys(), roles=[r.value for r in Role], guards=known_guards())
+        validate_bundle(
+            bundle, operators=engine.operators.keys(), roles=[r.value for r in Role], guards=known_guards()
+        )
     except BundleInvalid as exc:
         found += exc.findings
         parsed_ok = not any(f.code in ("unsafe_xml", "invalid_bpmn", "unparseable") for f in exc.findings)
@@ -53,7 +61,15 @@ def bundle_findings(bundle: Bundle, *, engine: ProcessEngine) -> list[FindingVie
             continue
         found += lint_bpmn(root, name)
         if root.find(".//{http://www.omg.org/spec/BPMN/20100524/DI}BPMNDiagram") is None:
-            found.append(Finding(name, "has no diagram layout (BPMN DI), so the editor cannot show it; lay it out in a modeler", None, "diagram_missing", "warning"))
+            found.append(
+                Finding(
+                    name,
+                    "has no diagram layout (BPMN DI), so the editor cannot show it; lay it out in a modeler",
+                    None,
+                    "diagram_missing",
+                    "warning",
+                )
+            )
     if parsed_ok:
         found += trial_findings(bundle)
     unique = list(dict.fromkeys(_view(f) for f in found))
@@ -73,7 +89,14 @@ def _reference_findings(bundle: Bundle) -> list[Finding]:
         return findings  # validate_bundle reports it
     ids = executable_process_ids(entry)
     if ids != [bundle.process_id]:
-        findings.append(Finding(bundle.entry_file, f"the file must hold exactly one executable process with the id '{bundle.process_id}'; found {', '.join(ids) or 'none'}", None, "process_id"))
+        findings.append(
+            Finding(
+                bundle.entry_file,
+                f"the file must hold exactly one executable process with the id '{bundle.process_id}'; found {', '.join(ids) or 'none'}",
+                None,
+                "process_id",
+            )
+        )
     process_ids, decision_ids = set(), set()
     roots = {}
     for name, text in bundle.documents.items():
@@ -90,14 +113,38 @@ def _reference_findings(bundle: Bundle) -> list[Finding]:
             continue
         for call in root.iter(f"{{{BPMN_NS}}}callActivity"):
             if call.get("calledElement") not in process_ids:
-                findings.append(Finding(name, f"calls process '{call.get('calledElement')}', which the routine does not contain", call.get("id"), "missing_process"))
+                findings.append(
+                    Finding(
+                        name,
+                        f"calls process '{call.get('calledElement')}', which the routine does not contain",
+                        call.get("id"),
+                        "missing_process",
+                    )
+                )
         for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
             ref = task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
             decision = (ref.text or "").strip() if ref is not None else ""
             if decision not in decision_ids:
-                findings.append(Finding(name, f"uses decision table '{decision}', which the routine does not contain", task.get("id"), "missing_decision"))
+                findings.append(
+                    Finding(
+                        name,
+                        f"uses decision table '{decision}', which the routine does not contain",
+                        task.get("id"),
+                        "missing_decision",
+                    )
+                )
         for prop in root.iterfind(".//spiffworkflow:property", NS):
-            if prop.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename") and prop.get("value", "") not in bundle.forms:
+            if (
+                prop.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename")
+                and prop.get("value", "") not in bundle.forms
+            ):
                 owner = prop.getparent().getparent().getparent()
-                findings.append(Finding(name, f"form '{prop.get('value', '')}' does not exist", owner.get("id"), "missing_form"))
+                findings.append(
+                    Finding(
+                        name,
+                        f"form '{prop.get('value', '')}' does not exist",
+                        owner.get("id"),
+                        "missing_form",
+                    )
+                )
     return findings

@@ -29,7 +29,9 @@ class ProcessModel(Base):
     source_file: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    versions: Mapped[list[ProcessVersion]] = relationship(back_populates="model", order_by="ProcessVersion.number")
+    versions: Mapped[list[ProcessVersion]] = relationship(
+        back_populates="model", order_by="ProcessVersion.number"
+    )
 
 
 class VersionOrigin(StrEnum):

@@ -60,8 +60,19 @@ def model_rows(session: Session, *, process_id: str | None = None) -> list[Model
     rows = []
     for model in session.scalars(query):
         row = ModelRow(model.process_id, model.name)
-        versions = session.scalars(select(ProcessVersion).where(ProcessVersion.process_model_id == model.id).order_by(ProcessVersion.number.desc())).all()
-        in_effect = next((v.number for v in versions if v.status == VersionStatus.PUBLISHED and v.effective_from and v.effective_from <= now), None)
+        versions = session.scalars(
+            select(ProcessVersion)
+            .where(ProcessVersion.process_model_id == model.id)
+            .order_by(ProcessVersion.number.desc())
+        ).all()
+        in_effect = next(
+            (
+                v.number
+                for v in versions
+                if v.status == VersionStatus.PUBLISHED and v.effective_from and v.effective_from <= now
+            ),
+            None,
+        )
         for v in versions:
             item = VersionRow(
                 v.number, v.status.value, v.origin.value, v.approved_by, v.deployed_by, v.deployed_at, v.change_note, v.effective_from,
@@ -73,7 +84,10 @@ def model_rows(session: Session, *, process_id: str | None = None) -> list[Model
                 item.instance_ids = list(
                     session.scalars(
                         select(ProcessInstance.id)
-                        .where(ProcessInstance.process_version_id == v.id, ProcessInstance.status == InstanceStatus.RUNNING)
+                        .where(
+                            ProcessInstance.process_version_id == v.id,
+                            ProcessInstance.status == InstanceStatus.RUNNING,
+                        )
                         .order_by(ProcessInstance.id)
                         .limit(INSTANCE_LIST_LIMIT)
                     )

@@ -68,7 +68,10 @@ def publish_draft(
     note = (change_note or "").strip()
     if not note or len(note) > MAX_NOTE:
         errors["change_note"] = ["required"]
-    if effective_from is None or effective_from.astimezone(STOCKHOLM).date() < now.astimezone(STOCKHOLM).date():
+    if (
+        effective_from is None
+        or effective_from.astimezone(STOCKHOLM).date() < now.astimezone(STOCKHOLM).date()
+    ):
         errors["effective_from"] = ["not_past"]
     if errors:
         raise ValidationFailed("Kontrollera fälten.", errors)
@@ -80,10 +83,15 @@ def publish_draft(
         )
     )
     if newer is not None:
-        raise Conflict(f"Version {newer.number} publicerades av {newer.deployed_by} efter att utkastet skapades. Släng utkastet och börja om från den.")
+        raise Conflict(
+            f"Version {newer.number} publicerades av {newer.deployed_by} efter att utkastet skapades. Släng utkastet och börja om från den."
+        )
     findings = bundle_findings(load_bundle(session, draft.bundle_hash), engine=engine)
     if has_errors(findings):
-        raise ValidationFailed("Utkastet har fel som måste rättas innan det kan publiceras.", {"findings": [f.message for f in findings if f.severity == "error"]})
+        raise ValidationFailed(
+            "Utkastet har fel som måste rättas innan det kan publiceras.",
+            {"findings": [f.message for f in findings if f.severity == "error"]},
+        )
     draft.status = VersionStatus.PUBLISHED
     draft.approved_by = approver.display_name
     draft.change_note = note

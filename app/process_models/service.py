@@ -62,7 +62,9 @@ def deploy_file(
     """Deploy one BPMN file as a new version of its process, if its bundle changed."""
     path = Path(path)
     bundle = collect_bundle(path, processes_dir, forms_dir)  # raises BundleInvalid
-    validate_bundle(bundle, operators=engine.operators.keys(), roles=[r.value for r in Role], guards=known_guards())
+    validate_bundle(
+        bundle, operators=engine.operators.keys(), roles=[r.value for r in Role], guards=known_guards()
+    )
     model = session.scalar(select(ProcessModel).where(ProcessModel.process_id == bundle.process_id))
     last_from_file = None
     newest_published = None
@@ -75,15 +77,29 @@ def deploy_file(
         )
         newest_published = session.scalar(
             select(ProcessVersion)
-            .where(ProcessVersion.process_model_id == model.id, ProcessVersion.status == VersionStatus.PUBLISHED)
+            .where(
+                ProcessVersion.process_model_id == model.id, ProcessVersion.status == VersionStatus.PUBLISHED
+            )
             .order_by(ProcessVersion.number.desc())
             .limit(1)
         )
     if last_from_file is not None and last_from_file.bundle_hash == bundle.content_hash:
-        return DeployResult(path.name, "unchanged", bundle.process_id, last_from_file.number, "unchanged since it was last deployed")
+        return DeployResult(
+            path.name,
+            "unchanged",
+            bundle.process_id,
+            last_from_file.number,
+            "unchanged since it was last deployed",
+        )
     if newest_published is not None and newest_published.bundle_hash == bundle.content_hash:
         # The file was exported from the product (flask process-models export): nothing new to deploy.
-        return DeployResult(path.name, "unchanged", bundle.process_id, newest_published.number, f"the same as version {newest_published.number}")
+        return DeployResult(
+            path.name,
+            "unchanged",
+            bundle.process_id,
+            newest_published.number,
+            f"the same as version {newest_published.number}",
+        )
     if (
         not force
         and newest_published is not None
@@ -127,12 +143,19 @@ def _add_version(
 ) -> ProcessVersion:
     now = clock.now()
     if model is None:
-        model = ProcessModel(process_id=bundle.process_id, name=_process_name(bundle), source_file=source_file, created_at=now)
+        model = ProcessModel(
+            process_id=bundle.process_id, name=_process_name(bundle), source_file=source_file, created_at=now
+        )
         session.add(model)
         session.flush()
     else:
         model.name = _process_name(bundle)
-    number = (session.scalar(select(func.max(ProcessVersion.number)).where(ProcessVersion.process_model_id == model.id)) or 0) + 1
+    number = (
+        session.scalar(
+            select(func.max(ProcessVersion.number)).where(ProcessVersion.process_model_id == model.id)
+        )
+        or 0
+    ) + 1
     content_hash = store_bundle(session, bundle)
     version = ProcessVersion(
         process_model_id=model.id,
@@ -150,7 +173,17 @@ def _add_version(
     )
     session.add(version)
     session.flush()
-    record(session, "process:deployed", actor=actor, subject=("process_version", version.id), process_id=bundle.process_id, number=number, bundle=content_hash, origin=origin.value, note=change_note)
+    record(
+        session,
+        "process:deployed",
+        actor=actor,
+        subject=("process_version", version.id),
+        process_id=bundle.process_id,
+        number=number,
+        bundle=content_hash,
+        origin=origin.value,
+        note=change_note,
+    )
     return version
 
 
@@ -166,16 +199,35 @@ def _process_name(bundle: Bundle) -> str:
 
 
 def deploy_directory(
-    session: Session, engine: ProcessEngine, *, processes_dir: Path, forms_dir: Path, actor: Actor, force: bool = False, only: Path | None = None
+    session: Session,
+    engine: ProcessEngine,
+    *,
+    processes_dir: Path,
+    forms_dir: Path,
+    actor: Actor,
+    force: bool = False,
+    only: Path | None = None,
 ) -> list[DeployResult]:
     """Deploy every routine file in processes/ (or just `only`); files that only hold called processes are skipped."""
     results = []
     paths = [Path(only)] if only else sorted(Path(processes_dir).glob("*.bpmn"))
     for path in paths:
         try:
-            results.append(deploy_file(session, engine, path=path, processes_dir=processes_dir, forms_dir=forms_dir, actor=actor, force=force))
+            results.append(
+                deploy_file(
+                    session,
+                    engine,
+                    path=path,
+                    processes_dir=processes_dir,
+                    forms_dir=forms_dir,
+                    actor=actor,
+                    force=force,
+                )
+            )
         except BundleInvalid as exc:
-            results.append(DeployResult(path.name, "refused", None, None, "\n".join(f"  - {f}" for f in exc.findings)))
+            results.append(
+                DeployResult(path.name, "refused", None, None, "\n".join(f"  - {f}" for f in exc.findings))
+            )
     return results
 
 

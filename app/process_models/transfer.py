@@ -32,10 +32,22 @@ def export_file(session: Session, *, process_id: str, number: int) -> tuple[str,
     return bundle.entry_file, bundle.entry_text
 
 
-def export_to_directories(session: Session, *, actor: Actor, process_id: str, number: int | None, processes_dir: Path, forms_dir: Path) -> list[Path]:
+def export_to_directories(
+    session: Session,
+    *,
+    actor: Actor,
+    process_id: str,
+    number: int | None,
+    processes_dir: Path,
+    forms_dir: Path,
+) -> list[Path]:
     """Write a version's diagrams, decision tables and forms back into processes/ and forms/."""
     if number is None:
-        published = [v for v in get_model(session, process_id=process_id).versions if v.status == VersionStatus.PUBLISHED]
+        published = [
+            v
+            for v in get_model(session, process_id=process_id).versions
+            if v.status == VersionStatus.PUBLISHED
+        ]
         if not published:
             raise Conflict(f"'{process_id}' has no published version to export")
         version = published[-1]
@@ -43,12 +55,23 @@ def export_to_directories(session: Session, *, actor: Actor, process_id: str, nu
         version = get_version(session, process_id=process_id, number=number)
     bundle = load_bundle(session, version.bundle_hash)
     written = []
-    for name, text in [*((Path(processes_dir) / n, t) for n, t in bundle.documents.items()), *((Path(forms_dir) / n, t) for n, t in bundle.forms.items())]:
+    for name, text in [
+        *((Path(processes_dir) / n, t) for n, t in bundle.documents.items()),
+        *((Path(forms_dir) / n, t) for n, t in bundle.forms.items()),
+    ]:
         if name.name != Path(name).name or "/" in name.name:
             continue  # names come from our own bundles; never write outside the folders
         name.write_text(text, encoding="utf-8")
         written.append(name)
-    record(session, "process:exported", actor=actor, subject=("process_version", version.id), process_id=process_id, number=version.number, files=[p.name for p in written])
+    record(
+        session,
+        "process:exported",
+        actor=actor,
+        subject=("process_version", version.id),
+        process_id=process_id,
+        number=version.number,
+        files=[p.name for p in written],
+    )
     return written
 
 
@@ -62,7 +85,10 @@ def import_bpmn(
     text = data.decode("utf-8", errors="replace")
     draft = current_draft(session, process_id=process_id)
     if draft is not None:
-        raise Conflict(f"Det finns redan ett utkast (version {draft.number}). Släng det innan du importerar.", draft=draft.number)
+        raise Conflict(
+            f"Det finns redan ett utkast (version {draft.number}). Släng det innan du importerar.",
+            draft=draft.number,
+        )
     base = next((v for v in reversed(model.versions) if v.status == VersionStatus.PUBLISHED), None)
     if base is not None:
         previous = load_bundle(session, base.bundle_hash)
@@ -72,8 +98,29 @@ def import_bpmn(
         documents, entry_file, forms = {}, f"{process_id}.bpmn", {}
     documents[entry_file] = text
     # Start from the uploaded text, then let save_draft resolve forms and compute findings.
-    draft = _new_draft(session, actor=actor, model=model, bundle_hash=store_bundle(session, Bundle(process_id, entry_file, documents, forms)), note="importerad .bpmn")
+    draft = _new_draft(
+        session,
+        actor=actor,
+        model=model,
+        bundle_hash=store_bundle(session, Bundle(process_id, entry_file, documents, forms)),
+        note="importerad .bpmn",
+    )
     root = parse_xml(text)
     uploaded_ids = [p.get("id") for p in root.iterfind("bpmn:process", NS)]
-    record(session, "process:imported", actor=actor, subject=("process_version", draft.id), process_id=process_id, uploaded_process_ids=uploaded_ids)
-    return save_draft(session, engine, actor=actor, process_id=process_id, number=draft.number, expected_hash=draft.bundle_hash, forms_dir=forms_dir)
+    record(
+        session,
+        "process:imported",
+        actor=actor,
+        subject=("process_version", draft.id),
+        process_id=process_id,
+        uploaded_process_ids=uploaded_ids,
+    )
+    return save_draft(
+        session,
+        engine,
+        actor=actor,
+        process_id=process_id,
+        number=draft.number,
+        expected_hash=draft.bundle_hash,
+        forms_dir=forms_dir,
+    )

@@ -98,7 +98,10 @@ def _back_to_case(case_id: int, message: str, anchor: str):
 def case_page(case_id: int):
     actor = current_resident()
     return _render_case(
-        actor, case_id, before=request.args.get("before", type=bounded_id), sent=request.args.get("sent") == "1"
+        actor,
+        case_id,
+        before=request.args.get("before", type=bounded_id),
+        sent=request.args.get("sent") == "1",
     )
 
 

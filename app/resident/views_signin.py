@@ -35,7 +35,10 @@ def login_page():
     )
     db.commit()
     return render_template(
-        "resident/login.html", patients=patients, next=request.args.get("next", ""), expired=request.args.get("expired") == "1"
+        "resident/login.html",
+        patients=patients,
+        next=request.args.get("next", ""),
+        expired=request.args.get("expired") == "1",
     )
 
 

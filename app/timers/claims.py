@@ -22,11 +22,17 @@ _DUE_INSTANCES = (
 )
 _INCIDENTS_DUE = (
     select(Incident.id)
-    .where(Incident.status == IncidentStatus.OPEN, Incident.source == "step", Incident.next_retry_at < bindparam("now"))
+    .where(
+        Incident.status == IncidentStatus.OPEN,
+        Incident.source == "step",
+        Incident.next_retry_at < bindparam("now"),
+    )
     .order_by(Incident.next_retry_at)
     .limit(bindparam("limit"))
 )
-_EARLIEST_DUE = select(func.min(PendingTimer.due_at)).where(PendingTimer.instance_id == bindparam("iid"), PendingTimer.due_at < bindparam("now"))
+_EARLIEST_DUE = select(func.min(PendingTimer.due_at)).where(
+    PendingTimer.instance_id == bindparam("iid"), PendingTimer.due_at < bindparam("now")
+)
 
 
 def due_instances(session: Session, now: datetime, limit: int) -> list[int]:
@@ -47,7 +53,14 @@ def claim_instance(session: Session, instance_id: int) -> bool:
 
 def still_due(session: Session, instance_id: int, now: datetime) -> bool:
     """Re-check inside the claim: another worker may have fired it between listing and claiming."""
-    return session.scalar(select(PendingTimer.id).where(PendingTimer.instance_id == instance_id, PendingTimer.due_at < now).limit(1)) is not None
+    return (
+        session.scalar(
+            select(PendingTimer.id)
+            .where(PendingTimer.instance_id == instance_id, PendingTimer.due_at < now)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def earliest_due(session: Session, instance_id: int, now: datetime) -> datetime | None:
@@ -58,6 +71,10 @@ def earliest_due(session: Session, instance_id: int, now: datetime) -> datetime 
 def next_due(session: Session) -> datetime | None:
     """The earliest pending due time (timers, deadlines and incident retries)."""
     timer = session.scalar(select(func.min(PendingTimer.due_at)))
-    retry = session.scalar(select(func.min(Incident.next_retry_at)).where(Incident.status == IncidentStatus.OPEN, Incident.source == "step"))
+    retry = session.scalar(
+        select(func.min(Incident.next_retry_at)).where(
+            Incident.status == IncidentStatus.OPEN, Incident.source == "step"
+        )
+    )
     candidates = [moment for moment in (timer, retry) if moment is not None]
     return min(candidates) if candidates else None

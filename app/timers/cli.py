@@ -23,7 +23,11 @@ timers_cli = AppGroup("timers", help="Fire due timers and deadlines.")
 @click.option("--batch", default=50, show_default=True, help="Due instances listed per pass.")
 @click.option("--max-idle", default=2.0, show_default=True, help="Longest sleep between checks (seconds).")
 @click.option("--name", default=None, help="Worker name in the audit trail (default timer-worker-<pid>).")
-@click.option("--no-housekeeping", is_flag=True, help="Fire timers only; skip the periodic jobs (export purge, staffing warnings).")
+@click.option(
+    "--no-housekeeping",
+    is_flag=True,
+    help="Fire timers only; skip the periodic jobs (export purge, staffing warnings).",
+)
 def run(once: bool, batch: int, max_idle: float, name: str | None, no_housekeeping: bool) -> None:
     """Run a timer worker: fires due BPMN timers and product deadlines, retries incidents."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

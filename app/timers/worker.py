@@ -39,11 +39,24 @@ class WorkerStats:
     conflicts: int = 0
     failures: int = 0
     retried_incidents: int = 0
-    firings: list[tuple[float, float]] = field(default_factory=list)  # (due, committed) epoch seconds, when recording
+    firings: list[tuple[float, float]] = field(
+        default_factory=list
+    )  # (due, committed) epoch seconds, when recording
 
 
 class TimerWorker:
-    def __init__(self, database: Database, engine: ProcessEngine, *, name: str = "timer-worker", batch: int = 50, max_idle_s: float = 2.0, sync_clock=None, record_firings: bool = False, housekeeping: Housekeeping | None = None):
+    def __init__(
+        self,
+        database: Database,
+        engine: ProcessEngine,
+        *,
+        name: str = "timer-worker",
+        batch: int = 50,
+        max_idle_s: float = 2.0,
+        sync_clock=None,
+        record_firings: bool = False,
+        housekeeping: Housekeeping | None = None,
+    ):
         self.database = database
         self.engine = engine
         self.actor = Actor.system(name)
@@ -110,7 +123,9 @@ class TimerWorker:
                 self.stats.conflicts += 1  # someone changed the instance meanwhile: fire again at once
                 continue
             except RoutineFailed as failure:
-                self._record_failure(instance_id, failure.error_type, failure.message, failure.element_id, stop=failure.stop)
+                self._record_failure(
+                    instance_id, failure.error_type, failure.message, failure.element_id, stop=failure.stop
+                )
                 return True
             except Exception as exc:  # a bug must not spin the worker: record it and back off
                 log.exception("firing instance %s failed", instance_id)
@@ -118,11 +133,22 @@ class TimerWorker:
                 return True
         return False
 
-    def _record_failure(self, instance_id: int, error_type: str, message: str, element_id: str | None, *, stop: bool = False) -> None:
+    def _record_failure(
+        self, instance_id: int, error_type: str, message: str, element_id: str | None, *, stop: bool = False
+    ) -> None:
         self.stats.failures += 1
         with self.database.transaction() as session:
             if stop:
-                incident = record_failure(session, RoutineFailed(message, instance_id=instance_id, element_id=element_id, error_type=error_type, stop=True))
+                incident = record_failure(
+                    session,
+                    RoutineFailed(
+                        message,
+                        instance_id=instance_id,
+                        element_id=element_id,
+                        error_type=error_type,
+                        stop=True,
+                    ),
+                )
             else:
                 incident = open_incident(session, instance_id, element_id, None, error_type, message)
             incident.source = "timer"
@@ -142,7 +168,11 @@ class TimerWorker:
             try:
                 with self.database.transaction() as session:
                     incident = session.get(Incident, incident_id)
-                    if incident is None or incident.status != IncidentStatus.OPEN or not claims.claim_instance(session, incident.instance_id):
+                    if (
+                        incident is None
+                        or incident.status != IncidentStatus.OPEN
+                        or not claims.claim_instance(session, incident.instance_id)
+                    ):
                         continue
                     instances.retry_incident(session, self.engine, incident_id=incident_id, actor=self.actor)
                 self.stats.retried_incidents += 1
@@ -201,7 +231,11 @@ class TimerWorker:
             self._listener = None
 
 
-_OPEN_TIMER_INCIDENTS = select(Incident).where(Incident.instance_id == bindparam("iid"), Incident.status == IncidentStatus.OPEN, Incident.source == "timer")
+_OPEN_TIMER_INCIDENTS = select(Incident).where(
+    Incident.instance_id == bindparam("iid"),
+    Incident.status == IncidentStatus.OPEN,
+    Incident.source == "timer",
+)
 
 
 def _resolve_timer_incidents(session, instance_id: int, actor: Actor) -> None:

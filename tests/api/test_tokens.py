@@ -96,7 +96,9 @@ def test_tokens_are_stored_only_as_a_hash_with_their_expiry_and_last_use(api, wo
 
 
 def test_a_token_minted_with_a_token_never_outlives_it(api, world, clock):
-    short = documented(api.post("/tokens", "doctor", json={"name": "kort", "days": 2}), "/tokens", "post")["token"]
+    short = documented(api.post("/tokens", "doctor", json={"name": "kort", "days": 2}), "/tokens", "post")[
+        "token"
+    ]
     longer = api.post("/tokens", token=short, json={"name": "försök att förlänga", "days": 365})
     minted = _token_row(world, documented(longer, "/tokens", "post")["token"])
     assert longer.status_code == 201 and minted.expires_at == _token_row(world, short).expires_at

@@ -25,7 +25,12 @@ def test_an_audit_event_commits_with_its_change_and_a_rollback_leaves_none(datab
         record(session, "unit:created", actor=actor, subject=("unit", 2), reason="test")
     with database.transaction() as session:
         [event] = session.scalars(select(AuditEvent)).all()
-        assert (event.action, event.subject_id, event.details, event.actor_label) == ("unit:created", "2", {"reason": "test"}, "Test Person")
+        assert (event.action, event.subject_id, event.details, event.actor_label) == (
+            "unit:created",
+            "2",
+            {"reason": "test"},
+            "Test Person",
+        )
         assert event.at.tzinfo is not None
 
 
@@ -34,7 +39,12 @@ def test_audit_and_access_log_are_append_only(database):
         record(session, "x:y", actor=Actor.system("test"))
         p = f.patient(session)
         log_access(session, actor=Actor.system("test"), action="case:read", patient_ids=[p.id])
-    for statement in ("UPDATE audit_event SET action = 'forged'", "DELETE FROM audit_event", "UPDATE access_log SET action = 'forged'", "DELETE FROM access_log_patient"):
+    for statement in (
+        "UPDATE audit_event SET action = 'forged'",
+        "DELETE FROM audit_event",
+        "UPDATE access_log SET action = 'forged'",
+        "DELETE FROM access_log_patient",
+    ):
         with pytest.raises(DatabaseError), database.transaction() as session:
             session.execute(text(statement))
     with database.transaction() as session:
@@ -42,7 +52,9 @@ def test_audit_and_access_log_are_append_only(database):
         assert session.scalar(select(AccessLog.action)) == "case:read"
 
 
-def test_HA_logcheck_the_worklist_writes_one_access_row_naming_every_patient_it_showed(app, session, engine, client):
+def test_HA_logcheck_the_worklist_writes_one_access_row_naming_every_patient_it_showed(
+    app, session, engine, client
+):
     """Every read of patient data is logged: who, acting unit, when, which patients (HSLF-FS 2016:40)."""
     f.deploy_fixture(session, engine, "simple_case.bpmn")
     unit = f.unit(session)
@@ -50,7 +62,9 @@ def test_HA_logcheck_the_worklist_writes_one_access_row_naming_every_patient_it_
     patients = [f.patient(session, n) for n in ("199203012381", "199205042386", "199206152382")]
     actor = f.signed_in(session, nurse, unit)
     for p in patients:
-        instances.start_instance(session, engine, process_id="simple_case", actor=actor, case=f.case(session, unit, p))
+        instances.start_instance(
+            session, engine, process_id="simple_case", actor=actor, case=f.case(session, unit, p)
+        )
     session.commit()
 
     with client.session_transaction() as browser:
@@ -61,8 +75,15 @@ def test_HA_logcheck_the_worklist_writes_one_access_row_naming_every_patient_it_
 
     session.expire_all()
     [row] = session.scalars(select(AccessLog)).all()
-    assert (row.user_id, row.acting_unit_id, row.action, row.context) == (nurse.id, unit.id, "worklist:list", "/")
-    shown = set(session.scalars(select(AccessLogPatient.patient_id).where(AccessLogPatient.access_log_id == row.id)))
+    assert (row.user_id, row.acting_unit_id, row.action, row.context) == (
+        nurse.id,
+        unit.id,
+        "worklist:list",
+        "/",
+    )
+    shown = set(
+        session.scalars(select(AccessLogPatient.patient_id).where(AccessLogPatient.access_log_id == row.id))
+    )
     assert shown == {p.id for p in patients}
     session.commit()  # end the read transaction: SQLite lets one writer in at a time
     client.get("/")

@@ -17,7 +17,13 @@ def test_history_ratio_runs_on_a_real_long_case():
 
 def test_chat_cases_complete_served_and_bare():
     result = chat.run_cases(cases=3, warmup=1)
-    for key in ("chat_cases_per_s", "bare_chat_cases_per_s", "chat_cases_ratio", "chat_case_ms", "bare_chat_case_ms"):
+    for key in (
+        "chat_cases_per_s",
+        "bare_chat_cases_per_s",
+        "chat_cases_ratio",
+        "chat_case_ms",
+        "bare_chat_case_ms",
+    ):
         assert result[key] > 0, key
     assert result["chat_cases_completed"] >= 3
     assert result["bare_chat_cases_completed"] >= 3

@@ -48,7 +48,9 @@ def playwright_browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=["--no-sandbox"]
+        )
         yield browser
         browser.close()
 
@@ -67,10 +69,22 @@ def live_server(tmp_path, sqlite_template, clock):
     """The product on 127.0.0.1 (a free port), SQLite, processes/ and forms/ deployed, demo data."""
     db_path = tmp_path / "browser.db"
     shutil.copyfile(sqlite_template, db_path)
-    app = make_app(f"sqlite:///{db_path}", clock, PROCESSES_DIR=str(ROOT / "processes"), FORMS_DIR=str(ROOT / "forms"), TESTING=False)
+    app = make_app(
+        f"sqlite:///{db_path}",
+        clock,
+        PROCESSES_DIR=str(ROOT / "processes"),
+        FORMS_DIR=str(ROOT / "forms"),
+        TESTING=False,
+    )
     database = app.extensions["database"]
     with database.transaction() as session:
-        deploy_directory(session, app.extensions["engine"], processes_dir=ROOT / "processes", forms_dir=ROOT / "forms", actor=Actor(label="browser-test"))
+        deploy_directory(
+            session,
+            app.extensions["engine"],
+            processes_dir=ROOT / "processes",
+            forms_dir=ROOT / "forms",
+            actor=Actor(label="browser-test"),
+        )
         seed_demo(session)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -84,7 +98,9 @@ def live_server(tmp_path, sqlite_template, clock):
 @pytest.fixture
 def page(playwright_browser, live_server):
     """A fresh browser context (own cookies) on the live server, Swedish, a phone-sized or desktop window."""
-    context = playwright_browser.new_context(base_url=live_server.url, locale="sv-SE", bypass_csp=True, viewport={"width": 1280, "height": 900})
+    context = playwright_browser.new_context(
+        base_url=live_server.url, locale="sv-SE", bypass_csp=True, viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(10_000)
     tab = context.new_page()
     yield tab
@@ -94,9 +110,16 @@ def page(playwright_browser, live_server):
 def axe_violations(page) -> list[dict]:
     """Serious and critical accessibility violations on the current page (axe-core from npm, WCAG 2.1 AA)."""
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate("() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+    result = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [n["target"] for n in v["nodes"]][:5],
+        }
         for v in result["violations"]
         if v["impact"] in SERIOUS
     ]

@@ -32,7 +32,9 @@ def _select(page, element_id: str) -> None:
     expect(page.locator("#p-id")).to_have_text(element_id)
 
 
-def test_a_process_owner_edits_a_task_and_a_timer_fixes_a_finding_and_publishes_with_an_approver(page, live_server):
+def test_a_process_owner_edits_a_task_and_a_timer_fixes_a_finding_and_publishes_with_an_approver(
+    page, live_server
+):
     sign_in_as(page, "Anna Dahl", unit=EKDALEN)
     page.goto("/process-models")
     expect(page.get_by_role("heading", name="Processer", exact=True)).to_be_visible()
@@ -50,9 +52,13 @@ def test_a_process_owner_edits_a_task_and_a_timer_fixes_a_finding_and_publishes_
     page.get_by_label("Namn").fill("Dagens stängning: besked till de väntande")
     page.get_by_role("button", name="Använd").click()
     _select(page, "At_closing")
-    expect(page.get_by_label("Timeruttryck (Python, t.ex. 'PT2H')")).to_have_value("iso(closing_time(unit_id, day) - duration_hours(0.25))")
+    expect(page.get_by_label("Timeruttryck (Python, t.ex. 'PT2H')")).to_have_value(
+        "iso(closing_time(unit_id, day) - duration_hours(0.25))"
+    )
     page.get_by_label("Timeruttryck (Python, t.ex. 'PT2H')").fill(NEW_TIMER)
-    page.get_by_label("Riktlinjeregler (t.ex. OG-6.1-b, OG-8.6)").fill("HA-day-end")  # a new extension element
+    page.get_by_label("Riktlinjeregler (t.ex. OG-6.1-b, OG-8.6)").fill(
+        "HA-day-end"
+    )  # a new extension element
     page.get_by_role("button", name="Använd").click()
     _select(page, "Next_day")
     page.get_by_label("Namn").fill("")
@@ -78,7 +84,9 @@ def test_a_process_owner_edits_a_task_and_a_timer_fixes_a_finding_and_publishes_
     hanna = page.locator("#approver option", has_text="Hanna Wik").get_attribute("value")
     page.get_by_label("Fastställd av").select_option(hanna)
     page.get_by_label("Vad har ändrats?").fill("Besked en halvtimme före stängning.")
-    page.get_by_label("Gäller för nya ärenden från").fill((clock.now() + timedelta(days=1)).strftime("%Y-%m-%d"))
+    page.get_by_label("Gäller för nya ärenden från").fill(
+        (clock.now() + timedelta(days=1)).strftime("%Y-%m-%d")
+    )
     page.get_by_role("button", name="Publicera").click()
     expect(page.get_by_role("status")).to_contain_text("Version 2 är publicerad.")
     expect(page.locator("table.versions")).to_contain_text("Hanna Wik")
@@ -86,11 +94,17 @@ def test_a_process_owner_edits_a_task_and_a_timer_fixes_a_finding_and_publishes_
 
     with live_server.session() as session:
         model = session.scalar(select(ProcessModel).where(ProcessModel.process_id == "unit_day_close"))
-        version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_model_id == model.id, ProcessVersion.number == 2))
+        version = session.scalar(
+            select(ProcessVersion).where(
+                ProcessVersion.process_model_id == model.id, ProcessVersion.number == 2
+            )
+        )
         assert version.status == VersionStatus.PUBLISHED and version.approved_by == "Hanna Wik"
         text = load_bundle(session, version.bundle_hash).entry_text
         assert "Dagens stängning: besked till de väntande" in text and "duration_hours(0.5)" in text
-        assert 'name="formJsonSchemaFilename" value="day_close.schema.json"' in text  # extension properties kept
+        assert (
+            'name="formJsonSchemaFilename" value="day_close.schema.json"' in text
+        )  # extension properties kept
         timer = text.split('id="At_closing"')[1].split("</bpmn:intermediateCatchEvent>")[0]
         assert 'name="guidelineRules" value="HA-day-end"' in timer
 
@@ -106,7 +120,9 @@ def test_the_form_editor_previews_live_and_the_decision_table_editor_opens(page,
     page.go_back()
     page.get_by_role("link", name=re.compile(r"Formulär receive\.schema\.json")).click()
     schema = page.get_by_label("JSON Schema (fälten)")
-    schema.fill('{"type": "object", "properties": {"extra_note": {"type": "string", "title": "Extra anteckning"}}}')
+    schema.fill(
+        '{"type": "object", "properties": {"extra_note": {"type": "string", "title": "Extra anteckning"}}}'
+    )
     expect(page.locator("#preview")).to_contain_text("Extra anteckning")
     _axe(page, "form")
 
@@ -121,11 +137,16 @@ def test_a_nurse_gets_a_403_page(page, live_server):
 
 def _select_by_id(page, element_id: str) -> None:
     """Select through bpmn-js's selection service (a connection is too thin to click reliably)."""
-    page.evaluate("id => { const m = window.vardflodeModeler; m.get('selection').select(m.get('elementRegistry').get(id)); }", element_id)
+    page.evaluate(
+        "id => { const m = window.vardflodeModeler; m.get('selection').select(m.get('elementRegistry').get(id)); }",
+        element_id,
+    )
     expect(page.locator("#p-id")).to_have_text(element_id)
 
 
-def test_the_side_panel_edits_form_operator_and_gateway_conditions_as_spiffworkflow_properties(page, live_server):
+def test_the_side_panel_edits_form_operator_and_gateway_conditions_as_spiffworkflow_properties(
+    page, live_server
+):
     sign_in_as(page, "Anna Dahl", unit=EKDALEN)
     page.goto("/process-models/admin_case")
     page.get_by_role("button", name="Redigera som nytt utkast (från version 1)").click()
@@ -142,7 +163,11 @@ def test_the_side_panel_edits_form_operator_and_gateway_conditions_as_spiffworkf
     page.get_by_role("button", name="Spara utkast").click()
     finding = page.locator("#findings .finding.error", has_text="condition_missing")
     expect(finding).to_be_visible()
-    expect(page.locator('#canvas .finding-error[data-element-id="Flow_Gateway_admin_outcome_To_prescription"]').first).to_be_attached()
+    expect(
+        page.locator(
+            '#canvas .finding-error[data-element-id="Flow_Gateway_admin_outcome_To_prescription"]'
+        ).first
+    ).to_be_attached()
     finding.get_by_role("button").click()
     page.get_by_label("Villkor (Python)").fill("outcome == 'prescription'")
     page.get_by_role("button", name="Använd").click()
@@ -151,7 +176,11 @@ def test_the_side_panel_edits_form_operator_and_gateway_conditions_as_spiffworkf
 
     with live_server.session() as session:
         model = session.scalar(select(ProcessModel).where(ProcessModel.process_id == "admin_case"))
-        draft = session.scalar(select(ProcessVersion).where(ProcessVersion.process_model_id == model.id, ProcessVersion.status == VersionStatus.DRAFT))
+        draft = session.scalar(
+            select(ProcessVersion).where(
+                ProcessVersion.process_model_id == model.id, ProcessVersion.status == VersionStatus.DRAFT
+            )
+        )
         bundle = load_bundle(session, draft.bundle_hash)
         handle = bundle.entry_text.split('id="Handle_admin"')[1].split("</bpmn:userTask>")[0]
         assert 'value="handling.schema.json"' in handle and 'name="guard" value="admin_handling"' in handle

@@ -125,7 +125,9 @@ def test_a_guardian_seeks_care_for_their_child_answers_the_nurse_uploads_an_imag
     screenshot(page, "resident-new-case")
     page.get_by_role("button", name="Skicka", exact=True).click()
     page.get_by_text("Ditt ärende är skickat till Vårdcentralen Ekdalen.").wait_for()
-    page.wait_for_function("document.activeElement.classList.contains('status-message')")  # focus on the result
+    page.wait_for_function(
+        "document.activeElement.classList.contains('status-message')"
+    )  # focus on the result
     _checked(page)
 
     case_id = int(re.search(r"/resident/cases/(\d+)", page.url).group(1))
@@ -327,7 +329,9 @@ def test_HA_after_hours_the_referral_offers_send_anyway_which_sends_one_case_how
     page.get_by_role("button", name="Skicka", exact=True).click()
     page.get_by_role("heading", name="Mottagningen har stängt").wait_for()
     # The referral is read first; sending anyway says when the unit opens again.
-    page.wait_for_function("document.activeElement.classList.contains('referral')")  # focus moves after the swap
+    page.wait_for_function(
+        "document.activeElement.classList.contains('referral')"
+    )  # focus moves after the swap
     assert "Mottagningen öppnar 2026-11-30" in page.locator("#anyway-heading + p").inner_text()
     _checked(page)
     screenshot(page, "resident-after-hours")

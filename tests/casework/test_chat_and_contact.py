@@ -252,8 +252,13 @@ def test_a_message_racing_a_colleagues_change_is_a_conflict_that_keeps_the_text(
 
     monkeypatch.setattr(chat, "staff_write", racing_staff_write)
     before = read(world, select(func.count()).select_from(ChatMessage).where(ChatMessage.case_id == case.id))
-    refused = nurse.post(f"/cases/{case.id}/chat", {"body": "Ett svar som inte får försvinna", "action": "send"})
+    refused = nurse.post(
+        f"/cases/{case.id}/chat", {"body": "Ett svar som inte får försvinna", "action": "send"}
+    )
     assert refused.status_code == 409
     html = refused.get_data(as_text=True)
     assert "Någon annan har ändrat ärendet" in html and "Ett svar som inte får försvinna" in html
-    assert read(world, select(func.count()).select_from(ChatMessage).where(ChatMessage.case_id == case.id)) == before
+    assert (
+        read(world, select(func.count()).select_from(ChatMessage).where(ChatMessage.case_id == case.id))
+        == before
+    )

@@ -26,7 +26,12 @@ def test_bundle_holds_forms_and_is_content_addressed():
     assert set(bundle.forms) == {"receive.schema.json", "receive.uischema.json"}
     again = Bundle.from_json(bundle.to_json())
     assert again.content_hash == bundle.content_hash
-    changed = Bundle(bundle.process_id, bundle.entry_file, dict(bundle.documents), {**bundle.forms, "receive.schema.json": "{}"})
+    changed = Bundle(
+        bundle.process_id,
+        bundle.entry_file,
+        dict(bundle.documents),
+        {**bundle.forms, "receive.schema.json": "{}"},
+    )
     assert changed.content_hash != bundle.content_hash
 
 

@@ -25,7 +25,9 @@ def test_two_concurrent_completions_of_one_task_yield_one_success_and_one_confli
         nurses = [f.user(session, unit, Role.NURSE) for _ in range(2)]
         case = f.case(session, unit, f.patient(session))
         actors = [f.signed_in(session, n, unit) for n in nurses]
-        instance = instances.start_instance(session, engine, process_id="simple_case", actor=actors[0], case=case)
+        instance = instances.start_instance(
+            session, engine, process_id="simple_case", actor=actors[0], case=case
+        )
         instance_id = instance.id
     with database.transaction() as session:
         task_id = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id))
@@ -38,12 +40,21 @@ def test_two_concurrent_completions_of_one_task_yield_one_success_and_one_confli
         try:
             with database.transaction() as session:
                 barrier.wait(timeout=10)
-                instances.complete_task(session, engine, task_id=task_id, actor=actor, data={"priority_checked": True, "needs_doctor": needs_doctor})
+                instances.complete_task(
+                    session,
+                    engine,
+                    task_id=task_id,
+                    actor=actor,
+                    data={"priority_checked": True, "needs_doctor": needs_doctor},
+                )
             outcomes.append("ok")
         except Conflict:
             outcomes.append("conflict")
 
-    threads = [threading.Thread(target=complete, args=(actor, flag)) for actor, flag in zip(actors, (True, False), strict=True)]
+    threads = [
+        threading.Thread(target=complete, args=(actor, flag))
+        for actor, flag in zip(actors, (True, False), strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:

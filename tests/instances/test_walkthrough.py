@@ -40,7 +40,9 @@ def _actor(session, world, who):
 
 def test_start_projects_the_first_human_task_with_case_fields(session, engine, world):
     actor = _actor(session, world, "nurse")
-    instance = instances.start_instance(session, engine, process_id="simple_case", actor=actor, case=world["case"])
+    instance = instances.start_instance(
+        session, engine, process_id="simple_case", actor=actor, case=world["case"]
+    )
     session.commit()
     rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).all()
     assert [(r.title, r.role, r.priority, r.search_reason, r.patient_name) for r in rows] == [
@@ -55,10 +57,14 @@ def test_start_projects_the_first_human_task_with_case_fields(session, engine, w
 
 def test_walk_through_to_the_doctor_and_completion(session, engine, world, clock):
     nurse = _actor(session, world, "nurse")
-    instance = instances.start_instance(session, engine, process_id="simple_case", actor=nurse, case=world["case"])
+    instance = instances.start_instance(
+        session, engine, process_id="simple_case", actor=nurse, case=world["case"]
+    )
     session.commit()
     task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id))
-    instances.complete_task(session, engine, task_id=task.id, actor=nurse, data={"priority_checked": True, "needs_doctor": True})
+    instances.complete_task(
+        session, engine, task_id=task.id, actor=nurse, data={"priority_checked": True, "needs_doctor": True}
+    )
     session.commit()
     doctor_task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id))
     assert (doctor_task.title, doctor_task.role) == ("Bedöm ärendet", Role.DOCTOR)
@@ -79,12 +85,20 @@ def test_walk_through_to_the_doctor_and_completion(session, engine, world, clock
 
 def test_invalid_form_data_gets_field_errors_and_changes_nothing(session, engine, world):
     nurse = _actor(session, world, "nurse")
-    instance = instances.start_instance(session, engine, process_id="simple_case", actor=nurse, case=world["case"])
+    instance = instances.start_instance(
+        session, engine, process_id="simple_case", actor=nurse, case=world["case"]
+    )
     session.commit()
     state_before, version_before = instance.state, instance.version
     task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id))
     with pytest.raises(ValidationFailed) as refused:
-        instances.complete_task(session, engine, task_id=task.id, actor=nurse, data={"priority_checked": False, "note": "x" * 501, "extra": 1})
+        instances.complete_task(
+            session,
+            engine,
+            task_id=task.id,
+            actor=nurse,
+            data={"priority_checked": False, "note": "x" * 501, "extra": 1},
+        )
     session.rollback()
     errors = refused.value.field_errors
     assert "priority_checked" in errors and "note" in errors and "needs_doctor" in errors and "" in errors
@@ -96,22 +110,46 @@ def test_invalid_form_data_gets_field_errors_and_changes_nothing(session, engine
 
 def test_a_stale_version_is_a_conflict_not_an_overwrite(session, engine, world):
     nurse = _actor(session, world, "nurse")
-    instance = instances.start_instance(session, engine, process_id="simple_case", actor=nurse, case=world["case"])
+    instance = instances.start_instance(
+        session, engine, process_id="simple_case", actor=nurse, case=world["case"]
+    )
     session.commit()
     task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id))
     with pytest.raises(Conflict):
-        instances.complete_task(session, engine, task_id=task.id, actor=nurse, data={"priority_checked": True, "needs_doctor": False}, expected_version=instance.version - 1)
+        instances.complete_task(
+            session,
+            engine,
+            task_id=task.id,
+            actor=nurse,
+            data={"priority_checked": True, "needs_doctor": False},
+            expected_version=instance.version - 1,
+        )
     session.rollback()
-    instances.complete_task(session, engine, task_id=task.id, actor=nurse, data={"priority_checked": True, "needs_doctor": False}, expected_version=instance.version)
+    instances.complete_task(
+        session,
+        engine,
+        task_id=task.id,
+        actor=nurse,
+        data={"priority_checked": True, "needs_doctor": False},
+        expected_version=instance.version,
+    )
     session.commit()
     # The task row is gone: completing it again is a conflict with a clear message.
     with pytest.raises(Conflict, match="no longer open"):
-        instances.complete_task(session, engine, task_id=task.id, actor=nurse, data={"priority_checked": True, "needs_doctor": False})
+        instances.complete_task(
+            session,
+            engine,
+            task_id=task.id,
+            actor=nurse,
+            data={"priority_checked": True, "needs_doctor": False},
+        )
 
 
 def test_boundary_timer_is_indexed_and_fires_only_when_the_clock_passes_it(session, engine, world, clock):
     nurse = _actor(session, world, "nurse")
-    instance = instances.start_instance(session, engine, process_id="simple_case", actor=nurse, case=world["case"])
+    instance = instances.start_instance(
+        session, engine, process_id="simple_case", actor=nurse, case=world["case"]
+    )
     session.commit()
     timer = session.scalar(select(PendingTimer).where(PendingTimer.instance_id == instance.id))
     assert timer.element_id == "Timer_remind"
@@ -138,7 +176,9 @@ def test_boundary_timer_is_indexed_and_fires_only_when_the_clock_passes_it(sessi
 def test_ownership_comes_from_the_case_and_follows_it(session, engine, world):
     """One source of truth for ownership: the case; the projection copies it in the same transaction."""
     nurse = _actor(session, world, "nurse")
-    instance = instances.start_instance(session, engine, process_id="simple_case", actor=nurse, case=world["case"])
+    instance = instances.start_instance(
+        session, engine, process_id="simple_case", actor=nurse, case=world["case"]
+    )
     session.commit()
     case = session.get(Case, world["case"].id)
     case.owner_user_id = world["nurse"].id
@@ -154,27 +194,44 @@ def _assert_projection_consistent(session) -> None:
         case = session.get(Case, row.case_id) if row.case_id else None
         assert row.owner_user_id == (case.owner_user_id if case else None)
         if case:
-            assert (row.priority, row.case_state, row.patient_answered) == (case.priority, case.state.value, case.patient_answered)
+            assert (row.priority, row.case_state, row.patient_answered) == (
+                case.priority,
+                case.state.value,
+                case.patient_answered,
+            )
 
 
 def test_message_event_is_delivered_and_wrong_messages_are_refused(session, engine, world):
     f.deploy_fixture(session, engine, "waits_for_reply.bpmn")
     session.commit()
     nurse = _actor(session, world, "nurse")
-    instance = instances.start_instance(session, engine, process_id="waits_for_reply", actor=nurse, case=world["case"])
+    instance = instances.start_instance(
+        session, engine, process_id="waits_for_reply", actor=nurse, case=world["case"]
+    )
     session.commit()
     assert session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id)) is None
     with pytest.raises(Conflict, match="not waiting"):
-        instances.deliver_message(session, engine, instance_id=instance.id, name="something_else", actor=nurse)
+        instances.deliver_message(
+            session, engine, instance_id=instance.id, name="something_else", actor=nurse
+        )
     session.rollback()
-    instances.deliver_message(session, engine, instance_id=instance.id, name="patient_reply", actor=nurse, payload={"text": "Bättre nu"})
+    instances.deliver_message(
+        session,
+        engine,
+        instance_id=instance.id,
+        name="patient_reply",
+        actor=nurse,
+        payload={"text": "Bättre nu"},
+    )
     session.commit()
     assert session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id)).title == "Läs svaret"
 
 
 def test_cancel_removes_open_tasks_and_timers(session, engine, world):
     nurse = _actor(session, world, "nurse")
-    instance = instances.start_instance(session, engine, process_id="simple_case", actor=nurse, case=world["case"])
+    instance = instances.start_instance(
+        session, engine, process_id="simple_case", actor=nurse, case=world["case"]
+    )
     session.commit()
     instances.cancel_instance(session, engine, instance_id=instance.id, actor=nurse, reason="fel patient")
     session.commit()

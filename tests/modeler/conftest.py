@@ -35,7 +35,13 @@ def owners(session, engine) -> Owners:
     owner = f.user(session, unit, Role.PROCESS_OWNER, given="Anna", family="Dahl")
     nurse = f.user(session, unit, Role.NURSE)
     head = f.user(session, unit, Role.HEAD_OF_UNIT, given="Hanna", family="Wik")
-    owners = Owners(f.signed_in(session, owner, unit), f.signed_in(session, nurse, unit), head.id, head.display_name, unit.id)
+    owners = Owners(
+        f.signed_in(session, owner, unit),
+        f.signed_in(session, nurse, unit),
+        head.id,
+        head.display_name,
+        unit.id,
+    )
     session.commit()
     return owners
 
@@ -64,7 +70,11 @@ class Browser:
     def as_(self, actor: Actor) -> Browser:
         with self.client.session_transaction() as browser:
             browser.clear()
-            browser["user_id"], browser["unit_id"], browser["csrf_token"] = actor.user_id, actor.unit_id, "test-token"
+            browser["user_id"], browser["unit_id"], browser["csrf_token"] = (
+                actor.user_id,
+                actor.unit_id,
+                "test-token",
+            )
         return self
 
     def get(self, path: str, **kw):
@@ -75,7 +85,9 @@ class Browser:
         self.session.commit()
         if "json" in kw or isinstance(data, bytes):
             kw.setdefault("headers", {})["X-CSRF-Token"] = "test-token"
-            return self.client.post(path, data=data, **kw) if data is not None else self.client.post(path, **kw)
+            return (
+                self.client.post(path, data=data, **kw) if data is not None else self.client.post(path, **kw)
+            )
         return self.client.post(path, data={"csrf_token": "test-token", **(data or {})}, **kw)
 
 

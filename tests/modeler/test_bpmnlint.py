@@ -30,7 +30,13 @@ def bpmnlint() -> str:
 
 @pytest.mark.parametrize("diagram", DIAGRAMS, ids=[p.name for p in DIAGRAMS])
 def test_bpmnlint_finds_no_errors_in_the_routines(bpmnlint, diagram):
-    result = subprocess.run([bpmnlint, "--config", str(ROOT / ".bpmnlintrc"), str(diagram)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [bpmnlint, "--config", str(ROOT / ".bpmnlintrc"), str(diagram)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -43,5 +49,11 @@ def test_bpmnlint_fails_on_a_diagram_with_a_duplicated_flow(bpmnlint, tmp_path):
     extra = f'<bpmn:sequenceFlow id="Flow_extra_split" sourceRef="{ref}" targetRef="{target}" />'
     broken = tmp_path / "broken.bpmn"
     broken.write_text(text.replace("</bpmn:process>", extra + "</bpmn:process>", 1), encoding="utf-8")
-    result = subprocess.run([bpmnlint, "--config", str(ROOT / ".bpmnlintrc"), str(broken)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [bpmnlint, "--config", str(ROOT / ".bpmnlintrc"), str(broken)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0 and "no-duplicate-sequence-flows" in result.stdout

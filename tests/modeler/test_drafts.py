@@ -14,19 +14,33 @@ from app.process_models.transfer import import_bpmn
 from tests.modeler.conftest import FORMS_DIR, ROOT, SIMPLE, entry_text
 
 BODY = SIMPLE.split("?>", 1)[1]
-BOMB = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>' + BODY
-XXE = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' + BODY.replace("Enkelt ärende", "&xxe;")
+BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>' + BODY
+)
+XXE = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' + BODY.replace(
+    "Enkelt ärende", "&xxe;"
+)
 
 
 def _save(session, engine, owners, draft, **kw):
     kw.setdefault("expected_hash", draft.bundle_hash)
-    return save_draft(session, engine, actor=owners.owner, process_id="simple_case", number=draft.number, forms_dir=FORMS_DIR, **kw)
+    return save_draft(
+        session,
+        engine,
+        actor=owners.owner,
+        process_id="simple_case",
+        number=draft.number,
+        forms_dir=FORMS_DIR,
+        **kw,
+    )
 
 
 def test_a_saved_draft_is_never_runnable(session, engine, owners, draft):
     _save(session, engine, owners, draft, bpmn=SIMPLE.replace("Ta emot ärendet", "Ta emot"))
     session.commit()
-    assert draft.number == 2 and "Ta emot<" not in entry_text(session, runnable_version(session, "simple_case"))
+    assert draft.number == 2 and "Ta emot<" not in entry_text(
+        session, runnable_version(session, "simple_case")
+    )
     assert runnable_version(session, "simple_case").number == 1
     assert 'name="Ta emot"' in entry_text(session, draft)
 
@@ -38,10 +52,19 @@ def test_a_second_draft_of_the_same_model_is_refused_while_one_is_open(session, 
 
 def test_a_stale_save_is_a_conflict_and_overwrites_nothing(session, engine, owners, draft):
     loaded = draft.bundle_hash
-    _save(session, engine, owners, draft, bpmn=SIMPLE.replace("Ta emot ärendet", "Först"), expected_hash=loaded)
+    _save(
+        session, engine, owners, draft, bpmn=SIMPLE.replace("Ta emot ärendet", "Först"), expected_hash=loaded
+    )
     session.commit()
     with pytest.raises(Conflict) as refused:
-        _save(session, engine, owners, draft, bpmn=SIMPLE.replace("Ta emot ärendet", "Sedan"), expected_hash=loaded)
+        _save(
+            session,
+            engine,
+            owners,
+            draft,
+            bpmn=SIMPLE.replace("Ta emot ärendet", "Sedan"),
+            expected_hash=loaded,
+        )
     session.rollback()
     assert "Anna Dahl" in refused.value.message
     assert 'name="Först"' in entry_text(session, draft)
@@ -56,11 +79,17 @@ def test_a_draft_can_be_discarded(session, owners, draft):
     discard_draft(session, actor=owners.owner, process_id="simple_case", number=draft.number)
     session.commit()
     assert current_draft(session, process_id="simple_case") is None
-    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "process:draft_discarded")) is not None
+    assert (
+        session.scalar(select(AuditEvent).where(AuditEvent.action == "process:draft_discarded")) is not None
+    )
 
 
-def test_a_form_from_the_shared_library_is_brought_into_the_draft_when_a_task_names_it(session, engine, owners, draft, tmp_path):
-    (tmp_path / "extra.schema.json").write_text('{"type": "object", "properties": {"ok": {"type": "boolean"}}}', encoding="utf-8")
+def test_a_form_from_the_shared_library_is_brought_into_the_draft_when_a_task_names_it(
+    session, engine, owners, draft, tmp_path
+):
+    (tmp_path / "extra.schema.json").write_text(
+        '{"type": "object", "properties": {"ok": {"type": "boolean"}}}', encoding="utf-8"
+    )
     saved, findings = save_draft(
         session, engine, actor=owners.owner, process_id="simple_case", number=draft.number, expected_hash=draft.bundle_hash, forms_dir=tmp_path,
         bpmn=SIMPLE.replace('value="receive.schema.json"', 'value="extra.schema.json"'),
@@ -79,7 +108,9 @@ def test_hostile_xml_is_refused_before_anything_is_stored(session, engine, owner
     assert draft.bundle_hash == before
 
 
-def test_hostile_a_50_mb_file_is_refused_by_its_size_before_parsing(session, engine, owners, draft, monkeypatch):
+def test_hostile_a_50_mb_file_is_refused_by_its_size_before_parsing(
+    session, engine, owners, draft, monkeypatch
+):
     import app.process_models.drafts as drafts
 
     monkeypatch.setattr(drafts, "parse_xml", lambda *a, **k: pytest.fail("a 50 MB upload must not be parsed"))
@@ -91,21 +122,57 @@ def test_hostile_a_50_mb_file_is_refused_by_its_size_before_parsing(session, eng
 
 def test_hostile_an_imported_file_with_entities_is_refused(session, engine, owners):
     with pytest.raises(ValidationFailed):
-        import_bpmn(session, engine, actor=owners.owner, process_id="simple_case", data=BOMB.encode(), forms_dir=FORMS_DIR)
+        import_bpmn(
+            session,
+            engine,
+            actor=owners.owner,
+            process_id="simple_case",
+            data=BOMB.encode(),
+            forms_dir=FORMS_DIR,
+        )
 
 
-def test_an_imported_bpmn_becomes_a_draft_and_the_findings_say_what_keeps_it_from_running(session, engine, owners):
+def test_an_imported_bpmn_becomes_a_draft_and_the_findings_say_what_keeps_it_from_running(
+    session, engine, owners
+):
     foreign = SIMPLE.replace('name="Läkare"', 'name="Doktor"')
-    imported, findings = import_bpmn(session, engine, actor=owners.owner, process_id="simple_case", data=foreign.encode(), forms_dir=FORMS_DIR)
+    imported, findings = import_bpmn(
+        session,
+        engine,
+        actor=owners.owner,
+        process_id="simple_case",
+        data=foreign.encode(),
+        forms_dir=FORMS_DIR,
+    )
     session.commit()
     assert imported.status.value == "draft" and runnable_version(session, "simple_case").number == 1
     assert any(f.code == "lane_unknown_role" and "Doktor" in f.message for f in findings)
 
 
 def test_feel_in_a_decision_table_is_refused(session, engine, owners):
-    deploy_file(session, engine, path=ROOT / "processes" / "chat_case.bpmn", processes_dir=ROOT / "processes", forms_dir=ROOT / "forms", actor=Actor(label="test"))
+    deploy_file(
+        session,
+        engine,
+        path=ROOT / "processes" / "chat_case.bpmn",
+        processes_dir=ROOT / "processes",
+        forms_dir=ROOT / "forms",
+        actor=Actor(label="test"),
+    )
     draft = start_draft(session, actor=owners.owner, process_id="chat_case", from_number=1)
-    dmn = (ROOT / "processes" / "queue_role.dmn").read_text(encoding="utf-8").replace("<text>'rehab'</text>", '<text>not("rehab")</text>')
-    _, findings = save_draft(session, engine, actor=owners.owner, process_id="chat_case", number=draft.number, expected_hash=draft.bundle_hash, forms_dir=ROOT / "forms", decisions={"queue_role.dmn": dmn})
+    dmn = (
+        (ROOT / "processes" / "queue_role.dmn")
+        .read_text(encoding="utf-8")
+        .replace("<text>'rehab'</text>", '<text>not("rehab")</text>')
+    )
+    _, findings = save_draft(
+        session,
+        engine,
+        actor=owners.owner,
+        process_id="chat_case",
+        number=draft.number,
+        expected_hash=draft.bundle_hash,
+        forms_dir=ROOT / "forms",
+        decisions={"queue_role.dmn": dmn},
+    )
     [feel] = [f for f in findings if f.code == "feel"]
     assert feel.severity == "error" and feel.element_id == "Entry_rehab_2" and "Python" in feel.message

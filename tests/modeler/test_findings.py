@@ -9,13 +9,25 @@ from tests.modeler.conftest import FORMS_DIR, SIMPLE
 
 
 def _findings(session, engine, owners, draft, bpmn: str, **kw):
-    _, findings = save_draft(session, engine, actor=owners.owner, process_id="simple_case", number=draft.number, expected_hash=draft.bundle_hash, forms_dir=FORMS_DIR, bpmn=bpmn, **kw)
+    _, findings = save_draft(
+        session,
+        engine,
+        actor=owners.owner,
+        process_id="simple_case",
+        number=draft.number,
+        expected_hash=draft.bundle_hash,
+        forms_dir=FORMS_DIR,
+        bpmn=bpmn,
+        **kw,
+    )
     session.commit()
     return findings
 
 
 def _errors(findings, code=None):
-    return [(f.element_id, f.code) for f in findings if f.severity == "error" and (code is None or f.code == code)]
+    return [
+        (f.element_id, f.code) for f in findings if f.severity == "error" and (code is None or f.code == code)
+    ]
 
 
 def test_the_deployed_routine_has_no_errors_only_the_missing_layout_warning(session, engine, owners, draft):
@@ -26,22 +38,35 @@ def test_the_deployed_routine_has_no_errors_only_the_missing_layout_warning(sess
 
 
 def test_a_process_without_a_start_event_is_a_finding(session, engine, owners, draft):
-    text = SIMPLE.replace('<bpmn:startEvent id="StartEvent_1" name="Ärende inkommet">', '<bpmn:intermediateThrowEvent id="StartEvent_1" name="Ärende inkommet">').replace("</bpmn:startEvent>", "</bpmn:intermediateThrowEvent>")
+    text = SIMPLE.replace(
+        '<bpmn:startEvent id="StartEvent_1" name="Ärende inkommet">',
+        '<bpmn:intermediateThrowEvent id="StartEvent_1" name="Ärende inkommet">',
+    ).replace("</bpmn:startEvent>", "</bpmn:intermediateThrowEvent>")
     assert ("simple_case", "start_event_missing") in _errors(_findings(session, engine, owners, draft, text))
 
 
 def test_a_process_without_an_end_event_is_a_finding(session, engine, owners, draft):
-    text = SIMPLE.replace("<bpmn:endEvent ", "<bpmn:intermediateThrowEvent ").replace("</bpmn:endEvent>", "</bpmn:intermediateThrowEvent>")
+    text = SIMPLE.replace("<bpmn:endEvent ", "<bpmn:intermediateThrowEvent ").replace(
+        "</bpmn:endEvent>", "</bpmn:intermediateThrowEvent>"
+    )
     assert ("simple_case", "end_event_missing") in _errors(_findings(session, engine, owners, draft, text))
 
 
 def test_a_disconnected_element_is_a_finding(session, engine, owners, draft):
-    text = SIMPLE.replace("</bpmn:process>", '<bpmn:manualTask id="Task_lonely" name="Ensam uppgift" /></bpmn:process>')
+    text = SIMPLE.replace(
+        "</bpmn:process>", '<bpmn:manualTask id="Task_lonely" name="Ensam uppgift" /></bpmn:process>'
+    )
     assert ("Task_lonely", "disconnected") in _errors(_findings(session, engine, owners, draft, text))
 
 
 def test_an_element_without_an_outgoing_flow_is_a_dead_end(session, engine, owners, draft):
-    text = SIMPLE.replace('<bpmn:sequenceFlow id="Flow_3" sourceRef="Task_assess" targetRef="Event_assessed" />', "").replace("<bpmn:outgoing>Flow_3</bpmn:outgoing>", "").replace("<bpmn:incoming>Flow_3</bpmn:incoming>", "")
+    text = (
+        SIMPLE.replace(
+            '<bpmn:sequenceFlow id="Flow_3" sourceRef="Task_assess" targetRef="Event_assessed" />', ""
+        )
+        .replace("<bpmn:outgoing>Flow_3</bpmn:outgoing>", "")
+        .replace("<bpmn:incoming>Flow_3</bpmn:incoming>", "")
+    )
     errors = _errors(_findings(session, engine, owners, draft, text), "disconnected")
     assert ("Task_assess", "disconnected") in errors and ("Event_assessed", "disconnected") in errors
 
@@ -84,7 +109,9 @@ def test_a_form_that_does_not_exist_is_a_finding(session, engine, owners, draft)
 
 
 def test_an_invalid_form_in_the_draft_is_a_finding(session, engine, owners, draft):
-    findings = _findings(session, engine, owners, draft, SIMPLE, forms={"receive.schema.json": '{"type": "objekt"}'})
+    findings = _findings(
+        session, engine, owners, draft, SIMPLE, forms={"receive.schema.json": '{"type": "objekt"}'}
+    )
     assert any(f.code == "invalid_form" and f.file == "receive.schema.json" for f in findings)
 
 
@@ -97,7 +124,9 @@ def test_a_service_task_with_an_unknown_operator_is_a_finding(session, engine, o
     text = SIMPLE.replace(
         '<bpmn:scriptTask id="Script_flag" name="Markera som väntande">',
         '<bpmn:serviceTask id="Script_flag" name="Markera som väntande"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="send_pigeon"><spiffworkflow:parameters /></spiffworkflow:serviceTaskOperator></bpmn:extensionElements>',
-    ).replace("<bpmn:script>waited_too_long = True</bpmn:script>\n    </bpmn:scriptTask>", "</bpmn:serviceTask>")
+    ).replace(
+        "<bpmn:script>waited_too_long = True</bpmn:script>\n    </bpmn:scriptTask>", "</bpmn:serviceTask>"
+    )
     assert ("Script_flag", "operator_unknown") in _errors(_findings(session, engine, owners, draft, text))
 
 
@@ -107,21 +136,27 @@ def test_a_process_id_that_differs_from_the_model_is_a_finding(session, engine, 
 
 
 @pytest.mark.parametrize("script", ["import os", "from subprocess import run", "__import__('os')"])
-def test_hostile_a_script_that_imports_is_refused_with_a_clear_message(session, engine, owners, draft, script):
+def test_hostile_a_script_that_imports_is_refused_with_a_clear_message(
+    session, engine, owners, draft, script
+):
     text = SIMPLE.replace("waited_too_long = True", script)
     findings = _findings(session, engine, owners, draft, text)
     [problem] = [f for f in findings if f.element_id == "Script_flag"]
     assert problem.severity == "error" and ("import" in problem.message or "'_'" in problem.message)
 
 
-def test_hostile_an_endless_loop_in_a_script_is_refused_by_the_sandbox_time_budget(session, engine, owners, draft):
+def test_hostile_an_endless_loop_in_a_script_is_refused_by_the_sandbox_time_budget(
+    session, engine, owners, draft
+):
     text = SIMPLE.replace("waited_too_long = True", "while True:\n        waited_too_long = True")
     findings = _findings(session, engine, owners, draft, text)
     assert ("Script_flag", "endless_loop") in _errors(findings)
     assert "time budget" in next(f.message for f in findings if f.code == "endless_loop")
 
 
-def test_hostile_an_expression_that_would_run_without_end_is_refused_by_the_sandbox_limits(session, engine, owners, draft):
+def test_hostile_an_expression_that_would_run_without_end_is_refused_by_the_sandbox_limits(
+    session, engine, owners, draft
+):
     text = SIMPLE.replace("needs_doctor == True", "sum(range(10**12)) &gt; 0")
     findings = _findings(session, engine, owners, draft, text)
     assert ("Flow_yes", "budget") in _errors(findings)

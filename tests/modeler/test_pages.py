@@ -13,9 +13,18 @@ from tests.modeler.conftest import SIMPLE
 BASE = "/process-models/simple_case"
 
 
-def test_the_model_list_shows_each_version_with_approver_publisher_note_effective_date_and_running_count(browser, owners):
+def test_the_model_list_shows_each_version_with_approver_publisher_note_effective_date_and_running_count(
+    browser, owners
+):
     text = browser.as_(owners.owner).get("/process-models").get_data(as_text=True)
-    for expected in ("Enkelt ärende", "Fastställd av", "Publicerad av", "Gäller från", "Pågående ärenden", "first deployment"):
+    for expected in (
+        "Enkelt ärende",
+        "Fastställd av",
+        "Publicerad av",
+        "Gäller från",
+        "Pågående ärenden",
+        "first deployment",
+    ):
         assert expected in text
 
 
@@ -31,27 +40,47 @@ def test_opening_a_version_as_a_draft_leads_to_the_editor_with_the_vendored_mode
     assert response.status_code == 302 and response.headers["Location"].endswith("/versions/2/edit")
     page = browser.get(f"{BASE}/versions/2/edit")
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "/vendor/bpmn-js/dist/bpmn-modeler.production.min.js" in text and "editor.js" in text
+    assert (
+        page.status_code == 200
+        and "/vendor/bpmn-js/dist/bpmn-modeler.production.min.js" in text
+        and "editor.js" in text
+    )
     # bpmn-js sets style attributes: only the editor pages relax style-src, never script-src.
     assert "style-src 'self' 'unsafe-inline'" in page.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in page.headers["Content-Security-Policy"] and "unsafe-inline" not in page.headers["Content-Security-Policy"].split("script-src")[1]
+    assert (
+        "script-src 'self'" in page.headers["Content-Security-Policy"]
+        and "unsafe-inline" not in page.headers["Content-Security-Policy"].split("script-src")[1]
+    )
     assert "unsafe-inline" not in browser.get(BASE).headers["Content-Security-Policy"]
 
 
-def test_saving_answers_with_findings_tied_to_elements_and_a_stale_save_is_a_409(browser, owners, session, draft):
+def test_saving_answers_with_findings_tied_to_elements_and_a_stale_save_is_a_409(
+    browser, owners, session, draft
+):
     browser.as_(owners.owner)
-    answer = browser.post(f"{BASE}/versions/{draft.number}/save", json={"bpmn": SIMPLE.replace('name="Bedöm ärendet"', ""), "expected_hash": draft.bundle_hash})
+    answer = browser.post(
+        f"{BASE}/versions/{draft.number}/save",
+        json={"bpmn": SIMPLE.replace('name="Bedöm ärendet"', ""), "expected_hash": draft.bundle_hash},
+    )
     assert answer.status_code == 200
     body = answer.get_json()
-    assert {"element_id": "Task_assess", "code": "label_missing"}.items() <= next(f for f in body["findings"] if f["code"] == "label_missing").items()
-    stale = browser.post(f"{BASE}/versions/{draft.number}/save", json={"bpmn": SIMPLE, "expected_hash": draft.bundle_hash})
+    assert {"element_id": "Task_assess", "code": "label_missing"}.items() <= next(
+        f for f in body["findings"] if f["code"] == "label_missing"
+    ).items()
+    stale = browser.post(
+        f"{BASE}/versions/{draft.number}/save", json={"bpmn": SIMPLE, "expected_hash": draft.bundle_hash}
+    )
     assert stale.status_code == 409 and "Anna Dahl" in stale.get_json()["detail"]
 
 
 def test_hostile_a_50_mb_upload_is_refused_by_its_size_before_it_is_read(browser, owners, draft):
     browser.as_(owners.owner)
     huge = b"<x>" + b"a" * (50 * 1024 * 1024)
-    answer = browser.post(f"{BASE}/versions/{draft.number}/save", data=huge, headers={"X-CSRF-Token": "test-token", "Content-Type": "application/json"})
+    answer = browser.post(
+        f"{BASE}/versions/{draft.number}/save",
+        data=huge,
+        headers={"X-CSRF-Token": "test-token", "Content-Type": "application/json"},
+    )
     assert answer.status_code == 413 and "MB" in answer.get_json()["detail"]
 
 
@@ -59,18 +88,28 @@ def test_hostile_an_imported_file_with_an_entity_declaration_is_refused_with_a_c
     from io import BytesIO
 
     bomb = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><x>&a;</x>'
-    page = browser.as_(owners.owner).post(f"{BASE}/import", data={"file": (BytesIO(bomb), "evil.bpmn")}, content_type="multipart/form-data")
+    page = browser.as_(owners.owner).post(
+        f"{BASE}/import", data={"file": (BytesIO(bomb), "evil.bpmn")}, content_type="multipart/form-data"
+    )
     assert page.status_code == 422 and "DOCTYPE" in page.get_data(as_text=True)
 
 
 def test_import_makes_a_draft_and_export_downloads_the_bpmn(browser, owners, session):
     from io import BytesIO
 
-    page = browser.as_(owners.owner).post(f"{BASE}/import", data={"file": (BytesIO(SIMPLE.replace("Ta emot ärendet", "Importerad").encode()), "x.bpmn")}, content_type="multipart/form-data")
+    page = browser.as_(owners.owner).post(
+        f"{BASE}/import",
+        data={"file": (BytesIO(SIMPLE.replace("Ta emot ärendet", "Importerad").encode()), "x.bpmn")},
+        content_type="multipart/form-data",
+    )
     assert page.status_code == 302
     draft = session.scalar(select(ProcessVersion).where(ProcessVersion.status == VersionStatus.DRAFT))
     download = browser.get(f"{BASE}/versions/{draft.number}/export.bpmn")
-    assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"] and "Importerad" in download.get_data(as_text=True)
+    assert (
+        download.status_code == 200
+        and "attachment" in download.headers["Content-Disposition"]
+        and "Importerad" in download.get_data(as_text=True)
+    )
 
 
 def test_the_form_editor_previews_through_the_clinicians_form_renderer(browser, owners, draft):
@@ -78,47 +117,95 @@ def test_the_form_editor_previews_through_the_clinicians_form_renderer(browser, 
     page = browser.get(f"{BASE}/versions/{draft.number}/forms/receive.schema.json")
     assert page.status_code == 200 and 'hx-post="' in page.get_data(as_text=True)
     schema = '{"type": "object", "required": ["priority"], "properties": {"priority": {"type": "integer", "title": "Prioritet", "minimum": 1, "maximum": 5}}}'
-    preview = browser.post(f"{BASE}/versions/{draft.number}/forms/receive.schema.json/preview", {"schema": schema, "ui": ""}).get_data(as_text=True)
-    assert 'id="preview-priority"' in preview and 'type="number"' in preview and "Prioritet" in preview and 'min="1"' in preview
-    broken = browser.post(f"{BASE}/versions/{draft.number}/forms/receive.schema.json/preview", {"schema": "{", "ui": ""}).get_data(as_text=True)
+    preview = browser.post(
+        f"{BASE}/versions/{draft.number}/forms/receive.schema.json/preview", {"schema": schema, "ui": ""}
+    ).get_data(as_text=True)
+    assert (
+        'id="preview-priority"' in preview
+        and 'type="number"' in preview
+        and "Prioritet" in preview
+        and 'min="1"' in preview
+    )
+    broken = browser.post(
+        f"{BASE}/versions/{draft.number}/forms/receive.schema.json/preview", {"schema": "{", "ui": ""}
+    ).get_data(as_text=True)
     assert "JSON" in broken
 
 
 def test_saving_a_form_keeps_the_typed_text_when_it_is_not_json(browser, owners, draft):
-    page = browser.as_(owners.owner).post(f"{BASE}/versions/{draft.number}/forms/receive.schema.json", {"schema": '{"type": ', "ui": "", "expected_hash": draft.bundle_hash})
+    page = browser.as_(owners.owner).post(
+        f"{BASE}/versions/{draft.number}/forms/receive.schema.json",
+        {"schema": '{"type": ', "ui": "", "expected_hash": draft.bundle_hash},
+    )
     assert page.status_code == 422 and "{&#34;type&#34;: </textarea>" in page.get_data(as_text=True)
 
 
-def test_publishing_through_the_page_with_an_approver_and_field_errors_beside_fields(browser, owners, session, draft, clock):
+def test_publishing_through_the_page_with_an_approver_and_field_errors_beside_fields(
+    browser, owners, session, draft, clock
+):
     browser.as_(owners.owner)
     url = f"{BASE}/versions/{draft.number}/publish"
     assert "Hanna Wik" in browser.get(url).get_data(as_text=True)
-    missing = browser.post(url, {"approver": "", "change_note": "Ny text", "effective_from": "", "expected_hash": draft.bundle_hash})
+    missing = browser.post(
+        url,
+        {"approver": "", "change_note": "Ny text", "effective_from": "", "expected_hash": draft.bundle_hash},
+    )
     text = missing.get_data(as_text=True)
-    assert missing.status_code == 422 and 'id="approver-error"' in text and 'id="effective_from-error"' in text and "Ny text</textarea>" in text
+    assert (
+        missing.status_code == 422
+        and 'id="approver-error"' in text
+        and 'id="effective_from-error"' in text
+        and "Ny text</textarea>" in text
+    )
     day = (clock.now() + timedelta(days=1)).strftime("%Y-%m-%d")
-    done = browser.post(url, {"approver": str(owners.head_id), "change_note": "Ny text", "effective_from": day, "expected_hash": draft.bundle_hash})
+    done = browser.post(
+        url,
+        {
+            "approver": str(owners.head_id),
+            "change_note": "Ny text",
+            "effective_from": day,
+            "expected_hash": draft.bundle_hash,
+        },
+    )
     assert done.status_code == 302
     session.expire_all()
     published = session.get(ProcessVersion, draft.id)
     assert published.status == VersionStatus.PUBLISHED and published.approved_by == "Hanna Wik"
 
 
-def test_a_decision_table_saved_from_the_editor_with_feel_gets_a_finding_on_its_cell(browser, owners, session, engine):
+def test_a_decision_table_saved_from_the_editor_with_feel_gets_a_finding_on_its_cell(
+    browser, owners, session, engine
+):
     from app.audit.service import Actor
     from app.process_models.drafts import start_draft
     from app.process_models.service import deploy_file
     from tests.modeler.conftest import ROOT
 
-    deploy_file(session, engine, path=ROOT / "processes" / "chat_case.bpmn", processes_dir=ROOT / "processes", forms_dir=ROOT / "forms", actor=Actor(label="test"))
+    deploy_file(
+        session,
+        engine,
+        path=ROOT / "processes" / "chat_case.bpmn",
+        processes_dir=ROOT / "processes",
+        forms_dir=ROOT / "forms",
+        actor=Actor(label="test"),
+    )
     draft = start_draft(session, actor=owners.owner, process_id="chat_case", from_number=1)
     browser.as_(owners.owner)
     page = browser.get(f"/process-models/chat_case/versions/{draft.number}/decisions/queue_role.dmn")
     assert page.status_code == 200 and "dmn-modeler.production.min.js" in page.get_data(as_text=True)
-    dmn = (ROOT / "processes" / "queue_role.dmn").read_text(encoding="utf-8").replace("<text>'rehab'</text>", "<text>[1..5]</text>")
-    answer = browser.post(f"/process-models/chat_case/versions/{draft.number}/save", json={"decisions": {"queue_role.dmn": dmn}, "expected_hash": draft.bundle_hash})
+    dmn = (
+        (ROOT / "processes" / "queue_role.dmn")
+        .read_text(encoding="utf-8")
+        .replace("<text>'rehab'</text>", "<text>[1..5]</text>")
+    )
+    answer = browser.post(
+        f"/process-models/chat_case/versions/{draft.number}/save",
+        json={"decisions": {"queue_role.dmn": dmn}, "expected_hash": draft.bundle_hash},
+    )
     assert answer.status_code == 200
-    assert {"element_id": "Entry_rehab_2", "code": "feel", "severity": "error"}.items() <= next(f for f in answer.get_json()["findings"] if f["code"] == "feel").items()
+    assert {"element_id": "Entry_rehab_2", "code": "feel", "severity": "error"}.items() <= next(
+        f for f in answer.get_json()["findings"] if f["code"] == "feel"
+    ).items()
 
 
 def test_a_head_of_unit_sees_a_published_version_read_only(browser, owners, session):
@@ -128,7 +215,7 @@ def test_a_head_of_unit_sees_a_published_version_read_only(browser, owners, sess
     head = f.signed_in(session, session.get(User, owners.head_id), session.get(Unit, owners.unit_id))
     page = browser.as_(head).get(f"{BASE}/versions/1/edit")
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "Spara utkast" not in text and '&#34;editable&#34;: false' in text
+    assert page.status_code == 200 and "Spara utkast" not in text and "&#34;editable&#34;: false" in text
     assert browser.post(f"{BASE}/versions/1/draft").status_code == 403
 
 
@@ -138,7 +225,13 @@ def test_the_model_page_lists_the_running_instances_of_each_version(browser, own
     from tests import factories as f
 
     unit = session.get(Unit, owners.unit_id)
-    started = instances.start_instance(session, engine, process_id="simple_case", actor=owners.nurse, case=f.case(session, unit, f.patient(session)))
+    started = instances.start_instance(
+        session,
+        engine,
+        process_id="simple_case",
+        actor=owners.nurse,
+        case=f.case(session, unit, f.patient(session)),
+    )
     text = browser.as_(owners.owner).get(BASE).get_data(as_text=True)
     listing = text.split('class="instances"')[1].split("</ul>")[0]
     assert "Version 1" in listing and f">{started.id}</a>" in listing

@@ -30,7 +30,9 @@ def local(*args) -> datetime:
 def test_weekly_hours_with_a_lunch_break_come_from_the_database(session):
     unit = f.unit(session, hours=((time(8), time(12)), (time(13), time(16, 30))))
     cal = unit_calendar(session, unit.id)
-    assert calendar.is_open(cal, local(2026, 11, 23, 11, 59)) and not calendar.is_open(cal, local(2026, 11, 23, 12, 30))
+    assert calendar.is_open(cal, local(2026, 11, 23, 11, 59)) and not calendar.is_open(
+        cal, local(2026, 11, 23, 12, 30)
+    )
     assert calendar.add_working_hours(cal, local(2026, 11, 23, 11, 0), 2) == local(2026, 11, 23, 14, 0)
 
 
@@ -41,7 +43,14 @@ def test_OG_9_2_closing_an_ordinary_weekday_needs_a_unit_that_covers(session):
     with pytest.raises(GuardRefused) as refused:
         set_exception(session, actor=ADMIN, unit_id=unit.id, day=date(2026, 12, 1), note="kompetensdag")
     assert refused.value.rule == "OG-9.2"
-    set_exception(session, actor=ADMIN, unit_id=unit.id, day=date(2026, 12, 1), covering_unit_id=cover.id, note="kompetensdag")
+    set_exception(
+        session,
+        actor=ADMIN,
+        unit_id=unit.id,
+        day=date(2026, 12, 1),
+        covering_unit_id=cover.id,
+        note="kompetensdag",
+    )
     cal = unit_calendar(session, unit.id)
     assert cal.covering_unit_on(date(2026, 12, 1)) == cover.id
     assert not calendar.is_open(cal, local(2026, 12, 1, 10, 0))
@@ -55,7 +64,9 @@ def test_a_unit_cannot_be_covered_by_itself_or_by_a_unit_outside_the_service(ses
     inactive = f.unit(session, "Vårdcentralen Tallbacken", activated=False)
     for cover in (unit.id, inactive.id):
         with pytest.raises(GuardRefused):
-            set_exception(session, actor=ADMIN, unit_id=unit.id, day=date(2026, 12, 2), covering_unit_id=cover)
+            set_exception(
+                session, actor=ADMIN, unit_id=unit.id, day=date(2026, 12, 2), covering_unit_id=cover
+            )
 
 
 def test_OG_6_1_f_changing_opening_hours_recomputes_pending_deadlines_and_audits_it(session, engine, clock):
@@ -63,16 +74,40 @@ def test_OG_6_1_f_changing_opening_hours_recomputes_pending_deadlines_and_audits
     f.deploy_fixture(session, engine, "waits_for_reply.bpmn")
     unit = f.unit(session)
     actor = f.signed_in(session, f.user(session, unit, Role.NURSE), unit)
-    instance = instances.start_instance(session, engine, process_id="waits_for_reply", actor=actor, case=f.case(session, unit, f.patient(session)))
+    instance = instances.start_instance(
+        session,
+        engine,
+        process_id="waits_for_reply",
+        actor=actor,
+        case=f.case(session, unit, f.patient(session)),
+    )
     monday_9 = local(2026, 11, 23, 9, 0)
-    row = schedule_deadline(session, instance_id=instance.id, name="earliest_close", message_name="patient_reply", unit_id=unit.id, start=monday_9, working_hours=6)
+    row = schedule_deadline(
+        session,
+        instance_id=instance.id,
+        name="earliest_close",
+        message_name="patient_reply",
+        unit_id=unit.id,
+        start=monday_9,
+        working_hours=6,
+    )
     assert row.due_at == local(2026, 11, 23, 15, 0)
 
-    set_weekly_hours(session, actor=ADMIN, unit_id=unit.id, weekly={d: [(time(8), time(12)), (time(13), time(17))] for d in range(5)})
+    set_weekly_hours(
+        session,
+        actor=ADMIN,
+        unit_id=unit.id,
+        weekly={d: [(time(8), time(12)), (time(13), time(17))] for d in range(5)},
+    )
     session.flush()
-    assert session.scalar(select(PendingTimer.due_at).where(PendingTimer.id == row.id)) == local(2026, 11, 23, 16, 0)
+    assert session.scalar(select(PendingTimer.due_at).where(PendingTimer.id == row.id)) == local(
+        2026, 11, 23, 16, 0
+    )
     moved = session.scalar(select(AuditEvent).where(AuditEvent.action == "deadline:recomputed"))
-    assert (moved.details["previous"], moved.details["new"]) == ("2026-11-23T14:00:00+00:00", "2026-11-23T15:00:00+00:00")
+    assert (moved.details["previous"], moved.details["new"]) == (
+        "2026-11-23T14:00:00+00:00",
+        "2026-11-23T15:00:00+00:00",
+    )
 
 
 def test_the_cached_calendar_follows_every_change(session):

@@ -41,7 +41,7 @@ def test_present_needs_an_open_shift_and_a_signed_in_session(session, unit, cloc
 
 
 def test_ending_the_shift_ends_presence_even_if_the_session_lingers(session, unit, clock):
-    """"Avsluta skift" ends the shift: the person is no longer present, and presence is per unit."""
+    """ "Avsluta skift" ends the shift: the person is no longer present, and presence is per unit."""
     nurse = f.user(session, unit, Role.NURSE)
     other = f.unit(session, "Vårdcentralen Annan")
     actor = f.signed_in(session, nurse, unit)
@@ -63,7 +63,9 @@ def test_present_users_lists_everyone_on_shift(session, unit, clock):
     assert c.id not in {u.id for u in people.present_users(session, unit.id)}
 
 
-def test_OG_10_1_a_one_clinician_on_shift_holds_the_duty_and_who_holds_it_is_always_answerable(session, unit, clock):
+def test_OG_10_1_a_one_clinician_on_shift_holds_the_duty_and_who_holds_it_is_always_answerable(
+    session, unit, clock
+):
     nurse = f.user(session, unit, Role.NURSE)
     doctor = f.user(session, unit, Role.DOCTOR)
     admin = f.user(session, unit, Role.MEDICAL_ADMIN)
@@ -92,7 +94,14 @@ def test_OG_10_1_a_one_clinician_on_shift_holds_the_duty_and_who_holds_it_is_alw
     assert people.duty_holder(session, unit.id).user_id == doctor.id
     assert people.duty_holder(session, unit.id, at=taken_at + timedelta(hours=1)).user_id == nurse.id
     assert {"duty:taken", "duty:passed"} <= {e.action for e in session.scalars(select(AuditEvent))}
-    assert len(session.scalars(select(OverallResponsibleDuty).where(OverallResponsibleDuty.released_at.is_(None))).all()) == 1
+    assert (
+        len(
+            session.scalars(
+                select(OverallResponsibleDuty).where(OverallResponsibleDuty.released_at.is_(None))
+            ).all()
+        )
+        == 1
+    )
 
 
 def test_OG_10_1_a_only_the_holder_passes_the_duty_and_only_to_a_present_clinician(session, unit, clock):
@@ -107,7 +116,9 @@ def test_OG_10_1_a_only_the_holder_passes_the_duty_and_only_to_a_present_clinici
         people.pass_duty(session, actor=people.actor_for(session, nurse, unit.id), to_user_id=absent.id)
 
 
-def test_OG_10_1_a_an_absent_holder_can_be_taken_over_and_ending_the_shift_releases_the_duty(session, unit, clock):
+def test_OG_10_1_a_an_absent_holder_can_be_taken_over_and_ending_the_shift_releases_the_duty(
+    session, unit, clock
+):
     nurse, doctor = f.user(session, unit, Role.NURSE), f.user(session, unit, Role.DOCTOR)
     nurse_actor = f.signed_in(session, nurse, unit)
     clock.advance(minutes=1)
@@ -130,7 +141,14 @@ def test_a_user_with_several_units_acts_for_the_unit_chosen_at_login(session, un
     session.add_all([])
     from app.people.models import Membership
 
-    session.add(Membership(user_id=user.id, unit_id=other.id, role=Role.PHYSIOTHERAPIST, valid_from=unit and user.created_at - timedelta(days=1)))
+    session.add(
+        Membership(
+            user_id=user.id,
+            unit_id=other.id,
+            role=Role.PHYSIOTHERAPIST,
+            valid_from=unit and user.created_at - timedelta(days=1),
+        )
+    )
     session.flush()
     assert {u.id for u in people.units_of(session, user.id)} == {unit.id, other.id}
     actor = f.signed_in(session, user, other)

@@ -40,7 +40,9 @@ def test_pages_refuse_everyone_but_process_owners_with_403_and_an_audit_record(s
         "/traceability",
     ):
         assert pages.get(path).status_code == 403, path
-    assert "Spårbarheten visas för processägare och verksamhetschefer." in pages.get("/traceability").get_data(as_text=True)
+    assert "Spårbarheten visas för processägare och verksamhetschefer." in pages.get(
+        "/traceability"
+    ).get_data(as_text=True)
     assert pages.post("/process-models/simple_case/migration", {"from": 1, "to": 2}).status_code == 403
     session.expire_all()
     refused = session.scalars(select(AuditEvent).where(AuditEvent.action == "process_changes:refused")).all()

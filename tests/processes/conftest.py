@@ -44,8 +44,25 @@ class World:
         patient = self.patients[key]
         return Actor(label=patient.display_name, patient_id=patient.id)
 
-    def submit(self, patient: str = "adult", *, unit: str = "og", by: str | None = None, kind: CaseKind = CaseKind.SOK_VARD, send_anyway: bool = False, protected: bool = False, submission_key: str | None = None, **answers) -> Case:
-        triage = TRIAGE.assess({"reason": "halsont", "description": "Ont i halsen sedan tre dagar", "days": 3, **answers}) if kind == CaseKind.SOK_VARD else None
+    def submit(
+        self,
+        patient: str = "adult",
+        *,
+        unit: str = "og",
+        by: str | None = None,
+        kind: CaseKind = CaseKind.SOK_VARD,
+        send_anyway: bool = False,
+        protected: bool = False,
+        submission_key: str | None = None,
+        **answers,
+    ) -> Case:
+        triage = (
+            TRIAGE.assess(
+                {"reason": "halsont", "description": "Ont i halsen sedan tre dagar", "days": 3, **answers}
+            )
+            if kind == CaseKind.SOK_VARD
+            else None
+        )
         case = submit_case(
             self.session,
             self.engine,
@@ -65,14 +82,24 @@ class World:
 
     def tasks(self, case: Case) -> list[HumanTask]:
         self.session.expire_all()
-        return list(self.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id)))
+        return list(
+            self.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id))
+        )
 
     def titles(self, case: Case) -> list[str]:
         return [t.title for t in self.tasks(case)]
 
 
 def _unit(session, region: Region, name: str, intervals, **settings) -> Unit:
-    unit = Unit(region_id=region.id, name=name, kind=UnitKind.CARE_CENTRE, activated=True, functions=ALL_FUNCTIONS, vtv_number="010-111 22 33", settings={"reopen_days": 3, "hours_between_contact_attempts": 2, **settings})
+    unit = Unit(
+        region_id=region.id,
+        name=name,
+        kind=UnitKind.CARE_CENTRE,
+        activated=True,
+        functions=ALL_FUNCTIONS,
+        vtv_number="010-111 22 33",
+        settings={"reopen_days": 3, "hours_between_contact_attempts": 2, **settings},
+    )
     session.add(unit)
     session.flush()
     for weekday in range(5):
@@ -93,14 +120,38 @@ def world(session, engine, clock) -> World:
         seed_demo_tariffs(session, region=region)
         regions[code] = region
     w.units["og"] = _unit(session, regions["OG"], "Vårdcentralen Ekdalen", ((time(8), time(17)),))
-    w.units["ha"] = _unit(session, regions["HA"], "Vårdcentralen Havsbris", ((time(8), time(12)), (time(13), time(16, 30))))
-    roles = {"nurse": Role.NURSE, "nurse2": Role.NURSE, "doctor": Role.DOCTOR, "psychologist": Role.PSYCHOLOGIST, "physio": Role.PHYSIOTHERAPIST, "medadmin": Role.MEDICAL_ADMIN, "admin": Role.ADMIN_CONTACT, "head": Role.HEAD_OF_UNIT}
+    w.units["ha"] = _unit(
+        session, regions["HA"], "Vårdcentralen Havsbris", ((time(8), time(12)), (time(13), time(16, 30)))
+    )
+    roles = {
+        "nurse": Role.NURSE,
+        "nurse2": Role.NURSE,
+        "doctor": Role.DOCTOR,
+        "psychologist": Role.PSYCHOLOGIST,
+        "physio": Role.PHYSIOTHERAPIST,
+        "medadmin": Role.MEDICAL_ADMIN,
+        "admin": Role.ADMIN_CONTACT,
+        "head": Role.HEAD_OF_UNIT,
+    }
     for unit_key, unit in w.units.items():
         for key, role in roles.items():
-            user = User(username=f"{unit_key}.{key}", given_name=key.capitalize(), family_name=unit_key.upper(), title=role.value, email=f"{unit_key}.{key}@example.invalid", work_phone="070-555 00 00", created_at=clock.now(), active=True)
+            user = User(
+                username=f"{unit_key}.{key}",
+                given_name=key.capitalize(),
+                family_name=unit_key.upper(),
+                title=role.value,
+                email=f"{unit_key}.{key}@example.invalid",
+                work_phone="070-555 00 00",
+                created_at=clock.now(),
+                active=True,
+            )
             session.add(user)
             session.flush()
-            session.add(Membership(user_id=user.id, unit_id=unit.id, role=role, valid_from=clock.now() - timedelta(days=30)))
+            session.add(
+                Membership(
+                    user_id=user.id, unit_id=unit.id, role=role, valid_from=clock.now() - timedelta(days=30)
+                )
+            )
             session.flush()
             if key != "head":
                 sign_in(session, user=user, unit_id=unit.id)
@@ -114,13 +165,29 @@ def world(session, engine, clock) -> World:
         "other": ("199206152382", date(1992, 6, 15), "Fredrik", "Fors"),
     }
     for key, (number, born, given, family) in people.items():
-        patient = Patient(identity_number=number, identity_kind=IdentityKind.RESERVNUMMER if number.startswith("RES") else IdentityKind.PERSONNUMMER, birth_date=born, given_name=given, family_name=family, mobile="070-123 45 67", protection=Protection.NONE)
+        patient = Patient(
+            identity_number=number,
+            identity_kind=IdentityKind.RESERVNUMMER
+            if number.startswith("RES")
+            else IdentityKind.PERSONNUMMER,
+            birth_date=born,
+            given_name=given,
+            family_name=family,
+            mobile="070-123 45 67",
+            protection=Protection.NONE,
+        )
         session.add(patient)
         session.flush()
         w.patients[key] = patient
     for child in ("child", "teen", "infant"):
-        session.add(Guardianship(guardian_id=w.patients["guardian"].id, child_id=w.patients[child].id, synced_at=clock.now()))
-    deploy_directory(session, engine, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms", actor=Actor(label="test"))
+        session.add(
+            Guardianship(
+                guardian_id=w.patients["guardian"].id, child_id=w.patients[child].id, synced_at=clock.now()
+            )
+        )
+    deploy_directory(
+        session, engine, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms", actor=Actor(label="test")
+    )
     session.commit()
     clock.advance(minutes=1)
     return w

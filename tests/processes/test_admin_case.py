@@ -14,7 +14,11 @@ from app.worklist.queries import open_tasks_for
 def test_OG_7_a_administrative_cases_wait_for_the_administrative_contact(world):
     case = world.submit("adult", kind=CaseKind.ADMIN)
     [task] = world.tasks(case)
-    assert (task.title, task.role.value, task.priority) == ("Hantera det administrativa ärendet", "Administrativ kontakt", None)
+    assert (task.title, task.role.value, task.priority) == (
+        "Hantera det administrativa ärendet",
+        "Administrativ kontakt",
+        None,
+    )
     admin_list = open_tasks_for(world.session, world.actor("admin"))
     assert [t.case_id for t in admin_list] == [case.id]
     assert open_tasks_for(world.session, world.actor("nurse")) == []
@@ -22,32 +26,60 @@ def test_OG_7_a_administrative_cases_wait_for_the_administrative_contact(world):
 
 def test_OG_7_c_a_care_matter_in_the_administrative_flow_is_told_to_create_a_sok_vard_case(world):
     case = world.submit("adult", kind=CaseKind.ADMIN)
-    handling.admin_outcome(world.session, world.engine, actor=world.actor("admin"), case_id=case.id, outcome="sok_vard")
+    handling.admin_outcome(
+        world.session, world.engine, actor=world.actor("admin"), case_id=case.id, outcome="sok_vard"
+    )
     world.session.commit()
     assert case.state == CaseState.CLOSED and case.closed_reason == "to_sok_vard"
-    message = world.session.scalar(select(ChatMessage).where(ChatMessage.case_id == case.id, ChatMessage.phrase_purpose == "admin_to_sok_vard"))
+    message = world.session.scalar(
+        select(ChatMessage).where(
+            ChatMessage.case_id == case.id, ChatMessage.phrase_purpose == "admin_to_sok_vard"
+        )
+    )
     assert "Sök vård" in message.body
 
 
 def test_OG_7_e_prescription_renewal_is_referred_to_fornya_recept(world):
     case = world.submit("adult", kind=CaseKind.ADMIN)
-    handling.admin_outcome(world.session, world.engine, actor=world.actor("admin"), case_id=case.id, outcome="prescription")
+    handling.admin_outcome(
+        world.session, world.engine, actor=world.actor("admin"), case_id=case.id, outcome="prescription"
+    )
     world.session.commit()
-    message = world.session.scalar(select(ChatMessage).where(ChatMessage.case_id == case.id, ChatMessage.phrase_purpose == "prescription_renewal"))
+    message = world.session.scalar(
+        select(ChatMessage).where(
+            ChatMessage.case_id == case.id, ChatMessage.phrase_purpose == "prescription_renewal"
+        )
+    )
     assert "Förnya recept" in message.body and case.closed_reason == "prescription"
 
 
 def test_OG_8_6_administrative_cases_are_handed_to_medicinsk_admin_and_closing_needs_confirmation(world):
     case = world.submit("adult", kind=CaseKind.ADMIN)
-    handling.admin_outcome(world.session, world.engine, actor=world.actor("admin"), case_id=case.id, outcome="medical_admin")
+    handling.admin_outcome(
+        world.session, world.engine, actor=world.actor("admin"), case_id=case.id, outcome="medical_admin"
+    )
     world.session.commit()
     [task] = world.tasks(case)
     assert task.role.value == "Medicinsk admin"
     with pytest.raises(GuardRefused) as refused:
-        handling.admin_outcome(world.session, world.engine, actor=world.actor("medadmin"), case_id=case.id, outcome="close", confirmed=False)
+        handling.admin_outcome(
+            world.session,
+            world.engine,
+            actor=world.actor("medadmin"),
+            case_id=case.id,
+            outcome="close",
+            confirmed=False,
+        )
     assert refused.value.rule == "HA-close-confirm"
     world.session.rollback()
-    handling.admin_outcome(world.session, world.engine, actor=world.actor("medadmin"), case_id=case.id, outcome="close", confirmed=True)
+    handling.admin_outcome(
+        world.session,
+        world.engine,
+        actor=world.actor("medadmin"),
+        case_id=case.id,
+        outcome="close",
+        confirmed=True,
+    )
     world.session.commit()
     assert case.state == CaseState.CLOSED
 
@@ -57,6 +89,13 @@ def test_HA_no_triage_a_message_to_the_unit_without_triage_is_read_and_answered(
     assert case.priority is None
     [task] = world.tasks(case)
     assert (task.title, task.role.value) == ("Läs och besvara meddelandet", "Sjuksköterska")
-    handling.close(world.session, world.engine, actor=world.actor("nurse"), case_id=case.id, concluded_in_dialogue=True, confirmed=True)
+    handling.close(
+        world.session,
+        world.engine,
+        actor=world.actor("nurse"),
+        case_id=case.id,
+        concluded_in_dialogue=True,
+        confirmed=True,
+    )
     world.session.commit()
     assert case.state == CaseState.CLOSED

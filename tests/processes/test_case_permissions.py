@@ -28,6 +28,8 @@ def test_a_role_that_does_not_work_cases_neither_reads_nor_acts_on_the_units_cas
 
 def test_care_staff_and_the_head_of_unit_read_the_units_cases_and_only_the_queues_role_acts(world):
     case = world.submit("adult")  # in the nurses' queue
-    assert can_read(world.session, world.actor("doctor"), case) and not can_act(world.session, world.actor("doctor"), case)
+    assert can_read(world.session, world.actor("doctor"), case) and not can_act(
+        world.session, world.actor("doctor"), case
+    )
     assert can_read(world.session, world.actor("head"), case)
     assert can_act(world.session, world.actor("nurse"), case)

@@ -22,7 +22,9 @@ def _start(world, case, who="nurse"):
     return actor
 
 
-def test_HA_prio_a_OG_9_OG_10_1_g_OG_6_1_a_the_list_puts_priority_first_and_started_cases_before_new_ones(world, clock):
+def test_HA_prio_a_OG_9_OG_10_1_g_OG_6_1_a_the_list_puts_priority_first_and_started_cases_before_new_ones(
+    world, clock
+):
     """Highest priority on top; within a priority started cases before new ones of lower priority; then longest waiting."""
     low_old = world.submit("adult", days=20)  # priority 4, oldest
     clock.advance(minutes=1)
@@ -40,18 +42,42 @@ def test_HA_prio_a_OG_9_OG_10_1_g_OG_6_1_a_the_list_puts_priority_first_and_star
 def test_OG_11_f_images_asked_for_in_the_chat_are_uploaded_into_the_case(world):
     case = world.submit("adult")
     nurse = _start(world, case)
-    request = chat.request_images(world.session, actor=nurse, case_id=case.id, instructions="Ta en bild på utslaget i dagsljus.")
+    request = chat.request_images(
+        world.session, actor=nurse, case_id=case.id, instructions="Ta en bild på utslaget i dagsljus."
+    )
     world.session.commit()
-    image = chat.upload_image(world.session, actor=world.resident("adult"), case_id=case.id, filename="utslag.jpg", content_type="image/jpeg", content=b"\xff\xd8\xff fake jpeg", request_id=request.id)
+    image = chat.upload_image(
+        world.session,
+        actor=world.resident("adult"),
+        case_id=case.id,
+        filename="utslag.jpg",
+        content_type="image/jpeg",
+        content=b"\xff\xd8\xff fake jpeg",
+        request_id=request.id,
+    )
     world.session.commit()
     assert image.size > 0 and request.fulfilled_at is not None
     with pytest.raises(ValidationFailed):
-        chat.upload_image(world.session, actor=world.resident("adult"), case_id=case.id, filename="virus.exe", content_type="application/octet-stream", content=b"MZ")
+        chat.upload_image(
+            world.session,
+            actor=world.resident("adult"),
+            case_id=case.id,
+            filename="virus.exe",
+            content_type="application/octet-stream",
+            content=b"MZ",
+        )
     world.session.rollback()
     triaged = world.submit("other", reason="utslag")  # the triage itself asks for images
     from app.cases.models import ImageRequest
 
-    assert world.session.scalar(select(ImageRequest).where(ImageRequest.case_id == triaged.id, ImageRequest.requested_by.is_(None))) is not None
+    assert (
+        world.session.scalar(
+            select(ImageRequest).where(
+                ImageRequest.case_id == triaged.id, ImageRequest.requested_by.is_(None)
+            )
+        )
+        is not None
+    )
 
 
 def test_OG_11_f_an_upload_cannot_answer_another_cases_image_request(world):
@@ -60,11 +86,21 @@ def test_OG_11_f_an_upload_cannot_answer_another_cases_image_request(world):
 
     first, second = world.submit("adult"), world.submit("guardian")
     nurse = _start(world, first)
-    foreign = chat.request_images(world.session, actor=nurse, case_id=first.id, instructions="Bild på utslaget.")
+    foreign = chat.request_images(
+        world.session, actor=nurse, case_id=first.id, instructions="Bild på utslaget."
+    )
     world.session.commit()
     guardian = world.resident("guardian")
     with pytest.raises(ValidationFailed) as refused:
-        chat.upload_image(world.session, actor=guardian, case_id=second.id, filename="a.jpg", content_type="image/jpeg", content=b"\xff\xd8\xff", request_id=foreign.id)
+        chat.upload_image(
+            world.session,
+            actor=guardian,
+            case_id=second.id,
+            filename="a.jpg",
+            content_type="image/jpeg",
+            content=b"\xff\xd8\xff",
+            request_id=foreign.id,
+        )
     world.session.rollback()
     assert "request_id" in refused.value.field_errors
     assert foreign.fulfilled_at is None
@@ -82,7 +118,12 @@ def test_OG_8_1_HA_forms_a_rating_scale_is_sent_as_previewed_answered_acknowledg
     with pytest.raises(ValidationFailed):
         chat.answer_form(world.session, actor=world.resident("adult"), form_id=form.id, answers={"q1": 7})
     world.session.rollback()
-    chat.answer_form(world.session, actor=world.resident("adult"), form_id=form.id, answers={"q1": 1, "q2": 2, "q3": 0, "q4": 3})
+    chat.answer_form(
+        world.session,
+        actor=world.resident("adult"),
+        form_id=form.id,
+        answers={"q1": 1, "q2": 2, "q3": 0, "q4": 3},
+    )
     world.session.commit()
     assert form.score == 6
     assert [i.kind.value for i in inbox(world.session, actor=nurse)] == ["form_returned"]
@@ -105,7 +146,9 @@ def test_OG_8_5_a_colleague_invited_into_a_case_may_act_in_it(world):
     world.units["og"].settings = {**world.units["og"].settings, "invite_colleague": False}
     world.session.commit()
     with pytest.raises(GuardRefused) as refused:
-        chat.invite_colleague(world.session, actor=nurse, case_id=case.id, colleague_id=world.actor("doctor").user_id)
+        chat.invite_colleague(
+            world.session, actor=nurse, case_id=case.id, colleague_id=world.actor("doctor").user_id
+        )
     assert refused.value.rule == "OG-8.5"
 
 
@@ -115,7 +158,9 @@ def test_OG_8_7_new_case_sms_only_to_present_staff_of_the_queue_role(world, cloc
     world.session.commit()
     clock.advance(minutes=1)
     case = world.submit("adult")
-    staff_sms = world.session.scalars(select(Notification).where(Notification.case_id == case.id, Notification.user_id.is_not(None))).all()
+    staff_sms = world.session.scalars(
+        select(Notification).where(Notification.case_id == case.id, Notification.user_id.is_not(None))
+    ).all()
     assert {n.user_id for n in staff_sms} == {nurse.user_id}  # not the signed-out nurse, not the doctor
     assert all(n.channel.value == "sms" for n in staff_sms)
 
@@ -126,19 +171,35 @@ def test_HA_reg_a_HA_reg_c_a_chat_that_replaced_a_visit_gets_an_arrival_registra
 
     plain = world.submit("other", unit="ha")
     nurse = _start(world, plain, "ha_nurse")
-    chat.patient_write(world.session, world.engine, actor=world.resident("other"), case_id=plain.id, body="Tack, det räcker.")
-    handling.close(world.session, world.engine, actor=nurse, case_id=plain.id, concluded_in_dialogue=True, confirmed=True)
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("other"), case_id=plain.id, body="Tack, det räcker."
+    )
+    handling.close(
+        world.session, world.engine, actor=nurse, case_id=plain.id, concluded_in_dialogue=True, confirmed=True
+    )
     world.session.commit()
-    assert world.session.scalar(select(RegistrationRecord).where(RegistrationRecord.case_id == plain.id)) is None  # HA-reg-a
+    assert (
+        world.session.scalar(select(RegistrationRecord).where(RegistrationRecord.case_id == plain.id)) is None
+    )  # HA-reg-a
 
     visit = world.submit("adult", unit="ha")
     nurse = _start(world, visit, "ha_nurse")
     chat.staff_write(world.session, actor=nurse, case_id=visit.id, body="Hur ser det ut nu?")
-    chat.patient_write(world.session, world.engine, actor=world.resident("adult"), case_id=visit.id, body="Bättre.")
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=visit.id, body="Bättre."
+    )
     task = world.tasks(visit)[0]
-    instances.complete_task(world.session, world.engine, task_id=task.id, actor=nurse, data={"outcome": "close", "concluded_in_dialogue": True, "confirmed": True, "replaced_visit": True})
+    instances.complete_task(
+        world.session,
+        world.engine,
+        task_id=task.id,
+        actor=nurse,
+        data={"outcome": "close", "concluded_in_dialogue": True, "confirmed": True, "replaced_visit": True},
+    )
     world.session.commit()
-    registration = world.session.scalar(select(RegistrationRecord).where(RegistrationRecord.case_id == visit.id))
+    registration = world.session.scalar(
+        select(RegistrationRecord).where(RegistrationRecord.case_id == visit.id)
+    )
     assert registration is not None and "Distansbesök - skriftlig" in str(registration.data)
 
 
@@ -148,17 +209,31 @@ def test_SEC_protected_sms_every_message_the_routines_send_a_protected_patient_i
 
     case = world.submit("adult", unit="og", protected=True)
     verify = world.tasks(case)[0]
-    instances.complete_task(world.session, world.engine, task_id=verify.id, actor=world.actor("nurse"), data={"ehr_checked": True, "confirmed": True})
+    instances.complete_task(
+        world.session,
+        world.engine,
+        task_id=verify.id,
+        actor=world.actor("nurse"),
+        data={"ehr_checked": True, "confirmed": True},
+    )
     nurse = _start(world, case)
     chat.staff_write(world.session, actor=nurse, case_id=case.id, body="Hej, hur mår du?")
     chat.remind(world.session, actor=nurse, case_id=case.id)
     chat.request_images(world.session, actor=nurse, case_id=case.id, instructions="Bild tack")
     chat.send_form(world.session, actor=nurse, case_id=case.id, form_key="symptom_diary")
     world.session.commit()
-    messages = world.session.scalars(select(Notification).where(Notification.patient_id == case.patient_id)).all()
+    messages = world.session.scalars(
+        select(Notification).where(Notification.patient_id == case.patient_id)
+    ).all()
     assert len(messages) >= 5
     unit = world.units["og"]
     for message in messages:
-        for value in (message.body, message.sender_id, message.subject, message.signature, " ".join(message.links or [])):
+        for value in (
+            message.body,
+            message.sender_id,
+            message.subject,
+            message.signature,
+            " ".join(message.links or []),
+        ):
             assert unit.name not in (value or "") and "Ekdalen" not in (value or "")
             assert "0101112233" not in (value or "").replace(" ", "").replace("-", "")

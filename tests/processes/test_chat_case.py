@@ -22,41 +22,78 @@ def test_OG_6_1_b_c_d_receive_start_chat_and_close_in_dialogue(world, clock):
     handling.receive(world.session, world.engine, actor=nurse, case_id=case.id)
     world.session.commit()
     assert case.state == CaseState.RECEIVED and case.owner_user_id == nurse.user_id
-    sms = world.session.scalars(select(Notification).where(Notification.case_id == case.id, Notification.patient_id.is_not(None))).all()
+    sms = world.session.scalars(
+        select(Notification).where(Notification.case_id == case.id, Notification.patient_id.is_not(None))
+    ).all()
     assert [n.purpose.value for n in sms] == ["case_received"]
-    staff_sms = world.session.scalars(select(Notification).where(Notification.case_id == case.id, Notification.user_id.is_not(None))).all()
+    staff_sms = world.session.scalars(
+        select(Notification).where(Notification.case_id == case.id, Notification.user_id.is_not(None))
+    ).all()
     assert staff_sms and {n.purpose.value for n in staff_sms} == {"staff_new_case"}
     assert world.titles(case) == ["Starta ärendet"]
 
-    handling.start(world.session, world.engine, actor=nurse, case_id=case.id, first_message="Hej Anna, hur länge har du haft ont?")
+    handling.start(
+        world.session,
+        world.engine,
+        actor=nurse,
+        case_id=case.id,
+        first_message="Hej Anna, hur länge har du haft ont?",
+    )
     world.session.commit()
     assert case.state == CaseState.STARTED
     assert world.titles(case) == ["Handlägg ärendet"]
     clock.advance(minutes=5)
-    chat.patient_write(world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Sedan i fredags.")
-    chat.staff_write(world.session, actor=nurse, case_id=case.id, body="Tack. Drick varmt och vila. Hör av dig om det blir värre.")
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Sedan i fredags."
+    )
+    chat.staff_write(
+        world.session,
+        actor=nurse,
+        case_id=case.id,
+        body="Tack. Drick varmt och vila. Hör av dig om det blir värre.",
+    )
     clock.advance(minutes=5)
-    chat.patient_write(world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Tack!")
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Tack!"
+    )
     world.session.commit()
 
     with pytest.raises(GuardRefused) as refused:
-        handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=True, confirmed=False)
+        handling.close(
+            world.session,
+            world.engine,
+            actor=nurse,
+            case_id=case.id,
+            concluded_in_dialogue=True,
+            confirmed=False,
+        )
     assert refused.value.rule == "HA-close-confirm"
     world.session.rollback()
-    handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=True, confirmed=True)
+    handling.close(
+        world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=True, confirmed=True
+    )
     world.session.commit()
-    assert case.state == CaseState.CLOSED and case.closed_reason == "dialogue" and case.reopen_until is not None
+    assert (
+        case.state == CaseState.CLOSED and case.closed_reason == "dialogue" and case.reopen_until is not None
+    )
     assert world.titles(case) == []
-    messages = world.session.scalars(select(ChatMessage).where(ChatMessage.case_id == case.id).order_by(ChatMessage.id)).all()
+    messages = world.session.scalars(
+        select(ChatMessage).where(ChatMessage.case_id == case.id).order_by(ChatMessage.id)
+    ).all()
     assert messages[0].body.startswith("Hej Anna")
-    assert [m.phrase_purpose for m in messages[-2:]] == ["closing", "reopen_possible"]  # OG-6.5: the window is told
+    assert [m.phrase_purpose for m in messages[-2:]] == [
+        "closing",
+        "reopen_possible",
+    ]  # OG-6.5: the window is told
     assert world.session.scalar(select(JournalDraft).where(JournalDraft.case_id == case.id)) is not None
 
 
 def _received_and_started(world, case, who="nurse"):
     actor = world.actor(who)
     handling.receive(world.session, world.engine, actor=actor, case_id=case.id)
-    handling.start(world.session, world.engine, actor=actor, case_id=case.id, first_message="Hej! Hur mår du?")
+    handling.start(
+        world.session, world.engine, actor=actor, case_id=case.id, first_message="Hej! Hur mår du?"
+    )
     world.session.commit()
     return actor
 
@@ -66,7 +103,14 @@ def test_OG_6_1_f_g_unanswered_case_closes_after_six_working_hours_and_two_attem
     case = world.submit("adult")
     nurse = _received_and_started(world, case)  # started Monday 09:01
     with pytest.raises(GuardRefused) as refused:
-        handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True)
+        handling.close(
+            world.session,
+            world.engine,
+            actor=nurse,
+            case_id=case.id,
+            concluded_in_dialogue=False,
+            confirmed=True,
+        )
     assert refused.value.rule == "OG-6.1-g" and "tidigast" in refused.value.message
     world.session.rollback()
     clock.advance(hours=1)
@@ -76,16 +120,29 @@ def test_OG_6_1_f_g_unanswered_case_closes_after_six_working_hours_and_two_attem
     chat.staff_write(world.session, actor=nurse, case_id=case.id, body="Hej igen, hur mår du nu?")
     world.session.commit()
     with pytest.raises(GuardRefused) as refused:  # 12:01: attempts fine, six working hours not yet
-        handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True)
+        handling.close(
+            world.session,
+            world.engine,
+            actor=nurse,
+            case_id=case.id,
+            concluded_in_dialogue=False,
+            confirmed=True,
+        )
     assert refused.value.rule == "OG-6.1-f" and "2026-11-23 15:01" in refused.value.message
     world.session.rollback()
     clock.advance(hours=3, minutes=1)
-    handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True)
+    handling.close(
+        world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True
+    )
     world.session.commit()
     assert case.state == CaseState.CLOSED and case.closed_reason == "unanswered"
     draft = world.session.scalar(select(JournalDraft).where(JournalDraft.case_id == case.id))
     assert draft.reason.value == "closed_unanswered"
-    closing = world.session.scalar(select(ChatMessage).where(ChatMessage.case_id == case.id, ChatMessage.phrase_purpose == "closing_unanswered"))
+    closing = world.session.scalar(
+        select(ChatMessage).where(
+            ChatMessage.case_id == case.id, ChatMessage.phrase_purpose == "closing_unanswered"
+        )
+    )
     assert "vård" in closing.body
 
 
@@ -98,11 +155,21 @@ def test_HA_remind_an_sms_reminder_counts_as_a_contact_attempt(world, clock):
     nurse = _received_and_started(world, case)
     chat.remind(world.session, actor=nurse, case_id=case.id)
     world.session.commit()
-    [attempt] = world.session.scalars(select(ContactAttempt).where(ContactAttempt.case_id == case.id, ContactAttempt.kind == AttemptKind.SMS_REMINDER)).all()
+    [attempt] = world.session.scalars(
+        select(ContactAttempt).where(
+            ContactAttempt.case_id == case.id, ContactAttempt.kind == AttemptKind.SMS_REMINDER
+        )
+    ).all()
     assert attempt.made_by == nurse.user_id
-    [sms] = world.session.scalars(select(Notification).where(Notification.case_id == case.id, Notification.purpose == NotificationPurpose.SMS_REMINDER)).all()
+    [sms] = world.session.scalars(
+        select(Notification).where(
+            Notification.case_id == case.id, Notification.purpose == NotificationPurpose.SMS_REMINDER
+        )
+    ).all()
     assert sms.channel.value == "sms" and sms.patient_id == case.patient_id
-    chat.patient_write(world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Hej, jag är här.")
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Hej, jag är här."
+    )
     world.session.commit()
     with pytest.raises(GuardRefused) as refused:
         chat.remind(world.session, actor=nurse, case_id=case.id)
@@ -118,7 +185,14 @@ def test_OG_6_1_f_g_HA_close_plus1_closing_an_unanswered_case_under_each_regions
     og, ha = world.submit("adult", unit="og"), world.submit("other", unit="ha")
     og_nurse, ha_nurse = _received_and_started(world, og), _received_and_started(world, ha, who="ha_nurse")
     with pytest.raises(GuardRefused) as refused:
-        handling.close(world.session, world.engine, actor=ha_nurse, case_id=ha.id, concluded_in_dialogue=False, confirmed=True)
+        handling.close(
+            world.session,
+            world.engine,
+            actor=ha_nurse,
+            case_id=ha.id,
+            concluded_in_dialogue=False,
+            confirmed=True,
+        )
     assert refused.value.rule == "HA-remind"
     world.session.rollback()
     clock.advance(hours=1)
@@ -126,10 +200,24 @@ def test_OG_6_1_f_g_HA_close_plus1_closing_an_unanswered_case_under_each_regions
     chat.remind(world.session, actor=ha_nurse, case_id=ha.id)
     world.session.commit()
     with pytest.raises(GuardRefused) as refused:
-        handling.close(world.session, world.engine, actor=og_nurse, case_id=og.id, concluded_in_dialogue=False, confirmed=True)
+        handling.close(
+            world.session,
+            world.engine,
+            actor=og_nurse,
+            case_id=og.id,
+            concluded_in_dialogue=False,
+            confirmed=True,
+        )
     assert refused.value.rule == "OG-6.1-g"
     world.session.rollback()
-    handling.close(world.session, world.engine, actor=ha_nurse, case_id=ha.id, concluded_in_dialogue=False, confirmed=True)
+    handling.close(
+        world.session,
+        world.engine,
+        actor=ha_nurse,
+        case_id=ha.id,
+        concluded_in_dialogue=False,
+        confirmed=True,
+    )
     world.session.commit()
     assert ha.state == CaseState.CLOSED and ha.reopen_until - ha.closed_at >= timedelta(days=1)
     assert og.state == CaseState.STARTED
@@ -143,12 +231,21 @@ def test_OG_6_1_h_priority_one_closes_the_same_day_after_two_chat_attempts_and_a
     chat.remind(world.session, actor=nurse, case_id=case.id)
     world.session.commit()
     with pytest.raises(GuardRefused) as refused:
-        handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True)
+        handling.close(
+            world.session,
+            world.engine,
+            actor=nurse,
+            case_id=case.id,
+            concluded_in_dialogue=False,
+            confirmed=True,
+        )
     assert refused.value.rule == "OG-6.1-h"
     world.session.rollback()
     chat.phone_attempt(world.session, actor=nurse, case_id=case.id, reached=False, note="Inget svar")
     world.session.commit()
-    handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True)
+    handling.close(
+        world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True
+    )
     world.session.commit()
     assert case.state == CaseState.CLOSED
 
@@ -158,7 +255,14 @@ def test_OG_6_1_a_HA_prio_b_the_clinician_may_change_the_priority_when_receiving
     from app.audit.models import AuditEvent
 
     case = world.submit("adult")
-    handling.receive(world.session, world.engine, actor=world.actor("nurse"), case_id=case.id, new_priority=2, priority_reason="Hög feber i telefon")
+    handling.receive(
+        world.session,
+        world.engine,
+        actor=world.actor("nurse"),
+        case_id=case.id,
+        new_priority=2,
+        priority_reason="Hög feber i telefon",
+    )
     world.session.commit()
     assert (case.priority, case.triage_priority) == (2, 3)
     event = world.session.scalar(select(AuditEvent).where(AuditEvent.action == "case:priority_changed"))
@@ -175,15 +279,29 @@ def test_HA_handover_consent_a_handover_to_the_doctor_waits_for_the_residents_co
     world.session.commit()
     assert case.state == CaseState.HANDED_OVER and world.titles(case) == []
     consent = world.session.scalar(select(Consent).where(Consent.case_id == case.id))
-    chat.answer_consent(world.session, world.engine, actor=world.resident("adult"), consent_id=consent.id, given=True)
+    chat.answer_consent(
+        world.session, world.engine, actor=world.resident("adult"), consent_id=consent.id, given=True
+    )
     world.session.commit()
     [task] = world.tasks(case)
     assert (task.title, task.role.value, task.owner_user_id) == ("Handlägg ärendet", "Läkare", None)
     assert consent.answer == ConsentAnswer.GIVEN and case.handling_role == "Läkare"
-    assert world.session.scalar(select(JournalDraft).where(JournalDraft.case_id == case.id, JournalDraft.reason == "handover")) is not None
+    assert (
+        world.session.scalar(
+            select(JournalDraft).where(JournalDraft.case_id == case.id, JournalDraft.reason == "handover")
+        )
+        is not None
+    )
     # The nurse no longer acts on it; the doctor does.
     with pytest.raises(Forbidden):
-        handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True)
+        handling.close(
+            world.session,
+            world.engine,
+            actor=nurse,
+            case_id=case.id,
+            concluded_in_dialogue=False,
+            confirmed=True,
+        )
     world.session.rollback()
 
 
@@ -195,11 +313,15 @@ def test_HA_handover_consent_declined_keeps_the_case_and_feeds_the_acknowledgeme
     nurse = _received_and_started(world, case)
     handling.hand_over(world.session, world.engine, actor=nurse, case_id=case.id, role="Läkare")
     consent = world.session.scalar(select(Consent).where(Consent.case_id == case.id))
-    chat.answer_consent(world.session, world.engine, actor=world.resident("adult"), consent_id=consent.id, given=False)
+    chat.answer_consent(
+        world.session, world.engine, actor=world.resident("adult"), consent_id=consent.id, given=False
+    )
     world.session.commit()
     [task] = world.tasks(case)
     assert task.role.value == "Sjuksköterska" and case.state == CaseState.STARTED
-    assert [item.kind.value for item in inbox(world.session, actor=world.actor("nurse"))] == ["consent_declined"]
+    assert [item.kind.value for item in inbox(world.session, actor=world.actor("nurse"))] == [
+        "consent_declined"
+    ]
 
 
 def test_OG_8_6_a_handover_outside_the_units_routine_is_refused(world):
@@ -227,21 +349,46 @@ def test_HA_suicide_b_c_e_risk_goes_to_a_psychologist_at_once_and_moderate_risk_
     [task] = world.tasks(case)
     assert (task.title, task.role.value) == ("Gör en samlad suicidriskbedömning", "Psykolog")
     psychologist = world.actor("psychologist")
-    instances.complete_task(world.session, world.engine, task_id=task.id, actor=psychologist, data={"risk": "moderate", "ladder_step": 3, "mode": "chat", "risk_factors": "Sömnlöshet", "protective_factors": "Familj"})
+    instances.complete_task(
+        world.session,
+        world.engine,
+        task_id=task.id,
+        actor=psychologist,
+        data={
+            "risk": "moderate",
+            "ladder_step": 3,
+            "mode": "chat",
+            "risk_factors": "Sömnlöshet",
+            "protective_factors": "Familj",
+        },
+    )
     world.session.commit()
     assert case.suicide_risk == "moderate" and case.priority == 1
     [booking] = world.tasks(case)
     assert booking.title == "Boka fysiskt besök inom 2 dagar i journalsystemet"
-    instances.complete_task(world.session, world.engine, task_id=booking.id, actor=psychologist, data={"booking": "booked", "visit_at": "2026-11-24T10:00:00+01:00"})
+    instances.complete_task(
+        world.session,
+        world.engine,
+        task_id=booking.id,
+        actor=psychologist,
+        data={"booking": "booked", "visit_at": "2026-11-24T10:00:00+01:00"},
+    )
     world.session.commit()
     [held] = world.tasks(case)
-    instances.complete_task(world.session, world.engine, task_id=held.id, actor=world.actor("nurse"), data={"visit_held": True})
+    instances.complete_task(
+        world.session, world.engine, task_id=held.id, actor=world.actor("nurse"), data={"visit_held": True}
+    )
     world.session.commit()
     [handle] = world.tasks(case)
-    assert (handle.title, handle.role.value) == ("Handlägg ärendet", "Psykolog") and case.state == CaseState.STARTED
+    assert (handle.title, handle.role.value) == (
+        "Handlägg ärendet",
+        "Psykolog",
+    ) and case.state == CaseState.STARTED
 
 
-def test_HA_suicide_g_with_no_psychologist_or_doctor_present_the_case_goes_to_the_overall_responsible(world, clock):
+def test_HA_suicide_g_with_no_psychologist_or_doctor_present_the_case_goes_to_the_overall_responsible(
+    world, clock
+):
     """Never an empty queue: the overall responsible on duty gets the case and the on-call task."""
     from app.people.service import sign_out, take_duty
 
@@ -260,7 +407,9 @@ def test_HA_suicide_g_with_no_psychologist_or_doctor_present_the_case_goes_to_th
     assert "beredskapsjouren" in task.title
 
 
-def test_HA_suicide_g_with_nobody_to_assess_and_no_duty_holder_the_raising_clinician_keeps_the_case(world, clock):
+def test_HA_suicide_g_with_nobody_to_assess_and_no_duty_holder_the_raising_clinician_keeps_the_case(
+    world, clock
+):
     """No psychologist, doctor or overall responsible present: the nurse who raised the risk gets the on-call
     task, not whichever colleague sorts first and not an empty queue."""
     from app.people.service import duty_holder, sign_out
@@ -282,10 +431,19 @@ def test_HA_suicide_g_with_nobody_to_assess_and_no_duty_holder_the_raising_clini
 def test_HA_suicide_a_a_mental_health_case_needs_a_suicide_risk_assessment_before_closing(world, clock):
     case = world.submit("adult", reason="nedstamdhet")
     nurse = _received_and_started(world, case)
-    chat.patient_write(world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Det är tungt.")
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Det är tungt."
+    )
     world.session.commit()
     with pytest.raises(GuardRefused) as refused:
-        handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=True, confirmed=True)
+        handling.close(
+            world.session,
+            world.engine,
+            actor=nurse,
+            case_id=case.id,
+            concluded_in_dialogue=True,
+            confirmed=True,
+        )
     assert refused.value.rule == "HA-suicide-a"
 
 
@@ -302,7 +460,9 @@ def test_OG_3_after_closing_a_priority_two_case_is_referred_to_1177_not_handled(
     assert "1177" in message.body
 
 
-def test_HA_after_hours_at_a_care_centre_the_resident_may_send_anyway_and_it_waits_for_the_next_weekday(world, clock):
+def test_HA_after_hours_at_a_care_centre_the_resident_may_send_anyway_and_it_waits_for_the_next_weekday(
+    world, clock
+):
     """HA-after-hours: whatever its priority; HA-chat-open: the chat takes cases around the clock."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -327,7 +487,11 @@ def test_HA_protected_a_person_with_protected_identity_is_not_handled_and_gets_n
     assert world.titles(case) == []
     [message] = world.session.scalars(select(ChatMessage).where(ChatMessage.case_id == case.id)).all()
     assert "1177.se" in message.body and "Havsbris" not in message.body
-    sent = world.session.scalars(select(Notification).where(Notification.patient_id == case.patient_id, Notification.status != NotificationStatus.SUPPRESSED)).all()
+    sent = world.session.scalars(
+        select(Notification).where(
+            Notification.patient_id == case.patient_id, Notification.status != NotificationStatus.SUPPRESSED
+        )
+    ).all()
     assert sent == []
 
 
@@ -339,13 +503,21 @@ def test_OG_6_3_a_claimed_protected_identity_is_verified_in_the_ehr_and_the_case
     case = world.submit("adult", unit="og", protected=True)
     [verify] = world.tasks(case)
     assert verify.title == "Kontrollera skyddad identitet i journalsystemet" and verify.patient_protected
-    instances.complete_task(world.session, world.engine, task_id=verify.id, actor=world.actor("nurse"), data={"ehr_checked": True, "confirmed": True})
+    instances.complete_task(
+        world.session,
+        world.engine,
+        task_id=verify.id,
+        actor=world.actor("nurse"),
+        data={"ehr_checked": True, "confirmed": True},
+    )
     world.session.commit()
     assert world.patients["adult"].protection == Protection.CONFIRMED
     assert world.titles(case) == ["Ta emot ärendet"]
     handling.receive(world.session, world.engine, actor=world.actor("nurse"), case_id=case.id)
     world.session.commit()
-    [received] = world.session.scalars(select(Notification).where(Notification.case_id == case.id, Notification.patient_id.is_not(None))).all()
+    [received] = world.session.scalars(
+        select(Notification).where(Notification.case_id == case.id, Notification.patient_id.is_not(None))
+    ).all()
     assert "Ekdalen" not in (received.body or "") and "Ekdalen" not in (received.sender_id or "")
 
 
@@ -357,7 +529,9 @@ def test_HA_behalf_someone_who_sought_care_for_another_person_is_told_and_the_an
     world.session.commit()
     assert case.state == CaseState.CLOSED and case.closed_reason == "wrong_patient"
     assert case.anamnesis.startswith("OBS FEL PATIENT") and original in case.anamnesis  # never overwritten
-    assert world.session.scalar(select(JournalDraft).where(JournalDraft.case_id == case.id)) is None  # nothing to the EHR
+    assert (
+        world.session.scalar(select(JournalDraft).where(JournalDraft.case_id == case.id)) is None
+    )  # nothing to the EHR
 
 
 def test_OG_7_b_an_administrative_matter_in_the_sok_vard_flow_goes_to_medicinsk_admin(world):
@@ -366,7 +540,11 @@ def test_OG_7_b_an_administrative_matter_in_the_sok_vard_flow_goes_to_medicinsk_
     handling.to_medical_admin(world.session, world.engine, actor=nurse, case_id=case.id)
     world.session.commit()
     [task] = world.tasks(case)
-    assert (task.title, task.role.value, task.owner_user_id) == ("Handlägg administrativt", "Medicinsk admin", None)
+    assert (task.title, task.role.value, task.owner_user_id) == (
+        "Handlägg administrativt",
+        "Medicinsk admin",
+        None,
+    )
 
 
 def test_HA_close_plus1_an_answer_after_closing_goes_to_the_role_queue_flagged(world, clock):
@@ -381,11 +559,19 @@ def test_HA_close_plus1_an_answer_after_closing_goes_to_the_role_queue_flagged(w
     chat.remind(world.session, actor=nurse, case_id=case.id)
     clock.advance(hours=4)
     world.session.commit()
-    handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True)
+    handling.close(
+        world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True
+    )
     world.session.commit()
     assert case.state == CaseState.CLOSED and case.reopen_until is not None
     clock.advance(hours=12)
-    chat.patient_write(world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Förlåt, jag somnade. Det är bättre nu.")
+    chat.patient_write(
+        world.session,
+        world.engine,
+        actor=world.resident("adult"),
+        case_id=case.id,
+        body="Förlåt, jag somnade. Det är bättre nu.",
+    )
     world.session.commit()
     [task] = world.tasks(case)
     assert (task.title, task.owner_user_id, task.role.value) == ("Handlägg ärendet", None, "Sjuksköterska")
@@ -396,25 +582,47 @@ def test_HA_close_plus1_an_answer_after_closing_goes_to_the_role_queue_flagged(w
 def test_OG_6_5_reopening_only_within_the_window_and_for_the_same_search_reason(world, clock):
     case = world.submit("adult")
     nurse = _received_and_started(world, case)
-    chat.patient_write(world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Tack, bättre nu.")
-    handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=True, confirmed=True)
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Tack, bättre nu."
+    )
+    handling.close(
+        world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=True, confirmed=True
+    )
     world.session.commit()
     with pytest.raises(GuardRefused) as refused:
-        chat.reopen(world.session, world.engine, actor=world.resident("adult"), case_id=case.id, search_reason="Ont i ryggen")
+        chat.reopen(
+            world.session,
+            world.engine,
+            actor=world.resident("adult"),
+            case_id=case.id,
+            search_reason="Ont i ryggen",
+        )
     assert refused.value.rule == "OG-6.5" and "ny sökorsak" in refused.value.message
     world.session.rollback()
-    chat.reopen(world.session, world.engine, actor=world.resident("adult"), case_id=case.id, search_reason="Halsont")
+    chat.reopen(
+        world.session, world.engine, actor=world.resident("adult"), case_id=case.id, search_reason="Halsont"
+    )
     world.session.commit()
     assert case.state == CaseState.STARTED and world.titles(case) == ["Handlägg ärendet"]
 
     late = world.submit("other")
     _received_and_started(world, late)
-    chat.patient_write(world.session, world.engine, actor=world.resident("other"), case_id=late.id, body="Tack.")
-    handling.close(world.session, world.engine, actor=nurse, case_id=late.id, concluded_in_dialogue=True, confirmed=True)
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("other"), case_id=late.id, body="Tack."
+    )
+    handling.close(
+        world.session, world.engine, actor=nurse, case_id=late.id, concluded_in_dialogue=True, confirmed=True
+    )
     world.session.commit()
     clock.advance(days=4)
     with pytest.raises(GuardRefused) as refused:
-        chat.reopen(world.session, world.engine, actor=world.resident("other"), case_id=late.id, search_reason="Halsont")
+        chat.reopen(
+            world.session,
+            world.engine,
+            actor=world.resident("other"),
+            case_id=late.id,
+            search_reason="Halsont",
+        )
     assert refused.value.rule == "OG-6.5"
 
 
@@ -424,13 +632,21 @@ def test_OG_8_3_switching_meeting_form_needs_consent_and_states_the_cost(world):
 
     case = world.submit("adult")
     nurse = _received_and_started(world, case)
-    handling.switch_meeting_form(world.session, world.engine, actor=nurse, case_id=case.id, form="video", cost="200")
+    handling.switch_meeting_form(
+        world.session, world.engine, actor=nurse, case_id=case.id, form="video", cost="200"
+    )
     world.session.commit()
     consent = world.session.scalar(select(Consent).where(Consent.case_id == case.id))
     assert consent.details == {"form": "video", "cost": "200"} and not case.chargeable
-    message = world.session.scalar(select(ChatMessage).where(ChatMessage.case_id == case.id, ChatMessage.phrase_purpose == "consent_meeting_form"))
+    message = world.session.scalar(
+        select(ChatMessage).where(
+            ChatMessage.case_id == case.id, ChatMessage.phrase_purpose == "consent_meeting_form"
+        )
+    )
     assert "200" in message.body
-    chat.answer_consent(world.session, world.engine, actor=world.resident("adult"), consent_id=consent.id, given=True)
+    chat.answer_consent(
+        world.session, world.engine, actor=world.resident("adult"), consent_id=consent.id, given=True
+    )
     world.session.commit()
     assert case.chargeable and case.meeting_form == "video"
     assert world.titles(case) == ["Handlägg ärendet"]
@@ -445,13 +661,19 @@ def test_OG_6_2_the_doctor_who_ordered_tests_gets_a_follow_up_task_of_their_own(
     from app.cases.models import Consent
 
     consent = world.session.scalar(select(Consent).where(Consent.case_id == case.id))
-    chat.answer_consent(world.session, world.engine, actor=world.resident("adult"), consent_id=consent.id, given=True)
+    chat.answer_consent(
+        world.session, world.engine, actor=world.resident("adult"), consent_id=consent.id, given=True
+    )
     world.session.commit()
     doctor = world.actor("doctor")
     with pytest.raises(Forbidden):  # the case is in the doctor's queue now
-        handling.order_tests(world.session, world.engine, actor=world.actor("nurse"), case_id=case.id, note="CRP")
+        handling.order_tests(
+            world.session, world.engine, actor=world.actor("nurse"), case_id=case.id, note="CRP"
+        )
     world.session.rollback()
-    handling.order_tests(world.session, world.engine, actor=doctor, case_id=case.id, note="CRP och blodstatus")
+    handling.order_tests(
+        world.session, world.engine, actor=doctor, case_id=case.id, note="CRP och blodstatus"
+    )
     world.session.commit()
     followup = world.session.scalar(select(HumanTask).where(HumanTask.process_id == "test_result_followup"))
     assert (followup.title, followup.owner_user_id) == ("Följ upp provsvaret", doctor.user_id)
@@ -476,7 +698,9 @@ def _fire_due(world):
     from app.timers.claims import due_instances
 
     for instance_id in due_instances(world.session, product_clock.now(), 100):
-        instances.fire_timers(world.session, world.engine, instance_id=instance_id, actor=Actor.system("timer"))
+        instances.fire_timers(
+            world.session, world.engine, instance_id=instance_id, actor=Actor.system("timer")
+        )
     world.session.commit()
 
 
@@ -486,8 +710,16 @@ def test_OG_6_5_when_the_reopen_window_ends_the_routine_completes(world, clock):
 
     case = world.submit("adult")
     nurse = _received_and_started(world, case)
-    chat.patient_write(world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Tack, nu är det bra.")
-    handling.close(world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=True, confirmed=True)
+    chat.patient_write(
+        world.session,
+        world.engine,
+        actor=world.resident("adult"),
+        case_id=case.id,
+        body="Tack, nu är det bra.",
+    )
+    handling.close(
+        world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=True, confirmed=True
+    )
     world.session.commit()
     instance = world.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
     clock.advance(days=2)
@@ -515,9 +747,14 @@ def test_HA_handover_consent_no_answer_within_a_day_keeps_the_case_with_the_nurs
     clock.advance(hours=1, minutes=1)
     _fire_due(world)
     [task] = world.tasks(case)
-    assert (task.title, task.role.value) == ("Handlägg ärendet", "Sjuksköterska") and case.handling_role != "Läkare"
+    assert (task.title, task.role.value) == (
+        "Handlägg ärendet",
+        "Sjuksköterska",
+    ) and case.handling_role != "Läkare"
     consent = world.session.scalar(select(Consent).where(Consent.case_id == case.id))
     assert consent.answer.value == "expired"
     with pytest.raises(Conflict):  # a late answer reaches no routine: it is refused, not lost silently
-        chat.answer_consent(world.session, world.engine, actor=world.resident("adult"), consent_id=consent.id, given=True)
+        chat.answer_consent(
+            world.session, world.engine, actor=world.resident("adult"), consent_id=consent.id, given=True
+        )
     world.session.rollback()

@@ -30,7 +30,9 @@ def _start(world, case, who):
     return actor
 
 
-def test_OG_6_1_e_HA_close_day_at_closing_the_overall_responsible_sends_next_weekday_and_stangning(world, clock, database):
+def test_OG_6_1_e_HA_close_day_at_closing_the_overall_responsible_sends_next_weekday_and_stangning(
+    world, clock, database
+):
     """Unhandled cases hear they are handled the next weekday (OG-6.1-e); under Halland's policy residents who
     have not answered get "Stängning" (HA-close-day); sent as the unit, audited; tomorrow's closing is planned."""
     waiting = world.submit("other", unit="ha")
@@ -45,9 +47,16 @@ def test_OG_6_1_e_HA_close_day_at_closing_the_overall_responsible_sends_next_wee
     world.session.expire_all()
     task = world.session.scalar(select(HumanTask).where(HumanTask.process_id == "unit_day_close"))
     assert task.title.startswith("Dagens stängning") and task.owner_user_id == duty.user_id
-    instances.complete_task(world.session, world.engine, task_id=task.id, actor=world.actor("ha_nurse2"), data={"send": True})
+    instances.complete_task(
+        world.session, world.engine, task_id=task.id, actor=world.actor("ha_nurse2"), data={"send": True}
+    )
     world.session.commit()
-    purposes = {m.case_id: m.phrase_purpose for m in world.session.scalars(select(ChatMessage).where(ChatMessage.phrase_purpose.in_(["next_weekday", "stangning"])))}
+    purposes = {
+        m.case_id: m.phrase_purpose
+        for m in world.session.scalars(
+            select(ChatMessage).where(ChatMessage.phrase_purpose.in_(["next_weekday", "stangning"]))
+        )
+    }
     assert purposes == {waiting.id: "next_weekday", silent.id: "stangning"}
     sent = world.session.scalar(select(AuditEvent).where(AuditEvent.action == "unit:day_close_sent"))
     assert sent.details["as_unit"] == "Vårdcentralen Havsbris"
@@ -100,7 +109,16 @@ def test_OG_5_the_product_knows_who_is_on_shift_in_which_role_and_whether_presen
     head_user, _ = world.staff["head"]
     now = clock.now()
     for user, role in ((nurse_user, Role.NURSE), (head_user, Role.HEAD_OF_UNIT)):
-        world.session.add(ScheduledShift(user_id=user.id, unit_id=unit.id, role=role, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=7), chat_responsible=user is nurse_user))
+        world.session.add(
+            ScheduledShift(
+                user_id=user.id,
+                unit_id=unit.id,
+                role=role,
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(hours=7),
+                chat_responsible=user is nurse_user,
+            )
+        )
     world.session.commit()
     rows = {r.user_id: r for r in on_shift(world.session, unit_id=unit.id, at=now)}
     assert rows[nurse_user.id].present and rows[nurse_user.id].role.value == "Sjuksköterska"
@@ -115,10 +133,25 @@ def test_HA_chat_staff_opening_hours_without_a_named_chat_responsible_are_found_
     unit = world.units["ha"]
     nurse_user, _ = world.staff["ha_nurse"]
     day = clock.now().astimezone(STOCKHOLM).date()
-    world.session.add(ScheduledShift(user_id=nurse_user.id, unit_id=unit.id, role=Role.NURSE, starts_at=datetime.combine(day, datetime.min.time().replace(hour=8), STOCKHOLM), ends_at=datetime.combine(day, datetime.min.time().replace(hour=12), STOCKHOLM), chat_responsible=True))
+    world.session.add(
+        ScheduledShift(
+            user_id=nurse_user.id,
+            unit_id=unit.id,
+            role=Role.NURSE,
+            starts_at=datetime.combine(day, datetime.min.time().replace(hour=8), STOCKHOLM),
+            ends_at=datetime.combine(day, datetime.min.time().replace(hour=12), STOCKHOLM),
+            chat_responsible=True,
+        )
+    )
     world.session.commit()
     gaps = chat_staffing_gaps(world.session, unit_id=unit.id, day=day)
-    assert [(g.starts_at.astimezone(STOCKHOLM).strftime("%H:%M"), g.ends_at.astimezone(STOCKHOLM).strftime("%H:%M")) for g in gaps] == [("13:00", "16:30")]
+    assert [
+        (
+            g.starts_at.astimezone(STOCKHOLM).strftime("%H:%M"),
+            g.ends_at.astimezone(STOCKHOLM).strftime("%H:%M"),
+        )
+        for g in gaps
+    ] == [("13:00", "16:30")]
     warn_staffing_gaps(world.session, unit_id=unit.id, day=day)
     world.session.commit()
     head_user, _ = world.staff["ha_head"]
@@ -133,7 +166,13 @@ def test_OG_9_1_the_overall_responsible_tells_waiting_patients_that_answers_may_
     waiting = [world.submit("adult"), world.submit("other")]
     started = world.submit("teen")
     handling.receive(world.session, world.engine, actor=world.actor("nurse"), case_id=started.id)
-    handling.start(world.session, world.engine, actor=world.actor("nurse"), case_id=started.id, first_message="Hej, jag tittar på ditt ärende nu.")
+    handling.start(
+        world.session,
+        world.engine,
+        actor=world.actor("nurse"),
+        case_id=started.id,
+        first_message="Hej, jag tittar på ditt ärende nu.",
+    )
     world.session.commit()
     with pytest.raises(Forbidden):
         tell_waiting_patients_of_high_load(world.session, actor=world.actor("nurse"))
@@ -142,6 +181,10 @@ def test_OG_9_1_the_overall_responsible_tells_waiting_patients_that_answers_may_
     world.session.commit()
     assert tell_waiting_patients_of_high_load(world.session, actor=world.actor("nurse2")) == 2
     world.session.commit()
-    told = world.session.scalars(select(ChatMessage.case_id).where(ChatMessage.phrase_purpose == "high_load")).all()
+    told = world.session.scalars(
+        select(ChatMessage.case_id).where(ChatMessage.phrase_purpose == "high_load")
+    ).all()
     assert sorted(told) == sorted(c.id for c in waiting)
-    assert tell_waiting_patients_of_high_load(world.session, actor=world.actor("nurse2")) == 0  # not twice a day
+    assert (
+        tell_waiting_patients_of_high_load(world.session, actor=world.actor("nurse2")) == 0
+    )  # not twice a day

@@ -117,7 +117,9 @@ def test_the_same_submission_sent_twice_makes_one_case_and_nobody_else_can_use_i
     assert world.submit("adult", submission_key="m" * 32).id != first.id  # a new form, a new case
 
 
-def test_OG_6_4_b_a_submission_sent_again_after_the_child_turned_13_does_not_show_the_guardian_the_case(world, clock):
+def test_OG_6_4_b_a_submission_sent_again_after_the_child_turned_13_does_not_show_the_guardian_the_case(
+    world, clock
+):
     """A retried submission returns the case it made only to someone who may still read it: the
     guardian's retry after the child's 13th birthday is refused, not answered with the child's case."""
     child = world.patients["child"]

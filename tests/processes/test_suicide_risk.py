@@ -24,7 +24,9 @@ ASSESSMENT = {"ladder_step": 1, "mode": "chat", "risk_factors": "", "protective_
 def _assessment_task(world, case):
     nurse = world.actor("nurse")
     handling.receive(world.session, world.engine, actor=nurse, case_id=case.id)
-    handling.start(world.session, world.engine, actor=nurse, case_id=case.id, first_message="Hej, hur mår du i dag?")
+    handling.start(
+        world.session, world.engine, actor=nurse, case_id=case.id, first_message="Hej, hur mår du i dag?"
+    )
     handling.suspect_suicide_risk(world.session, world.engine, actor=nurse, case_id=case.id)
     world.session.commit()
     [task] = world.tasks(case)
@@ -33,7 +35,13 @@ def _assessment_task(world, case):
 
 
 def _assess(world, task, **data):
-    instances.complete_task(world.session, world.engine, task_id=task.id, actor=world.actor("psychologist"), data={**ASSESSMENT, **data})
+    instances.complete_task(
+        world.session,
+        world.engine,
+        task_id=task.id,
+        actor=world.actor("psychologist"),
+        data={**ASSESSMENT, **data},
+    )
     world.session.commit()
 
 
@@ -50,8 +58,21 @@ def test_HA_suicide_d_low_risk_asks_whether_online_care_feels_safe_and_continues
     assert (handle.title, handle.role.value) == ("Handlägg ärendet", "Psykolog")
     assert case.suicide_risk == "low" and case.state == CaseState.STARTED
     # The assessment is done, so the mental-health case may now close (HA-suicide-a no longer refuses).
-    chat.patient_write(world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Det känns bra att skriva här.")
-    handling.close(world.session, world.engine, actor=world.actor("psychologist"), case_id=case.id, concluded_in_dialogue=True, confirmed=True)
+    chat.patient_write(
+        world.session,
+        world.engine,
+        actor=world.resident("adult"),
+        case_id=case.id,
+        body="Det känns bra att skriva här.",
+    )
+    handling.close(
+        world.session,
+        world.engine,
+        actor=world.actor("psychologist"),
+        case_id=case.id,
+        concluded_in_dialogue=True,
+        confirmed=True,
+    )
     world.session.commit()
     assert case.state == CaseState.CLOSED
 
@@ -61,11 +82,16 @@ def test_HA_suicide_d_low_risk_that_does_not_feel_safe_online_books_a_physical_v
     case = world.submit("adult", reason="nedstamdhet")
     _assess(world, _assessment_task(world, case), risk="none", feels_safe_online=False)
     [booking] = world.tasks(case)
-    assert (booking.title, booking.role.value) == ("Boka fysiskt besök inom 2 dagar i journalsystemet", "Psykolog")
+    assert (booking.title, booking.role.value) == (
+        "Boka fysiskt besök inom 2 dagar i journalsystemet",
+        "Psykolog",
+    )
     assert case.state == CaseState.STARTED
 
 
-def test_HA_suicide_f_an_unreachable_patient_is_phoned_first_then_closed_without_action_when_risk_is_low(world):
+def test_HA_suicide_f_an_unreachable_patient_is_phoned_first_then_closed_without_action_when_risk_is_low(
+    world,
+):
     """HA-suicide-f: "then try to phone" before judging the patient unreachable; low risk with no contact closes."""
     case = world.submit("adult", reason="nedstamdhet")
     task = _assessment_task(world, case)
@@ -73,14 +99,26 @@ def test_HA_suicide_f_an_unreachable_patient_is_phoned_first_then_closed_without
         _assess(world, task, risk="unreachable_low", mode="records_only")
     assert refused.value.rule == "HA-suicide-f"
     world.session.rollback()
-    chat.phone_attempt(world.session, actor=world.actor("psychologist"), case_id=case.id, reached=False, note="Inget svar, två signaler")
+    chat.phone_attempt(
+        world.session,
+        actor=world.actor("psychologist"),
+        case_id=case.id,
+        reached=False,
+        note="Inget svar, två signaler",
+    )
     world.session.commit()
     _assess(world, task, risk="unreachable_low", mode="records_only")
     assert world.tasks(case) == []
-    assert (case.state, case.closed_reason, case.suicide_risk) == (CaseState.CLOSED, "unanswered", "unreachable_low")
+    assert (case.state, case.closed_reason, case.suicide_risk) == (
+        CaseState.CLOSED,
+        "unanswered",
+        "unreachable_low",
+    )
 
 
-def test_HA_suicide_f_g_an_unreachable_patient_with_raised_risk_goes_to_the_on_call_service_then_closes(world):
+def test_HA_suicide_f_g_an_unreachable_patient_with_raised_risk_goes_to_the_on_call_service_then_closes(
+    world,
+):
     """HA-suicide-f, HA-suicide-g: not reached and the risk may be at least moderate: hand over to the on-call service."""
     case = world.submit("adult", reason="nedstamdhet")
     task = _assessment_task(world, case)
@@ -100,10 +138,22 @@ def test_HA_no_times_with_no_free_time_the_chat_stays_and_a_time_is_offered_the_
     case = world.submit("adult", reason="nedstamdhet")
     _assess(world, _assessment_task(world, case), risk="moderate", ladder_step=3)
     [booking] = world.tasks(case)
-    instances.complete_task(world.session, world.engine, task_id=booking.id, actor=world.actor("psychologist"), data={"booking": "no_time"})
+    instances.complete_task(
+        world.session,
+        world.engine,
+        task_id=booking.id,
+        actor=world.actor("psychologist"),
+        data={"booking": "no_time"},
+    )
     world.session.commit()
-    assert world.tasks(case) == [] and case.state == CaseState.STARTED and case.unit_id == world.units["og"].id
-    told = world.session.scalar(select(ChatMessage).where(ChatMessage.case_id == case.id, ChatMessage.phrase_purpose == "time_next_day"))
+    assert (
+        world.tasks(case) == [] and case.state == CaseState.STARTED and case.unit_id == world.units["og"].id
+    )
+    told = world.session.scalar(
+        select(ChatMessage).where(
+            ChatMessage.case_id == case.id, ChatMessage.phrase_purpose == "time_next_day"
+        )
+    )
     assert told is not None and "nästa vardag" in told.body
     assert "söka vård" not in told.body and "sök vård" not in told.body
 
@@ -116,4 +166,7 @@ def test_HA_no_times_with_no_free_time_the_chat_stays_and_a_time_is_offered_the_
     instances.fire_timers(world.session, world.engine, instance_id=instance_id, actor=Actor.system("timer"))
     world.session.commit()
     [again] = world.tasks(case)
-    assert (again.title, again.role.value) == ("Boka fysiskt besök inom 2 dagar i journalsystemet", "Psykolog")
+    assert (again.title, again.role.value) == (
+        "Boka fysiskt besök inom 2 dagar i journalsystemet",
+        "Psykolog",
+    )

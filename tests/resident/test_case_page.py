@@ -391,7 +391,10 @@ def test_the_chat_follows_itself_new_messages_arrive_without_a_reload_and_each_s
     sign_in("adult")
     last = read(world.session, select(ChatMessage.id).where(ChatMessage.case_id == case.id))[-1]
     page = client.get(f"/resident/cases/{case.id}").get_data(as_text=True)
-    assert f'hx-get="/resident/cases/{case.id}/messages/new?after={last}" hx-headers=\'{{"X-Vardflode-Poll": "1"}}\' hx-trigger="every 20s"' in page
+    assert (
+        f'hx-get="/resident/cases/{case.id}/messages/new?after={last}" hx-headers=\'{{"X-Vardflode-Poll": "1"}}\' hx-trigger="every 20s"'
+        in page
+    )
     poll = f"/resident/cases/{case.id}/messages/new?after={last}"
     quiet = client.get(poll, headers={"HX-Request": "true"})
     assert quiet.status_code == 204 and not access_rows(world.session, action="resident:chat_new")

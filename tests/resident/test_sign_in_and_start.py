@@ -64,7 +64,9 @@ def test_OG_6_4_b_the_start_page_shows_own_cases_and_the_childrens_under_13_and_
     assert own.state == CaseState.NEW
 
 
-def test_a_residents_session_ends_after_the_idle_timeout_and_the_sign_in_says_why(app, client, world, monkeypatch):
+def test_a_residents_session_ends_after_the_idle_timeout_and_the_sign_in_says_why(
+    app, client, world, monkeypatch
+):
     from app.auth import current
 
     now = [1_800_000_000.0]

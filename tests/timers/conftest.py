@@ -41,7 +41,15 @@ def start_timed_instances(database, engine, count: int) -> list[int]:
         actor = f.signed_in(session, nurse, unit)
         for n in range(count):
             patient = f.patient(session, f"19920301{n:04d}")
-            ids.append(instances.start_instance(session, engine, process_id="timed_service", actor=actor, case=f.case(session, unit, patient)).id)
+            ids.append(
+                instances.start_instance(
+                    session,
+                    engine,
+                    process_id="timed_service",
+                    actor=actor,
+                    case=f.case(session, unit, patient),
+                ).id
+            )
     return ids
 
 

@@ -26,7 +26,14 @@ def test_HA_images_the_timer_worker_deletes_exports_two_hours_after_they_were_ma
     with database.transaction() as session:
         unit = f.unit(session)
         nurse = f.signed_in(session, f.user(session, unit, Role.NURSE), unit)
-        export_id = exports.create_export(session, actor=nurse, kind=ExportKind.IMAGE, filename="bild.png", content_type="image/png", content=b"\x89PNG").id
+        export_id = exports.create_export(
+            session,
+            actor=nurse,
+            kind=ExportKind.IMAGE,
+            filename="bild.png",
+            content_type="image/png",
+            content=b"\x89PNG",
+        ).id
     worker = TimerWorker(database, engine, name="test", housekeeping=Housekeeping(database))
     worker.run_once()
     clock.advance(hours=2, seconds=1)
@@ -41,7 +48,13 @@ def test_a_periodic_job_runs_once_per_interval_and_a_failing_job_does_not_stop_t
     def failing(session):
         raise RuntimeError("database hiccup")
 
-    housekeeping = Housekeeping(database, (PeriodicJob("fails", timedelta(minutes=1), failing), PeriodicJob("counts", timedelta(minutes=5), calls.append)))
+    housekeeping = Housekeeping(
+        database,
+        (
+            PeriodicJob("fails", timedelta(minutes=1), failing),
+            PeriodicJob("counts", timedelta(minutes=5), calls.append),
+        ),
+    )
     assert housekeeping.run_due() == ["counts"]
     clock.advance(minutes=4)
     assert housekeeping.run_due() == []
@@ -66,9 +79,13 @@ def test_HA_chat_staff_the_head_of_unit_is_warned_about_the_coming_week_once_per
         _, other_head = _chat_unit(session, "OG", warn=False)
         heads = (halland_head.id, other_head.id)
     with database.transaction() as session:
-        assert warn_upcoming_staffing_gaps(session) == 5  # the five weekdays of the week; no opening at weekends
+        assert (
+            warn_upcoming_staffing_gaps(session) == 5
+        )  # the five weekdays of the week; no opening at weekends
     with database.transaction() as session:
-        warnings = session.scalars(select(Notification).where(Notification.purpose == NotificationPurpose.STAFFING_GAP)).all()
+        warnings = session.scalars(
+            select(Notification).where(Notification.purpose == NotificationPurpose.STAFFING_GAP)
+        ).all()
         assert {w.user_id for w in warnings} == {heads[0]} and len(warnings) == 5
         assert all(w.channel.value == "email" for w in warnings)
     with database.transaction() as session:

@@ -65,7 +65,11 @@ def test_a_failing_step_becomes_an_incident_and_the_worker_retries_it_with_backo
     worker.run_once()
     with database.transaction() as session:
         incident = session.scalar(select(Incident))
-        assert (incident.source, incident.element_id, incident.status) == ("step", "Call_ts", IncidentStatus.OPEN)
+        assert (incident.source, incident.element_id, incident.status) == (
+            "step",
+            "Call_ts",
+            IncidentStatus.OPEN,
+        )
         assert "journal system" in incident.message
         retry_at = incident.next_retry_at
     worker.run_once()
@@ -79,7 +83,9 @@ def test_a_failing_step_becomes_an_incident_and_the_worker_retries_it_with_backo
         assert session.scalar(select(HumanTask.title)) == "Följ upp"
 
 
-def test_a_firing_that_raises_is_rolled_back_recorded_and_pushed_back_never_spinning(database, engine, clock, monkeypatch):
+def test_a_firing_that_raises_is_rolled_back_recorded_and_pushed_back_never_spinning(
+    database, engine, clock, monkeypatch
+):
     install_operator(engine)
     [instance_id] = start_timed_instances(database, engine, 1)
     clock.advance(hours=2)
@@ -94,7 +100,11 @@ def test_a_firing_that_raises_is_rolled_back_recorded_and_pushed_back_never_spin
     assert worker.stats.failures == 1  # the timer was pushed back, not retried in a loop
     with database.transaction() as session:
         incident = session.scalar(select(Incident))
-        assert (incident.source, incident.error_type, incident.instance_id) == ("timer", "RuntimeError", instance_id)
+        assert (incident.source, incident.error_type, incident.instance_id) == (
+            "timer",
+            "RuntimeError",
+            instance_id,
+        )
         timer = session.scalar(select(PendingTimer))
         assert timer.attempts == 1 and timer.due_at > clock.now()
     monkeypatch.undo()
@@ -122,8 +132,22 @@ def test_a_due_deadline_is_delivered_as_its_message(database, engine, clock):
         f.deploy_fixture(session, engine, "waits_for_reply.bpmn")
         unit = f.unit(session)
         actor = f.signed_in(session, f.user(session, unit, Role.NURSE), unit)
-        instance = instances.start_instance(session, engine, process_id="waits_for_reply", actor=actor, case=f.case(session, unit, f.patient(session)))
-        schedule_deadline(session, instance_id=instance.id, name="reply_due", message_name="patient_reply", unit_id=unit.id, start=clock.now(), working_hours=0.5)
+        instance = instances.start_instance(
+            session,
+            engine,
+            process_id="waits_for_reply",
+            actor=actor,
+            case=f.case(session, unit, f.patient(session)),
+        )
+        schedule_deadline(
+            session,
+            instance_id=instance.id,
+            name="reply_due",
+            message_name="patient_reply",
+            unit_id=unit.id,
+            start=clock.now(),
+            working_hours=0.5,
+        )
         instance_id = instance.id
     worker = TimerWorker(database, engine, name="test")
     clock.advance(minutes=29)
@@ -131,7 +155,10 @@ def test_a_due_deadline_is_delivered_as_its_message(database, engine, clock):
     clock.advance(minutes=2)
     assert worker.run_once() == 1
     with database.transaction() as session:
-        assert session.scalar(select(HumanTask.title).where(HumanTask.instance_id == instance_id)) == "Läs svaret"
+        assert (
+            session.scalar(select(HumanTask.title).where(HumanTask.instance_id == instance_id))
+            == "Läs svaret"
+        )
         assert _count(session, AuditEvent, AuditEvent.action == "deadline:fired") == 1
         assert _count(session, PendingTimer) == 0
 
@@ -146,7 +173,13 @@ def test_a_timer_behind_an_event_based_gateway_is_indexed_and_fired_by_the_worke
         f.deploy_fixture(session, engine, "reply_or_timeout.bpmn")
         unit = f.unit(session)
         actor = f.signed_in(session, f.user(session, unit, Role.NURSE), unit)
-        instance_id = instances.start_instance(session, engine, process_id="reply_or_timeout", actor=actor, case=f.case(session, unit, f.patient(session))).id
+        instance_id = instances.start_instance(
+            session,
+            engine,
+            process_id="reply_or_timeout",
+            actor=actor,
+            case=f.case(session, unit, f.patient(session)),
+        ).id
     with database.transaction() as session:
         [timer] = session.scalars(select(PendingTimer).where(PendingTimer.instance_id == instance_id)).all()
         assert timer.element_id == "Gateway_rt" and timer.due_at == clock.now() + timedelta(days=1)
@@ -156,5 +189,7 @@ def test_a_timer_behind_an_event_based_gateway_is_indexed_and_fired_by_the_worke
     clock.advance(hours=1, seconds=1)
     assert worker.run_once() == 1
     with database.transaction() as session:
-        assert [t.title for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id))] == ["Ring patienten"]
+        assert [
+            t.title for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id))
+        ] == ["Ring patienten"]
         assert _count(session, PendingTimer, PendingTimer.instance_id == instance_id) == 0

@@ -20,7 +20,9 @@ from tests.timers.conftest import install_operator, start_timed_instances
 
 
 def _spawn(url: str, mode: str, marker=None) -> subprocess.Popen:
-    args = [sys.executable, "-m", "tests.timers.worker_process", url, mode] + ([str(marker)] if marker else [])
+    args = [sys.executable, "-m", "tests.timers.worker_process", url, mode] + (
+        [str(marker)] if marker else []
+    )
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -50,7 +52,9 @@ def test_two_worker_processes_on_postgresql_fire_each_due_timer_exactly_once(pg_
         assert session.scalar(select(func.count()).select_from(PendingTimer)) == 0
 
 
-def test_a_worker_killed_mid_firing_leaves_the_timer_due_and_the_effect_happens_once(app, real_time_past, clock, tmp_path):
+def test_a_worker_killed_mid_firing_leaves_the_timer_due_and_the_effect_happens_once(
+    app, real_time_past, clock, tmp_path
+):
     database, engine = app.extensions["database"], app.extensions["engine"]
     install_operator(engine)
     [instance_id] = start_timed_instances(database, engine, 1)
