@@ -1,8 +1,8 @@
 """The unit's local routines ("Verksamheten beslutar om lokal rutin"): every known key of `Unit.settings`.
 
 One declaration per setting (key, Swedish label and help naming the rule it serves, kind, bounds,
-default) that the administration page shows and `parse` validates against. The defaults are the
-values the readers pass to `app.cases.effects.unit_setting` today (tests/admin checks that they agree).
+default) that the administration page shows and `parse` validates against. The defaults themselves
+live with the readers' `unit_setting` in app/people/unit_settings.py.
 
 No database access and no request: texts are lazy, so they render in the reader's language.
 """
@@ -35,6 +35,7 @@ from app.notifications.models import Channel, RecipientKind
 from app.notifications.purposes import NotificationPurpose
 from app.notifications.service import normalise_phone
 from app.people.roles import Role
+from app.people.unit_settings import DEFAULTS
 
 
 class Kind(StrEnum):
@@ -83,7 +84,6 @@ class Setting:
     group: Group
     label: Any  # lazy string
     help: Any  # lazy string, naming the rule the setting serves
-    default: Any
     rule: str | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -91,67 +91,72 @@ class Setting:
     suffix: Any = None  # lazy string after a number ("dagar")
     derived_from_name: bool = False  # no value: the product derives one from the unit's name
 
+    @property
+    def default(self) -> Any:
+        """What applies while the unit has not set it (app.people.unit_settings, which the readers use)."""
+        return DEFAULTS[self.key]
+
 
 CATALOG: tuple[Setting, ...] = (
     Setting(
         "reopen_days", Kind.INTEGER, Group.CASES, _l("Dagar då patienten kan återöppna ett avslutat ärende"),
         _l("OG-6.5: patienten får veta hur länge ärendet kan återöppnas, för samma sökorsak. 0 betyder att ärenden inte kan återöppnas."),
-        default=3, rule="OG-6.5", minimum=0, maximum=30, suffix=_l("dagar"),
+        rule="OG-6.5", minimum=0, maximum=30, suffix=_l("dagar"),
     ),
     Setting(
         "hours_between_contact_attempts", Kind.DECIMAL, Group.CASES, _l("Timmar mellan två kontaktförsök"),
         _l("OG-6.1-g: innan ett obesvarat ärende avslutas görs två kontaktförsök med några timmars mellanrum."),
-        default=2, rule="OG-6.1-g", minimum=1, maximum=8, suffix=_l("timmar"),
+        rule="OG-6.1-g", minimum=1, maximum=8, suffix=_l("timmar"),
     ),
     Setting(
         "invite_colleague", Kind.BOOLEAN, Group.COLLABORATION, _l("Personalen får bjuda in en kollega i ett ärende"),
         _l("OG-8.5: att bjuda in en kollega i ett ärende följer enhetens rutin."),
-        default=True, rule="OG-8.5",
+        rule="OG-8.5",
     ),
     Setting(
         "handover_roles", Kind.ROLE_MAP, Group.COLLABORATION, _l("Överlämning mellan yrkesgrupper"),
         _l("OG-8.6: vilka roller varje roll får lämna över ärenden till. Överlämning vid misstänkt suicidrisk (HA-suicide-b) påverkas inte."),
-        default={}, rule="OG-8.6",
+        rule="OG-8.6",
     ),
     Setting(
         "on_call_number", Kind.TEXT, Group.CARE, _l("Beredskapsjour"),
         _l("HA-suicide-g: numret eller vägen till beredskapsjouren som visas för personalen när ett ärende med suicidrisk eskaleras."),
-        default="beredskapsjouren via växeln", rule="HA-suicide-g", max_length=80,
+        rule="HA-suicide-g", max_length=80,
     ),
     Setting(
         "care_service", Kind.TEXT, Group.CARE, _l("Vårdtjänst vid registrering"),
         _l("HA-reg-c: vårdtjänsten i ankomstregistreringen när en chatt ersätter ett fysiskt besök."),
-        default="Distanskontakt", rule="HA-reg-c", max_length=80,
+        rule="HA-reg-c", max_length=80,
     ),
     Setting(
         "phone", Kind.PHONE, Group.CONTACT, _l("Telefonnummer"),
         _l("Visas för patienter och i meddelanden. Aldrig för en patient med skyddad identitet (SEC-protected-sms)."),
-        default=None, rule="SEC-protected-sms", max_length=30,
+        rule="SEC-protected-sms", max_length=30,
     ),
     Setting(
         "address", Kind.TEXT, Group.CONTACT, _l("Besöksadress"),
         _l("Visas för patienter och i meddelanden. Aldrig för en patient med skyddad identitet (SEC-protected-sms)."),
-        default=None, rule="SEC-protected-sms", max_length=160,
+        rule="SEC-protected-sms", max_length=160,
     ),
     Setting(
         "sms_sender", Kind.SMS_SENDER, Group.CONTACT, _l("Avsändarnamn för sms"),
         _l("Högst 11 tecken: bokstäverna A–Z, siffror och mellanslag, minst en bokstav. Ett sms till en patient med skyddad identitet har alltid avsändaren 1177 (SEC-protected-sms)."),
-        default=None, rule="SEC-protected-sms", max_length=SMS_SENDER_MAX, derived_from_name=True,
+        rule="SEC-protected-sms", max_length=SMS_SENDER_MAX, derived_from_name=True,
     ),
     Setting(
         "slug", Kind.SLUG, Group.CONTACT, _l("Enhetens namn i länkar"),
         _l("Små bokstäver a–z, siffror och bindestreck. En länk till en patient med skyddad identitet går alltid till 1177.se (SEC-protected-sms)."),
-        default=None, rule="SEC-protected-sms", max_length=60, derived_from_name=True,
+        rule="SEC-protected-sms", max_length=60, derived_from_name=True,
     ),
     Setting(
         "urgent_no_action_minutes", Kind.INTEGER, Group.TOWER, _l("Minuter innan ett brådskande ärende utan åtgärd visas"),
         _l("OG-10.1-h: ärenden med prioritet 1–2 som väntat längre än så utan åtgärd lyfts fram för den övergripande ansvarige."),
-        default=15, rule="OG-10.1-h", minimum=5, maximum=120, suffix=_l("minuter"),
+        rule="OG-10.1-h", minimum=5, maximum=120, suffix=_l("minuter"),
     ),
     Setting(
         "high_load_waiting_per_clinician", Kind.INTEGER, Group.TOWER, _l("Väntande patienter per närvarande vårdpersonal vid hög belastning"),
         _l("OG-9.1: över detta antal visar flygledartornet hög belastning, så att den övergripande ansvarige kan besluta om extra bemanning."),
-        default=4, rule="OG-9.1", minimum=1, maximum=50,
+        rule="OG-9.1", minimum=1, maximum=50,
     ),
 )  # fmt: skip
 BY_KEY: dict[str, Setting] = {setting.key: setting for setting in CATALOG}

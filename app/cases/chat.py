@@ -40,6 +40,7 @@ from app.instances.persistence import reproject_case
 from app.instances.service import deliver_message, validate_form_data
 from app.notifications.purposes import NotificationPurpose
 from app.people.service import roles_at
+from app.people.unit_settings import unit_setting
 from app.phrases.defaults import PURPOSES
 
 MAX_MESSAGE = limits.MESSAGE_BODY  # the names the resident pages and the API import
@@ -230,12 +231,11 @@ def document_form(session: Session, *, actor: Actor, form_id: int, how: str) -> 
 
 def invite_colleague(session: Session, *, actor: Actor, case_id: int, colleague_id: int) -> CaseCollaborator:
     """Invite a colleague of the unit into the case, as the unit's routine allows (OG-8.5)."""
-    from app.cases.effects import unit_setting
     from app.people.models import Unit
 
     case = get_case(session, case_id)
     require_act(session, actor, case)
-    if not unit_setting(session.get(Unit, case.unit_id), "invite_colleague", True):
+    if not unit_setting(session.get(Unit, case.unit_id), "invite_colleague"):
         raise GuardRefused("Enhetens rutin tillåter inte att kollegor bjuds in i ärenden.", rule="OG-8.5")
     if not roles_at(session, colleague_id, case.unit_id):
         raise GuardRefused("Kollegan arbetar inte på enheten.", rule="OG-8.5")

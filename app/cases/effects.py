@@ -35,6 +35,7 @@ from app.patients.service import record_protection
 from app.people.models import Region, Unit, User
 from app.people.roles import CLINICAL_ROLES, Role
 from app.people.service import duty_holder, present_users, roles_at
+from app.people.unit_settings import unit_setting
 
 MEETING_FORMS = {"video": "video", "phone": "telefon", "physical": "besök på mottagningen", "chat": "chatt"}
 REFERRAL_TEXTS = {
@@ -43,11 +44,6 @@ REFERRAL_TEXTS = {
     "self_care": "Mottagningen har stängt. Läs om egenvård på 1177.se och kontakta oss igen om du inte blir bättre.",
 }
 WRONG_PATIENT_NOTE = "OBS FEL PATIENT"
-
-
-def unit_setting(unit: Unit, key: str, default: Any) -> Any:
-    """A unit's local routine setting ("Verksamheten beslutar om lokal rutin")."""
-    return (unit.settings or {}).get(key, default)
 
 
 def region_policy(session: Session, unit: Unit, key: str, default: Any = None) -> Any:
@@ -167,7 +163,7 @@ class CaseEffectsImpl:
         self.case.closed_at = now
         self.case.closed_reason = reason
         self.case.after_close = False
-        reopen_days = float(unit_setting(self.unit, "reopen_days", 3))
+        reopen_days = float(unit_setting(self.unit, "reopen_days"))
         if region_policy(self.session, self.unit, "closing") == STANGNING_POLICY and unanswered:
             # HA-close-plus1: a chat closed without the patient's answer stays answerable one more day.
             reopen_days = max(reopen_days, 1.0)
@@ -223,7 +219,7 @@ class CaseEffectsImpl:
             actor=self.actor,
             replaced_clinic_visit=replaced_visit and bool(contacts),
             contacts=contacts,
-            care_service=unit_setting(self.unit, "care_service", "Distanskontakt"),
+            care_service=unit_setting(self.unit, "care_service"),
             identification_method="E-legitimation",
             visit_type="Distansbesök",
         )
@@ -437,7 +433,7 @@ class CaseEffectsImpl:
         self.case.suicide_risk = "suspected"
         self.case.owner_user_id = owner
         self.case.handling_role = owner_role
-        on_call = unit_setting(self.unit, "on_call_number", "beredskapsjouren via växeln")
+        on_call = unit_setting(self.unit, "on_call_number")
         self._record("suicide_risk:escalated", owner_user_id=owner, on_call=on_call)
         self._changed()
         return {"assessor_role": owner_role, "escalated": True, "owner_user_id": owner, "on_call": on_call}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.audit.service import Actor
 from app.cases import guards
-from app.cases.effects import region_policy, unit_setting
+from app.cases.effects import region_policy
 from app.cases.lookup import NOT_WAITING, get_case, get_unit
 from app.cases.models import AttemptKind, Case, CaseKind, CaseState, ContactAttempt
 from app.cases.permissions import require_act
@@ -29,6 +29,7 @@ from app.people.calendars import unit_calendar
 from app.people.models import Unit
 from app.people.roles import CLINICAL_ROLES, Role
 from app.people.service import roles_at
+from app.people.unit_settings import unit_setting
 
 HANDLING_TASKS = ("Handle_",)
 DEFAULT_HANDOVER_ROLES = [r.value for r in CLINICAL_ROLES] + [Role.MEDICAL_ADMIN.value]
@@ -65,7 +66,7 @@ def earliest_close(session: Session, case: Case) -> tuple[datetime | None, str |
         attempts=attempts,
         now=clock.now(),
         unit_calendar=unit_calendar(session, case.unit_id),
-        gap_hours=float(unit_setting(unit, "hours_between_contact_attempts", 2)),
+        gap_hours=float(unit_setting(unit, "hours_between_contact_attempts")),
     )
 
 
@@ -94,7 +95,7 @@ def check_closing(session: Session, case: Case, data: Mapping[str, Any]) -> None
         attempts=attempts_of(session, case.id),
         now=clock.now(),
         unit_calendar=unit_calendar(session, case.unit_id),
-        gap_hours=float(unit_setting(unit, "hours_between_contact_attempts", 2)),
+        gap_hours=float(unit_setting(unit, "hours_between_contact_attempts")),
         closing_policy=region_policy(session, unit, "closing", guards.SIX_WORKING_HOURS_POLICY),
     )
 
@@ -137,7 +138,7 @@ def _guard_handling(
     elif outcome == "handover":
         role = data.get("target_role")
         current = case.handling_role or Role.NURSE.value
-        allowed = (unit_setting(unit, "handover_roles", {}) or {}).get(current, DEFAULT_HANDOVER_ROLES)
+        allowed = (unit_setting(unit, "handover_roles") or {}).get(current, DEFAULT_HANDOVER_ROLES)
         if role not in allowed:
             # OG-8.6: handover between professional groups follows the unit's local routine.
             raise GuardRefused(

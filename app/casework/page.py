@@ -20,7 +20,7 @@ from app import clock
 from app.audit.models import AuditEvent
 from app.audit.service import Actor, log_access
 from app.cases import chat
-from app.cases.effects import region_policy, unit_setting
+from app.cases.effects import region_policy
 from app.cases.handling import DEFAULT_HANDOVER_ROLES, earliest_close
 from app.cases.lookup import get_case
 from app.cases.models import (
@@ -46,6 +46,7 @@ from app.people.identity import age_at
 from app.people.models import Membership, Unit, User
 from app.people.roles import CASE_ROLES, Role
 from app.people.service import present_users
+from app.people.unit_settings import unit_setting
 from app.phrases.service import templates_for
 from app.process_models.service import load_bundle
 
@@ -304,7 +305,7 @@ def _action_context(session: Session, actor: Actor, page: CasePage, members: dic
         return
     current = case.handling_role or Role.NURSE.value
     page.handover_roles = list(
-        (unit_setting(unit, "handover_roles", {}) or {}).get(current, DEFAULT_HANDOVER_ROLES)
+        (unit_setting(unit, "handover_roles") or {}).get(current, DEFAULT_HANDOVER_ROLES)
     )
     page.registration_applies = region_policy(session, unit, "journal_template") == "ha_besoksanteckning"
     page.fees = _fees(session, unit)

@@ -17,7 +17,6 @@ from app import calendar, clock
 from app.audit.models import AuditEvent
 from app.calendar.zone import start_of_day
 from app.cases.day_close import WAITING_STATES
-from app.cases.effects import unit_setting
 from app.cases.handling import earliest_close
 from app.cases.models import OPEN_CASE_STATES, Case, CaseKind, CaseState
 from app.cases.shifts import absent_owner_cases
@@ -27,12 +26,13 @@ from app.people.models import Unit, User
 from app.people.roles import CLINICAL_ROLES
 from app.people.service import DutyHolder, duty_holder, present_users, roles_at
 from app.people.staffing import Gap, chat_staffing_gaps
+from app.people.unit_settings import DEFAULTS, unit_setting
 
 # Unit settings ("Verksamheten beslutar om lokal rutin") the tower reads, with their defaults.
 URGENT_MINUTES_SETTING = "urgent_no_action_minutes"  # OG-10.1-h
-URGENT_MINUTES_DEFAULT = 15
+URGENT_MINUTES_DEFAULT = DEFAULTS[URGENT_MINUTES_SETTING]
 HIGH_LOAD_SETTING = "high_load_waiting_per_clinician"  # OG-9.1
-HIGH_LOAD_DEFAULT = 4
+HIGH_LOAD_DEFAULT = DEFAULTS[HIGH_LOAD_SETTING]
 URGENT_PRIORITIES = (1, 2)
 
 
@@ -240,7 +240,7 @@ def og_10_1_h_urgent_without_action(
     (unit setting `urgent_no_action_minutes`) since submitting or last answering, with no staff action."""
     at = at or clock.now()
     unit = session.get(Unit, unit_id)
-    limit = timedelta(minutes=int(unit_setting(unit, URGENT_MINUTES_SETTING, URGENT_MINUTES_DEFAULT)))
+    limit = timedelta(minutes=int(unit_setting(unit, URGENT_MINUTES_SETTING)))
     rows = _rows(session, unit_id, HumanTask.priority.in_(URGENT_PRIORITIES), day=day)
     cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_([r.case_id for r in rows])))}
     staff = _latest_staff_action(session, list(cases))
@@ -340,7 +340,7 @@ def og_9_1_load(session: Session, *, unit_id: int, at: datetime | None = None) -
 
     at = at or clock.now()
     unit = session.get(Unit, unit_id)
-    limit = int(unit_setting(unit, HIGH_LOAD_SETTING, HIGH_LOAD_DEFAULT))
+    limit = int(unit_setting(unit, HIGH_LOAD_SETTING))
     waiting = (
         session.scalar(
             select(func.count(Case.id)).where(

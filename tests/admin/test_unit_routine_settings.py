@@ -16,7 +16,6 @@ from app.admin import unit_setting_catalog as catalog
 from app.admin.settings_services import routine_settings
 from app.audit.models import AuditEvent
 from app.cases import chat, handling
-from app.cases.effects import unit_setting
 from app.cases.models import CaseState
 from app.errors import GuardRefused
 from app.notifications.compose import NEUTRAL_SMS_SENDER, Recipient, compose
@@ -24,6 +23,7 @@ from app.notifications.models import RecipientKind
 from app.notifications.purposes import NotificationPurpose
 from app.notifications.service import sender_unit
 from app.people.models import Unit
+from app.people.unit_settings import DEFAULTS, unit_setting
 
 APP = Path(__file__).resolve().parents[2] / "app"
 
@@ -112,7 +112,7 @@ def test_OG_6_5_a_changed_reopen_window_applies_to_cases_closed_afterwards(pages
     pages.sign_in("sysadmin")
     response = pages.post("/admin/routines", _form(pages, reopen_days="5"))
     assert response.status_code == 302
-    assert unit_setting(_unit(pages), "reopen_days", 3) == 5
+    assert unit_setting(_unit(pages), "reopen_days") == 5
     after = _closed_in_dialogue(world, clock)
     assert after.state == CaseState.CLOSED
     assert after.reopen_until - after.closed_at == timedelta(days=5)
@@ -124,7 +124,7 @@ def test_OG_6_1_g_the_units_hours_between_contact_attempts_govern_closing_an_una
     world = pages.world
     pages.sign_in("sysadmin")
     assert pages.post("/admin/routines", _form(pages, hours_between_contact_attempts="4")).status_code == 302
-    assert unit_setting(_unit(pages), "hours_between_contact_attempts", 2) == 4
+    assert unit_setting(_unit(pages), "hours_between_contact_attempts") == 4
     case = world.submit("adult")
     nurse = _started(world, case)  # Monday 09:01
     clock.advance(hours=3)
@@ -162,8 +162,8 @@ def test_OG_8_5_OG_8_6_the_units_collaboration_routines_reach_the_case_services(
     form[catalog.role_field("Sjuksköterska")] = ["Läkare"]
     assert pages.post("/admin/routines", form).status_code == 302
     unit = _unit(pages)
-    assert unit_setting(unit, "invite_colleague", True) is False
-    assert unit_setting(unit, "handover_roles", {})["Sjuksköterska"] == ["Läkare"]
+    assert unit_setting(unit, "invite_colleague") is False
+    assert unit_setting(unit, "handover_roles")["Sjuksköterska"] == ["Läkare"]
     case = world.submit("adult")
     nurse = _started(world, case)
     doctor, _unit_of_doctor = world.staff["doctor"]
@@ -316,7 +316,7 @@ def test_every_change_is_audited_with_old_and_new_values_and_a_reset_restores_th
     response = pages.post("/admin/routines/reset", {**_form(pages), "key": "reopen_days"})
     assert response.status_code == 302
     unit = _unit(pages)
-    assert "reopen_days" not in unit.settings and unit_setting(unit, "reopen_days", 3) == 3
+    assert "reopen_days" not in unit.settings and unit_setting(unit, "reopen_days") == 3
     reset = _actions(session, "unit:routine_settings_changed")[-1]
     assert reset.details["changes"] == {"reopen_days": {"old": 5, "new": None}}
     assert reset.details["reset"] == ["reopen_days"]
@@ -350,12 +350,10 @@ def test_keys_the_catalogue_does_not_know_are_kept_untouched(pages):
     assert settings["handover_roles"]["Fysioterapeut"] == ["Läkare", "Fysioterapeut"]
 
 
-def _reader_defaults() -> dict[str, list[tuple[str, object]]]:
-    """Every `unit_setting(unit, KEY, DEFAULT)` call in app/ (outside app/admin): key -> [(where, default)]."""
-    found: dict[str, list[tuple[str, object]]] = {}
+def _keys_read() -> dict[str, list[str]]:
+    """Every `unit_setting(unit, KEY)` call in app/: key -> [where]."""
+    found: dict[str, list[str]] = {}
     for path in APP.rglob("*.py"):
-        if "admin" in path.relative_to(APP).parts:
-            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         constants = {}
         for node in ast.walk(tree):
@@ -364,28 +362,39 @@ def _reader_defaults() -> dict[str, list[tuple[str, object]]]:
                 and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)
             ):
-                with contextlib.suppress(ValueError):  # not a literal: no reader passes it as a default
+                with contextlib.suppress(ValueError):  # not a literal: not a key
                     constants[node.targets[0].id] = ast.literal_eval(node.value)
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Call)
                 and getattr(node.func, "id", getattr(node.func, "attr", None)) == "unit_setting"
-                and len(node.args) == 3
             ):
-                key, default = (
-                    constants[a.id] if isinstance(a, ast.Name) else ast.literal_eval(a) for a in node.args[1:]
-                )
-                found.setdefault(key, []).append((f"{path.relative_to(APP.parent)}:{node.lineno}", default))
+                key_node = node.args[1]
+                key = constants[key_node.id] if isinstance(key_node, ast.Name) else ast.literal_eval(key_node)
+                found.setdefault(key, []).append(f"{path.relative_to(APP.parent)}:{node.lineno}")
     return found
 
 
-def test_the_catalogue_defaults_are_the_ones_the_readers_use():
-    readers = _reader_defaults()
+def test_every_setting_the_product_reads_is_on_the_page_with_the_default_the_reader_gets(session):
+    """One source for the defaults (app/people/unit_settings.py): the page shows and resets to exactly
+    what a reader gets for a unit that has not set the key, and every key read is on the page."""
+    from tests import factories
+
+    read = _keys_read()
     assert {"reopen_days", "hours_between_contact_attempts", "handover_roles", "invite_colleague"} <= set(
-        readers
+        read
     )
-    for key, uses in readers.items():
-        assert key in catalog.BY_KEY, f"{key} is read ({uses}) but not in the catalogue"
-        for where, default in uses:
-            assert default == catalog.BY_KEY[key].default, f"{where}: default {default!r}"
+    assert set(read) <= set(catalog.BY_KEY), {
+        key: where for key, where in read.items() if key not in catalog.BY_KEY
+    }
+    assert set(catalog.BY_KEY) == set(DEFAULTS)
+    unit = factories.unit(session)
+    unit.settings = {}
+    for key, setting in catalog.BY_KEY.items():
+        assert (
+            unit_setting(unit, key) == setting.default == catalog.effective(setting, {})
+            or setting.kind is catalog.Kind.ROLE_MAP
+        )
+    with pytest.raises(KeyError):
+        unit_setting(unit, "reopen_dayz")  # a misspelt key is a bug, never silently a default
     assert set(catalog.HANDOVER_DEFAULT_TARGETS) == set(handling.DEFAULT_HANDOVER_ROLES)
