@@ -7,7 +7,6 @@ others), and phrase texts' unit placeholders are filled neutrally for them.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
@@ -17,31 +16,13 @@ from app.audit.service import Actor
 from app.cases.models import Case, CaseImage, ChatMessage, Consent, ContactAttempt, ImageRequest, PatientForm
 from app.instances.models import HumanTask
 from app.notifications.compose import NEUTRAL_UNIT
+from app.notifications.service import fill_unit_for_reading
 from app.patients.models import Patient
 from app.people.models import Unit
-
-_UNIT_PLACEHOLDER = re.compile(r"\{(unit|unit_phone|unit_address)\}")
 
 
 def iso(moment: datetime | date | None) -> str | None:
     return moment.isoformat() if moment is not None else None
-
-
-def fill_unit(body: str, unit: Unit, *, neutral: bool) -> str:
-    """Phrase texts keep the unit's placeholders for the notification composer: fill them for reading."""
-    if "{" not in body:
-        return body
-    settings = unit.settings or {}
-    values = (
-        {"unit": NEUTRAL_UNIT, "unit_phone": "", "unit_address": ""}
-        if neutral
-        else {
-            "unit": unit.name,
-            "unit_phone": settings.get("phone", ""),
-            "unit_address": settings.get("address", ""),
-        }
-    )
-    return re.sub(r"[ \t]{2,}", " ", _UNIT_PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), body))
 
 
 # --- tokens and principals ----------------------------------------------------------------------
@@ -124,7 +105,7 @@ def task(row: HumanTask, version: int | None) -> dict:
 
 def message(row: ChatMessage, unit: Unit | None = None) -> dict:
     """A chat message; with the unit, phrase placeholders filled (a message just written has none)."""
-    body = fill_unit(row.body, unit, neutral=False) if unit is not None else row.body
+    body = fill_unit_for_reading(row.body, unit, neutral=False) if unit is not None else row.body
     return {
         "id": row.id,
         "author": row.author.value,
@@ -269,7 +250,7 @@ def resident_case(case: Case, patient: Patient, unit: Unit) -> dict:
 
 def resident_message(row: ChatMessage, unit: Unit | None = None, patient: Patient | None = None) -> dict:
     body = (
-        fill_unit(row.body, unit, neutral=patient.is_protected)
+        fill_unit_for_reading(row.body, unit, neutral=patient.is_protected)
         if unit is not None and patient is not None
         else row.body
     )

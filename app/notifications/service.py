@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app import clock
 from app.audit.service import Actor, record
-from app.notifications.compose import Recipient, SenderUnit, compose, slugify
+from app.notifications.compose import NEUTRAL_UNIT, Recipient, SenderUnit, compose, slugify
 from app.notifications.models import Channel, Notification, NotificationStatus, RecipientKind
 from app.notifications.purposes import NotificationPurpose
 from app.patients.models import Patient
@@ -168,6 +168,28 @@ def protected_identity_policy(unit: Unit) -> str:
     if policy not in POLICIES:
         raise ValueError(f"unknown protected-identity policy {policy!r} for region {unit.region.code}")
     return policy
+
+
+_UNIT_PLACEHOLDER = re.compile(r"\{(unit|unit_phone|unit_address)\}")
+
+
+def fill_unit_for_reading(body: str, unit: Unit, *, neutral: bool, neutral_name: str = NEUTRAL_UNIT) -> str:
+    """A chat text as its reader sees it. Phrase texts keep the unit's placeholders for the composer;
+    in the chat they are filled, or neutral for a protected identity (SEC-protected-sms holds there too;
+    `neutral_name` in the reader's language)."""
+    if "{" not in body:
+        return body
+    settings = unit.settings or {}
+    if neutral:
+        values = {"unit": neutral_name, "unit_phone": "", "unit_address": ""}
+    else:
+        values = {
+            "unit": unit.name,
+            "unit_phone": settings.get("phone") or "",
+            "unit_address": settings.get("address") or "",
+        }
+    # A dropped placeholder leaves "Ring  ." behind: tidy the spaces it leaves.
+    return re.sub(r"[ \t]{2,}", " ", _UNIT_PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), body))
 
 
 def sender_unit(unit: Unit) -> SenderUnit:

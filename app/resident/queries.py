@@ -4,7 +4,6 @@ returns plain values for the templates; the routes write the access log of what 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,6 +33,7 @@ from app.cases.models import (
 from app.cases.permissions import require_resident
 from app.cases.submission import FUNCTION_FOR_KIND, send_anyway_allowed
 from app.errors import NotFound
+from app.notifications.service import fill_unit_for_reading
 from app.patients.models import Guardianship, Patient
 from app.patients.service import children_of
 from app.people.calendars import unit_calendar
@@ -71,7 +71,6 @@ MEETING_FORMS = {
     "physical": _l("besök på mottagningen"),
     "chat": _l("chatt"),
 }
-_PLACEHOLDER = re.compile(r"\{(unit|unit_phone|unit_address)\}")
 
 
 # --- who the resident is and acts for ---------------------------------------------------------
@@ -374,7 +373,9 @@ def _message_views(
                 author,
                 mine,
                 message.author == MessageAuthor.PATIENT,
-                _fill_unit(message.body, unit, patient),
+                fill_unit_for_reading(
+                    message.body, unit, neutral=patient.is_protected, neutral_name=str(NEUTRAL_UNIT)
+                ),
                 message.sent_at,
             )
         )
@@ -414,22 +415,6 @@ def _unit_name(unit: Unit, patient: Patient) -> str:
     # SEC-protected-sms: a claimed or confirmed protected identity is never shown the unit's name
     # by the product, not even on their own pages (a screen can be seen by others too).
     return str(NEUTRAL_UNIT) if patient.is_protected else unit.name
-
-
-def _fill_unit(body: str, unit: Unit, patient: Patient) -> str:
-    """Phrase texts keep the unit's placeholders for the composer: fill them for reading here."""
-    if "{" not in body:
-        return body
-    settings = unit.settings or {}
-    values = {
-        "unit": unit.name,
-        "unit_phone": settings.get("phone", ""),
-        "unit_address": settings.get("address", ""),
-    }
-    if patient.is_protected:
-        values = {"unit": str(NEUTRAL_UNIT), "unit_phone": "", "unit_address": ""}
-    filled = _PLACEHOLDER.sub(lambda m: values[m.group(1)], body)
-    return re.sub(r"[ \t]{2,}", " ", filled)
 
 
 def _consent_view(session: Session, consent: Consent) -> ConsentView:
