@@ -109,6 +109,9 @@ def page(playwright_browser, live_server):
 
 def axe_violations(page) -> list[dict]:
     """Serious and critical accessibility violations on the current page (axe-core from npm, WCAG 2.1 AA)."""
+    # A click that navigates may still be loading the next page: check that page, once it has loaded.
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.head !== null && document.readyState === 'complete'")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"

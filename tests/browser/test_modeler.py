@@ -41,6 +41,7 @@ def test_a_process_owner_edits_a_task_and_a_timer_fixes_a_finding_and_publishes_
     _axe(page, "list")
 
     page.get_by_role("link", name="Dagens stängning").click()
+    page.wait_for_url("**/process-models/*")  # the model's page, not the list still unloading
     _axe(page, "model")
     page.get_by_role("button", name="Redigera som nytt utkast (från version 1)").click()
     expect(page.locator('#canvas [data-element-id="Day_close"]')).to_be_visible()
