@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from app.audit.service import Actor
-from app.cases.permissions import DUTY
-from app.people.roles import CASE_ROLES, CLINICAL_ROLES, Role
+from app.cases.permissions import CASE_READER_ROLES, DUTY
+from app.people.roles import CLINICAL_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class NavLink:
 # (endpoint, label, roles that open the area). DUTY is the overall-responsible duty held right now:
 # the unit's control tower is theirs and the head of unit's, not every clinician's (OG-10.1-j).
 AREAS = (
-    ("worklist.index", _l("Patientliggaren"), CASE_ROLES),
+    ("worklist.index", _l("Patientliggaren"), CASE_READER_ROLES),  # whoever reads the unit's cases
     ("casework.undocumented", _l("Att dokumentera"), CLINICAL_ROLES),
     ("control_tower.index", _l("Flygledartornet"), {DUTY, Role.HEAD_OF_UNIT}),
     ("modeler.index", _l("Processer"), {Role.PROCESS_OWNER, Role.HEAD_OF_UNIT}),  # heads of unit read them
