@@ -240,8 +240,10 @@ def insert_now(session: Session, obj: Any) -> Any:
         if mapper.version_id_col is not None
         else None
     )
+    server_versioned = version_key is not None and not mapper.version_id_generator  # the database numbers it
     if (
         not state.transient
+        or server_versioned
         or len(mapper.primary_key) != 1
         or any(key not in columns for key in state.dict if not key.startswith("_"))
     ):

@@ -339,7 +339,8 @@ def upload_image(
 
 def answer_form(session: Session, *, actor: Actor, form_id: int, answers: dict[str, Any]) -> PatientForm:
     """The patient fills in a sent form; the result shows in the case and the acknowledgement inbox."""
-    form = session.get(PatientForm, form_id)
+    # Locked: the same form sent twice at once (two taps, two devices) is answered once; the second waits, then is refused.
+    form = session.get(PatientForm, form_id, with_for_update=True, populate_existing=True)
     if form is None:
         raise NotFound("Formuläret finns inte.")
     case = get_case(session, form.case_id)

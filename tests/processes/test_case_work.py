@@ -237,3 +237,53 @@ def test_SEC_protected_sms_every_message_the_routines_send_a_protected_patient_i
         ):
             assert unit.name not in (value or "") and "Ekdalen" not in (value or "")
             assert "0101112233" not in (value or "").replace(" ", "").replace("-", "")
+
+
+@pytest.mark.postgres
+def test_OG_8_1_a_form_sent_twice_at_once_is_answered_once(pg_url, app, world):
+    """Two taps or two devices: the second answer waits for the first (a row lock), then is refused;
+    the first answer, its inbox item and its audit record stand alone."""
+    import threading
+    import time
+
+    from app.audit.models import AuditEvent
+    from app.cases.models import AckItem, PatientForm
+    from app.errors import Conflict
+
+    case = world.submit("adult")
+    nurse = _start(world, case)
+    form = chat.send_form(world.session, actor=nurse, case_id=case.id, form_key="demo_mood")
+    world.session.commit()
+    resident, database = world.resident("adult"), app.extensions["database"]
+    first_answered, release_first = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def answer(name: str, value: int, hold: bool) -> None:
+        try:
+            with database.transaction() as session:
+                chat.answer_form(
+                    session, actor=resident, form_id=form.id, answers={f"q{i}": value for i in range(1, 5)}
+                )
+                if hold:  # answered, not yet committed: the other answer arrives now
+                    first_answered.set()
+                    release_first.wait(timeout=10)
+            results[name] = "ok"
+        except Conflict as refused:
+            results[name] = refused
+
+    first = threading.Thread(target=answer, args=("first", 0, True))
+    first.start()
+    assert first_answered.wait(timeout=10)
+    second = threading.Thread(target=answer, args=("second", 3, False))
+    second.start()
+    time.sleep(0.5)  # the second is at the "already answered?" check by now
+    release_first.set()
+    first.join(timeout=20)
+    second.join(timeout=20)
+    assert results["first"] == "ok" and isinstance(results["second"], Conflict)
+    world.session.expire_all()
+    assert world.session.get(PatientForm, form.id).score == 0
+    assert len(world.session.scalars(select(AckItem).where(AckItem.case_id == case.id)).all()) == 1
+    assert (
+        len(world.session.scalars(select(AuditEvent).where(AuditEvent.action == "form:answered")).all()) == 1
+    )

@@ -63,3 +63,31 @@ def test_an_item_addressed_to_a_colleague_cannot_be_acknowledged_and_stays(world
     assert via_htmx.status_code == 200 and 'role="alert"' in via_htmx.get_data(
         as_text=True
     )  # htmx swaps it in
+
+
+def test_an_item_signed_off_stays_signed_off_by_its_first_signer(world, pages):
+    """A second "Kvittera" on an item already signed off (a colleague's page open beside it, another
+    web worker) is refused with a conflict: who signed it off, and when, is never overwritten."""
+    case = world.submit("adult")
+    start(world, case)
+    world.session.add(
+        AckItem(
+            unit_id=case.unit_id,
+            case_id=case.id,
+            kind=AckKind.FORM_RETURNED,
+            summary="Formulär besvarat",
+            created_at=case.submitted_at,
+        )
+    )
+    world.session.commit()
+    item = world.session.scalar(select(AckItem).where(AckItem.kind == AckKind.FORM_RETURNED))
+    assert pages.sign_in("nurse").post(f"/inbox/{item.id}/acknowledge").status_code == 302
+    again = pages.sign_in("nurse2").post(f"/inbox/{item.id}/acknowledge")
+    assert again.status_code == 409 and "Posten är redan kvitterad." in again.get_data(as_text=True)
+    world.session.expire_all()
+    nurse, _unit = world.staff["nurse"]
+    assert world.session.get(AckItem, item.id).acknowledged_by == nurse.id
+    assert (
+        len(world.session.scalars(select(AuditEvent).where(AuditEvent.action == "ack:acknowledged")).all())
+        == 1
+    )
