@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import PurePosixPath
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -134,11 +134,14 @@ def record_refused_read(session: Session, *, actor: Actor, export_id: int) -> No
 
 
 def purge_expired(session: Session) -> int:
-    """Delete every expired export; returns how many went."""
-    ids = list(session.scalars(select(Export.id).where(Export.expires_at <= clock.now())))
+    """Delete every expired export; returns how many this call deleted.
+
+    Every timer worker runs this: the ids come back from the DELETE itself, so of two workers purging
+    at once each audits only the rows it removed, and the one that found them gone audits nothing."""
+    deleted = session.execute(delete(Export).where(Export.expires_at <= clock.now()).returning(Export.id))
+    ids = sorted(deleted.scalars())
     if not ids:
         return 0  # nothing to audit: the worker calls this often
-    session.execute(delete(Export).where(Export.id.in_(ids)))
     record(session, "export:purged", actor=Actor.system("export-purge"), count=len(ids), export_ids=ids)
     return len(ids)
 

@@ -192,6 +192,27 @@ def duty_holder(session: Session, unit_id: int, at: datetime | None = None) -> D
     return DutyHolder(duty.user_id, duty.user.display_name, duty.taken_at)
 
 
+DUTY_JUST_TAKEN = "Någon annan tog just det övergripande ansvaret. Se vem som har det nu och be hen lämna över det om det behövs."
+
+
+def _duty_for_change(
+    session: Session, unit_id: int, *, seen: OverallResponsibleDuty | None
+) -> OverallResponsibleDuty | None:
+    """The unit's open duty, read again once the unit is locked; a Conflict if it changed since `seen`.
+
+    Two nurses taking (or a holder passing) the duty at one moment: the unit's row lock makes the
+    second wait for the first, and the second then finds a different holder than it acted on."""
+    session.execute(select(Unit.id).where(Unit.id == unit_id).with_for_update())
+    duty = session.scalar(
+        select(OverallResponsibleDuty)
+        .where(OverallResponsibleDuty.unit_id == unit_id, OverallResponsibleDuty.released_at.is_(None))
+        .execution_options(populate_existing=True)
+    )
+    if (duty.id if duty else None) != (seen.id if seen else None):
+        raise Conflict(DUTY_JUST_TAKEN, unit_id=unit_id)
+    return duty
+
+
 def _require_can_hold_duty(session: Session, user_id: int, unit_id: int) -> None:
     if not roles_at(session, user_id, unit_id) & CLINICAL_ROLES:
         raise GuardRefused(
@@ -206,8 +227,8 @@ def _require_can_hold_duty(session: Session, user_id: int, unit_id: int) -> None
 def take_duty(session: Session, *, actor: Actor) -> OverallResponsibleDuty:
     """Take the duty at the acting unit; a present holder must pass it on instead."""
     _require_can_hold_duty(session, actor.user_id, actor.unit_id)
+    duty = _duty_for_change(session, actor.unit_id, seen=current_duty(session, actor.unit_id))
     now = clock.now()
-    duty = current_duty(session, actor.unit_id)
     if duty is not None:
         if duty.user_id == actor.user_id:
             return duty
@@ -234,12 +255,13 @@ def take_duty(session: Session, *, actor: Actor) -> OverallResponsibleDuty:
 
 def pass_duty(session: Session, *, actor: Actor, to_user_id: int) -> OverallResponsibleDuty:
     """Pass the duty at the acting unit to a present clinician."""
-    duty = current_duty(session, actor.unit_id)
-    if duty is None or duty.user_id != actor.user_id:
+    seen = current_duty(session, actor.unit_id)
+    if seen is None or seen.user_id != actor.user_id:
         raise Forbidden("only the holder can pass the overall-responsible duty on")
     if session.get(User, to_user_id) is None:
         raise NotFound("no such user")
     _require_can_hold_duty(session, to_user_id, actor.unit_id)
+    duty = _duty_for_change(session, actor.unit_id, seen=seen)
     now = clock.now()
     duty.released_at = now
     duty.passed_to_user_id = to_user_id

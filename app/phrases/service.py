@@ -132,7 +132,7 @@ def publish(
     session: Session, *, actor: Actor, template_id: int, decided_by_user_id: int | None = None
 ) -> PhraseTemplate:
     """Publish a draft (sysadmin only; a local one needs its deciding head of unit); it supersedes the previous one."""
-    template = _get(session, template_id)
+    template = _get(session, template_id, for_change=True)
     if template.status is not PhraseStatus.DRAFT:
         raise Conflict(f"the template is {template.status.value}, not a draft")
     _require_publisher(session, actor, template)
@@ -144,6 +144,9 @@ def publish(
             )
         _require_head_of_unit(session, decided_by, template.unit_id)
         template.decided_by_user_id = decided_by
+    # Publishing another draft for the same purpose at the same moment: the region's lock makes the
+    # second wait and then see the first as the previous one, instead of both taking the one slot.
+    session.execute(select(Region.id).where(Region.id == template.region_id).with_for_update())
     now = clock.now()
     previous = _published(
         session, template.level, template.purpose, region_id=template.region_id, unit_id=template.unit_id
@@ -175,7 +178,7 @@ def publish(
 
 def retire(session: Session, *, actor: Actor, template_id: int) -> PhraseTemplate:
     """Withdraw a template (sysadmin for regional and local, the owner for personal)."""
-    template = _get(session, template_id)
+    template = _get(session, template_id, for_change=True)
     if template.status is PhraseStatus.RETIRED:
         raise Conflict("the template is already retired")
     _require_publisher(session, actor, template)
@@ -326,10 +329,20 @@ def _validate(purpose: str, title: str, text: str) -> None:
     placeholders_in(text)
 
 
-def _get(session: Session, template_id: int) -> PhraseTemplate:
+def _get(session: Session, template_id: int, *, for_change: bool = False) -> PhraseTemplate:
     template = session.get(PhraseTemplate, template_id)
     if template is None:
         raise NotFound(f"no phrase template {template_id}")
+    if for_change:
+        # Lock the row and read it afresh: of two sysadmins acting on one template at the same moment
+        # the second waits here, then finds the status changed under it and changes nothing.
+        seen = template.status
+        session.refresh(template, with_for_update=True)
+        if template.status is not seen:
+            raise Conflict(
+                f"someone else just changed the template: it is now {template.status.value}",
+                template_id=template.id,
+            )
     return template
 
 
