@@ -22,7 +22,7 @@ from app.admin.services import require_sysadmin
 from app.audit.service import Actor, record
 from app.calendar.zone import STOCKHOLM
 from app.errors import Conflict, GuardRefused, ValidationFailed
-from app.people.calendars import set_exception, set_weekly_hours, unit_calendar
+from app.people.calendars import lock_unit, set_exception, set_weekly_hours, unit_calendar
 from app.people.models import Membership, OpeningException, Unit, User
 from app.people.roles import Role
 from app.phrases import service as phrases
@@ -86,7 +86,7 @@ def set_opening_hours(
     expected_version: int | None,
 ) -> None:
     """Replace the unit's weekly opening hours; refused (409) when someone changed them since the form was read."""
-    unit = require_sysadmin(session, actor=actor)
+    unit = lock_unit(session, require_sysadmin(session, actor=actor).id)
     if expected_version is not None and expected_version != unit.calendar_version:
         raise Conflict(
             "the opening hours were changed by someone else since you opened the page; reload and try again"
@@ -108,7 +108,9 @@ def arrange_cover(
     Refused without a covering unit (a unit may not close), or when the period has already begun
     (the covering unit's staff get access beforehand). Returns the days that got a cover.
     """
-    unit = require_sysadmin(session, actor=actor)
+    # Locked before the calendar is read: two covers arranged at once are made one after the other,
+    # the second from the calendar the first left.
+    unit = lock_unit(session, require_sysadmin(session, actor=actor).id)
     errors: dict[str, list[str]] = {}
     today = clock.now().astimezone(STOCKHOLM).date()
     if last_day < first_day:

@@ -63,7 +63,7 @@ def set_weekly_hours(
     session: Session, *, actor: Actor, unit_id: int, weekly: Mapping[int, Iterable[tuple[time, time]]]
 ) -> UnitCalendar:
     """Replace the unit's weekly opening hours (several intervals a day allow a lunch break)."""
-    unit = _unit(session, unit_id)
+    unit = lock_unit(session, unit_id)
     intervals = {day: [Interval(o, c) for o, c in spans] for day, spans in weekly.items()}
     try:
         candidate = UnitCalendar(
@@ -99,7 +99,7 @@ def set_exception(
     note: str = "",
 ) -> None:
     """Other hours on one date; closing an ordinary weekday needs the unit that covers (OG-9.2)."""
-    unit = _unit(session, unit_id)
+    unit = lock_unit(session, unit_id)
     spans = tuple(Interval(o, c) for o, c in intervals)
     if covering_unit_id is not None:
         cover = _unit(session, covering_unit_id)
@@ -141,6 +141,19 @@ def set_exception(
         covering_unit_id=covering_unit_id,
         note=note,
     )
+
+
+def lock_unit(session: Session, unit_id: int) -> Unit:
+    """The unit, read afresh and locked until the transaction ends: take it before checking the
+    calendar_version a change was made from.
+
+    The row lock (PostgreSQL; SQLite begins IMMEDIATE) makes check-then-write one step: of two
+    changes made from the same version, the second waits for the first and then sees its new
+    version, instead of both deleting and inserting hours into one merged week."""
+    unit = session.get(Unit, unit_id, with_for_update=True, populate_existing=True)
+    if unit is None:
+        raise NotFound(f"no unit {unit_id}")
+    return unit
 
 
 def _unit(session: Session, unit_id: int) -> Unit:

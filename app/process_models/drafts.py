@@ -41,20 +41,28 @@ def require_model_reader(*, actor: Actor) -> None:
         raise Forbidden("Processmodellerna visas för processägare och verksamhetschefer.")
 
 
-def get_model(session: Session, *, process_id: str) -> ProcessModel:
-    model = session.scalar(select(ProcessModel).where(ProcessModel.process_id == process_id))
+def get_model(session: Session, *, process_id: str, for_change: bool = False) -> ProcessModel:
+    """The process model; `for_change` locks its row until the transaction ends (opening a draft)."""
+    query = select(ProcessModel).where(ProcessModel.process_id == process_id)
+    if for_change:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    model = session.scalar(query)
     if model is None:
         raise NotFound(f"Processen '{process_id}' finns inte.")
     return model
 
 
-def get_version(session: Session, *, process_id: str, number: int) -> ProcessVersion:
+def get_version(
+    session: Session, *, process_id: str, number: int, for_change: bool = False
+) -> ProcessVersion:
+    """One version of a model; `for_change` locks its row until the transaction ends."""
     model = get_model(session, process_id=process_id)
-    version = session.scalar(
-        select(ProcessVersion).where(
-            ProcessVersion.process_model_id == model.id, ProcessVersion.number == number
-        )
+    query = select(ProcessVersion).where(
+        ProcessVersion.process_model_id == model.id, ProcessVersion.number == number
     )
+    if for_change:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    version = session.scalar(query)
     if version is None:
         raise NotFound(f"Version {number} av '{process_id}' finns inte.")
     return version
@@ -73,6 +81,10 @@ def current_draft(session: Session, *, process_id: str) -> ProcessVersion | None
 def start_draft(session: Session, *, actor: Actor, process_id: str, from_number: int) -> ProcessVersion:
     """Open a draft as a copy of version `from_number`; refused (409) while another draft is open."""
     require_process_owner(actor=actor)
+    # The model's row lock (PostgreSQL; SQLite begins IMMEDIATE) makes "no draft yet" and numbering
+    # the new one a single step: of two owners opening a draft at once, the second waits for the
+    # first and then finds its draft (409) instead of failing on the version number.
+    get_model(session, process_id=process_id, for_change=True)
     base = get_version(session, process_id=process_id, number=from_number)
     existing = current_draft(session, process_id=process_id)
     if existing is not None:
@@ -125,7 +137,12 @@ def _new_draft(
 def _require_draft(
     session: Session, *, process_id: str, number: int, expected_hash: str | None
 ) -> ProcessVersion:
-    draft = get_version(session, process_id=process_id, number=number)
+    """The open draft, locked for a change, still at the bundle the caller loaded (else 409).
+
+    The row lock (PostgreSQL; SQLite begins IMMEDIATE) makes check-then-write one step: of a save
+    and a publish racing from the same bundle, the second waits for the first and then sees its
+    result, so a bundle nobody checked is never published."""
+    draft = get_version(session, process_id=process_id, number=number, for_change=True)
     if draft.status != VersionStatus.DRAFT:
         raise Conflict(
             f"Version {number} är redan publicerad och kan inte ändras; öppna den som ett nytt utkast."

@@ -80,7 +80,7 @@ def import_bpmn(
 ) -> tuple[ProcessVersion, list[FindingView]]:
     """Store an uploaded .bpmn as the model's draft (refused by size or unsafe XML before parsing)."""
     require_process_owner(actor=actor)
-    model = get_model(session, process_id=process_id)
+    model = get_model(session, process_id=process_id, for_change=True)  # one new draft at a time
     refuse_unsafe("upload.bpmn", data)
     text = data.decode("utf-8", errors="replace")
     draft = current_draft(session, process_id=process_id)
