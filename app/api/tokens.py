@@ -192,7 +192,9 @@ def revoke_own_token(session: Session, *, actor: Actor, token_id: int) -> ApiTok
 
 
 def revoke_token(session: Session, *, actor: Actor, token: ApiToken) -> ApiToken:
-    """Revoke a token from now on; revoking twice changes nothing."""
+    """Revoke a token from now on; revoking twice changes nothing (also twice at once: the row is
+    locked and read afresh, so the second waits, finds it revoked and records nothing)."""
+    session.refresh(token, with_for_update=True)
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         token.revoked_by = actor.label

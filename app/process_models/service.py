@@ -65,7 +65,13 @@ def deploy_file(
     validate_bundle(
         bundle, operators=engine.operators.keys(), roles=[r.value for r in Role], guards=known_guards()
     )
-    model = session.scalar(select(ProcessModel).where(ProcessModel.process_id == bundle.process_id))
+    # Locked: a deploy and an owner opening a draft number the next version one after the other.
+    model = session.scalar(
+        select(ProcessModel)
+        .where(ProcessModel.process_id == bundle.process_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     last_from_file = None
     newest_published = None
     if model is not None:

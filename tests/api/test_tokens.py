@@ -7,6 +7,7 @@ import hashlib
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.api.models import ApiToken
@@ -236,3 +237,31 @@ def test_the_cli_issues_user_and_resident_tokens(api, world):
     assert missing_unit.exit_code == 2 and "--user needs --unit" in missing_unit.output
     unknown = api.cli("token", "create", "--patient", "000000000000")
     assert unknown.exit_code == 1 and "no patient" in unknown.output
+
+
+@pytest.mark.postgres
+def test_a_token_revoked_twice_at_once_is_revoked_and_audited_once(pg_url, app, api, world, monkeypatch):
+    """Two revocations of one token at the same moment (two tabs, the CLI and a page): the second
+    waits for the first's row lock, finds the token revoked and records nothing."""
+    from app.api import tokens
+    from tests.races import Meeting, race
+
+    token = _token_row(world, api.token("nurse"))
+    world.session.commit()
+    database = app.extensions["database"]
+    meeting, real_record = Meeting(database), tokens.record
+
+    def record_after_meeting(*args, **kwargs):
+        meeting.wait()  # past "not revoked yet"
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(tokens, "record", record_after_meeting)
+    nurse = world.actor("nurse")
+
+    def revoke(session):
+        tokens.revoke_own_token(session, actor=nurse, token_id=token.id)
+
+    assert race(database, meeting, revoke, revoke) == ["ok", "ok"]
+    world.session.expire_all()
+    audits = world.session.scalars(select(AuditEvent).where(AuditEvent.action == "api_token:revoked")).all()
+    assert [a.subject_id for a in audits] == [str(token.id)]
