@@ -60,3 +60,24 @@ def race(database, meeting: Meeting, first, second) -> list[str]:
     for thread in threads:
         thread.join(timeout=30)
     return results
+
+
+def at_once(database, *calls, describe=lambda error: type(error).__name__) -> list[str]:
+    """Start every call at once, each in its own transaction (the test makes them meet where it
+    wants, e.g. with a threading.Barrier); "ok" or `describe(error)` for each, sorted."""
+    outcomes: list[str] = []
+
+    def run(call):
+        try:
+            with database.transaction() as session:
+                call(session)
+            outcomes.append("ok")
+        except Exception as error:  # noqa: BLE001 - the outcome is the test's subject
+            outcomes.append(describe(error))
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return sorted(outcomes)

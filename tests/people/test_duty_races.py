@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.errors import Conflict
 from app.people import service as people
 from app.people.models import OverallResponsibleDuty
 from app.people.roles import Role
 from tests import factories as f
+from tests.races import at_once
 
 
 @pytest.fixture
@@ -37,22 +37,7 @@ def _at_once(app, monkeypatch, *calls) -> list[str]:
         barrier.wait(timeout=10)
 
     monkeypatch.setattr(people, "_require_can_hold_duty", together)
-    outcomes: list[str] = []
-
-    def run(call):
-        try:
-            with database.transaction() as s:
-                call(s)
-            outcomes.append("ok")
-        except Conflict as error:
-            outcomes.append(f"conflict: {error}")
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return sorted(outcomes)
+    return at_once(database, *calls, describe=lambda error: f"{type(error).__name__.lower()}: {error}")
 
 
 def _open_holders(session) -> list[int]:

@@ -16,6 +16,7 @@ from app.people.roles import Role
 from app.phrases import service as phrases
 from app.phrases.models import PhraseLevel, PhraseStatus, PhraseTemplate
 from tests import factories as f
+from tests.races import at_once
 
 
 @pytest.fixture
@@ -55,22 +56,9 @@ def _at_once(app, monkeypatch, *calls) -> list[str]:
             barrier.wait(timeout=2)
 
     monkeypatch.setattr(phrases, "_require_publisher", together)
-    outcomes: list[str] = []
-
-    def run(call):
-        try:
-            with database.transaction() as s:
-                call(s)
-            outcomes.append("ok")
-        except Conflict:
-            outcomes.append("conflict")
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return sorted(outcomes)
+    return at_once(
+        database, *calls, describe=lambda error: "conflict" if isinstance(error, Conflict) else repr(error)
+    )
 
 
 def _audit(session) -> list[str]:
