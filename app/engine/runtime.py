@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine import clock as engine_clock
@@ -355,6 +356,11 @@ class WorkflowHandle:
             task.run()
         except (WorkflowTaskException, SandboxViolation) as exc:
             raise EngineFailure(_error_message(exc), task.task_spec.bpmn_id, type(exc).__name__) from exc
+        except (EngineFailure, InstanceTooLarge):
+            raise
+        except Exception as exc:  # SpiffWorkflow raises bare exceptions too (e.g. 'Invalid duration')
+            element_id = _failed_element(exc) or task.task_spec.bpmn_id
+            raise EngineFailure(_error_message(exc), element_id, type(exc).__name__) from exc
 
     def send_message(
         self,
@@ -368,6 +374,10 @@ class WorkflowHandle:
             self._workflow.send_event(event)
         except WorkflowException as exc:
             raise EngineRefused(f"the routine is not waiting for the message '{name}'") from exc
+        except (EngineFailure, InstanceTooLarge):
+            raise
+        except Exception as exc:  # a bare exception from SpiffWorkflow while the message is caught
+            raise EngineFailure(_error_message(exc), _failed_element(exc), type(exc).__name__) from exc
 
     def cancel(self) -> None:
         self._size = None
@@ -413,6 +423,13 @@ class WorkflowHandle:
             raise EngineFailure(_error_message(exc), None, type(exc).__name__) from exc
         except (SpiffWorkflowException, RecursionError) as exc:
             raise EngineFailure(_error_message(exc), None, type(exc).__name__) from exc
+        except (EngineFailure, InstanceTooLarge):
+            raise
+        except Exception as exc:
+            # SpiffWorkflow also raises bare exceptions (a timer value it cannot parse raises
+            # Exception('Invalid duration')): they fail the step like any engine error, so the
+            # caller records an incident instead of answering with a server error.
+            raise EngineFailure(_error_message(exc), _failed_element(exc), type(exc).__name__) from exc
         finally:
             script_engine.service_context = None
         self._check_size()  # also when the step ended in an incident: that state is saved too
@@ -445,6 +462,20 @@ class WorkflowHandle:
             return self._workflow.get_task_from_id(UUID(str(task_id)))
         except (ValueError, WorkflowException) as exc:
             raise EngineRefused(f"no task {task_id} in this instance") from exc
+
+
+def _failed_element(exc: BaseException) -> str | None:
+    """The BPMN id of the task SpiffWorkflow was working on when `exc` was raised, if any."""
+    element_id = None
+    traceback = exc.__traceback__
+    while traceback is not None:  # outermost frame first: the innermost task wins
+        for name in ("my_task", "task"):
+            candidate = traceback.tb_frame.f_locals.get(name)
+            if isinstance(candidate, Task):
+                element_id = getattr(candidate.task_spec, "bpmn_id", None) or element_id
+                break
+        traceback = traceback.tb_next
+    return element_id
 
 
 def _error_message(exc: BaseException) -> str:

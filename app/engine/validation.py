@@ -1,7 +1,8 @@
 """Everything deploy checks before a bundle may run: the server is the authority.
 
 Parsing (safe XML, BPMN/DMN schema, SpiffWorkflow's own checks), forms (JSON Schema 2020-12),
-service operators, lanes naming known roles, and every expression compiled in the sandbox.
+service operators, lanes naming known roles, every expression compiled in the sandbox, and timer
+expressions whose value can be known before deploy parsed as SpiffWorkflow will parse it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from jsonschema.exceptions import SchemaError
 from app.engine.bundle import BPMN_NS, NS, Bundle, BundleInvalid, Finding
 from app.engine.sandbox import FORBIDDEN_NAMES, check_source
 from app.engine.specs import LoadedSpec, parse_bundle
+from app.engine.timer_expressions import timer_findings
 from app.engine.xml import UnsafeXml, parse_xml
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -69,6 +71,7 @@ def validate_bundle(
             findings += _check_dmn_expressions(root, name)
         else:
             findings += _check_bpmn_expressions(root, name)
+            findings += timer_findings(root, name)
             findings += _check_operators(root, name, set(operators))
             findings += _check_event_gateways(root, name)
     if findings:

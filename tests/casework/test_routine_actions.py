@@ -497,3 +497,51 @@ def test_HA_prio_b_a_priority_changed_by_a_colleague_meanwhile_is_not_overwritte
     page = refused.get_data(as_text=True)
     assert "Prioriteten ändrades (Nurse2 OG)" in page and "Lindriga besvär</textarea>" in page
     assert _case(world, case.id).priority == 1
+
+
+def test_closing_racing_a_patients_message_is_a_conflict_that_keeps_the_form_not_an_incident(
+    world, staff, monkeypatch
+):
+    """The patient's message commits between the close's read of the case and its write: the close
+    is refused (409, the typed note kept, the case still open) and no routine incident is recorded —
+    a colleague's or the patient's change is not a broken routine."""
+    from sqlalchemy import func, update
+
+    from app.cases.effects import CaseEffectsImpl
+    from app.instances.models import Incident
+
+    case = world.submit("adult")
+    started(world, case)
+    chat.patient_write(
+        world.session,
+        world.engine,
+        actor=world.resident("adult"),
+        case_id=case.id,
+        body="Tack, det räcker så.",
+    )
+    world.session.commit()
+    real_close = CaseEffectsImpl.close
+
+    def close_after_a_message(self, *args, **kwargs):
+        table = Case.__table__  # the patient's next message, committed meanwhile: the version moves on
+        self.session.execute(
+            update(table).where(table.c.id == self.case.id).values(version=table.c.version + 1)
+        )
+        return real_close(self, *args, **kwargs)
+
+    monkeypatch.setattr(CaseEffectsImpl, "close", close_after_a_message)
+    nurse = staff("nurse")
+    version = version_in(nurse.page(case.id), "close")
+    refused = nurse.post(
+        f"/cases/{case.id}/close",
+        {
+            "concluded_in_dialogue": "on",
+            "confirmed": "on",
+            "note": "Egenvård räcker",
+            "expected_version": version,
+        },
+    )
+    assert refused.status_code == 409
+    assert "Egenvård räcker</textarea>" in refused.get_data(as_text=True)
+    assert _case(world, case.id).state == CaseState.STARTED
+    assert read(world, select(func.count()).select_from(Incident)) == 0

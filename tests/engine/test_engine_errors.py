@@ -1,0 +1,61 @@
+"""A bare exception from SpiffWorkflow while a step runs is an EngineFailure naming the element.
+
+SpiffWorkflow raises plain exceptions in places (a timer value it cannot parse raises
+`Exception('Invalid duration')`); they must reach the caller as an engine failure, which becomes an
+incident, never as an uncaught error.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from app.engine import EngineFailure, InstanceTooLarge, ProcessEngine, collect_bundle
+from tasks.registry import registered_operators
+from tests.factories import FIXTURES
+
+
+def _start(engine: ProcessEngine):
+    bundle = collect_bundle(FIXTURES / "bpmn" / "simple_case.bpmn", FIXTURES / "bpmn", FIXTURES / "forms")
+    return engine.start(engine.loaded(bundle.content_hash, lambda: bundle), {"case_id": 1})
+
+
+def _invalid_duration(expression):
+    raise Exception("Invalid duration")  # what SpiffWorkflow 3.2 raises for an unparseable duration
+
+
+def test_a_timer_spiffworkflow_cannot_parse_fails_the_step_as_an_engine_failure(monkeypatch):
+    monkeypatch.setattr(TimerEventDefinition, "parse_iso_duration", staticmethod(_invalid_duration))
+    handle = _start(ProcessEngine(operators=registered_operators()))
+    with pytest.raises(EngineFailure) as failed:
+        handle.advance()
+    assert (failed.value.element_id, failed.value.error_type, str(failed.value)) == (
+        "Timer_remind",
+        "Exception",
+        "Invalid duration",
+    )
+
+
+def test_a_bare_exception_while_completing_a_user_task_is_an_engine_failure(monkeypatch):
+    handle = _start(ProcessEngine(operators=registered_operators()))
+    handle.advance()
+    [view] = handle.ready_user_tasks()
+    task = handle._workflow.get_task_from_id(UUID(view.task_id))
+
+    def broken(my_task):
+        raise KeyError("lost")
+
+    monkeypatch.setattr(task.task_spec, "_on_complete_hook", broken)
+    with pytest.raises(EngineFailure) as failed:
+        handle.complete_user_task(view.task_id, {"needs_doctor": False, "priority_checked": True})
+    assert (failed.value.element_id, failed.value.error_type) == ("Task_receive", "KeyError")
+
+
+def test_the_guard_rail_is_still_its_own_error():
+    engine = ProcessEngine(operators=registered_operators(), max_depth=400, max_tasks=5_000)
+    bundle = collect_bundle(FIXTURES / "bpmn" / "endless_loop.bpmn", FIXTURES / "bpmn", FIXTURES / "forms")
+    handle = engine.start(engine.loaded(bundle.content_hash, lambda: bundle), {"counter": 0})
+    with pytest.raises(InstanceTooLarge):
+        handle.advance()
