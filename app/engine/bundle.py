@@ -89,6 +89,20 @@ def executable_process_ids(root: etree._Element) -> list[str]:
     ]
 
 
+def owner_id(element: etree._Element) -> str | None:
+    """The id of the nearest BPMN element around `element` (a task, a process, the definitions).
+
+    Extension data usually sits three levels below its task, but an editor or a hand-written file
+    can put it anywhere (directly under a process, say): a finding then names the nearest owner, or
+    none, instead of failing."""
+    node = element.getparent()
+    while node is not None:
+        if isinstance(node.tag, str) and node.tag.startswith(f"{{{BPMN_NS}}}") and node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None
+
+
 def _index_directory(processes_dir: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """Map process ids and decision ids to file names, and read every file once."""
     process_files: dict[str, str] = {}
@@ -180,12 +194,11 @@ def collect_bundle(entry_path: Path, processes_dir: Path, forms_dir: Path) -> Bu
             if prop.get("name") not in FORM_PROPERTIES:
                 continue
             form_name = prop.get("value", "")
-            owner = prop.getparent().getparent().getparent()
             form_path = Path(forms_dir) / form_name
             if not form_name or "/" in form_name or "\\" in form_name or not form_path.is_file():
                 findings.append(
                     Finding(
-                        name, f"form '{form_name}' does not exist in forms/", owner.get("id"), "missing_form"
+                        name, f"form '{form_name}' does not exist in forms/", owner_id(prop), "missing_form"
                     )
                 )
             else:

@@ -8,18 +8,19 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 
 from app.auth.current import current_actor
 from app.db import request_session
 from app.engine.xml import MAX_XML_BYTES
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, DomainError, ValidationFailed
 from app.ids import bounded_id
 from app.modeler import views_editor  # noqa: F401 - registers the editor views on the blueprint
-from app.modeler.blueprint import bp
+from app.modeler.blueprint import bp, wants_json
 from app.process_models import drafts, publishing, transfer
 from app.process_models.findings import has_errors
 from app.process_models.overview import model_rows
@@ -122,16 +123,17 @@ def export(process_id: str, number: int):
     )
 
 
+def _too_large_text() -> str:
+    return _("Filen är för stor: gränsen är %(limit)s MB.", limit=MAX_XML_BYTES // (1024 * 1024))
+
+
 @bp.post("/<process_id>/import")
 def import_file(process_id: str):
     """A .bpmn from another tool becomes the model's draft; refused by size before it is read."""
     actor = current_actor()
     drafts.require_process_owner(actor=actor)
     if (request.content_length or 0) > MAX_XML_BYTES + UPLOAD_OVERHEAD:
-        limit = MAX_XML_BYTES // (1024 * 1024)
-        return _render_model(
-            process_id, error=_("Filen är för stor: gränsen är %(limit)s MB.", limit=limit), status=413
-        )
+        return _render_model(process_id, error=_too_large_text(), status=413)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _render_model(process_id, error=_("Välj en .bpmn-fil att importera."), status=422)
@@ -145,6 +147,7 @@ def import_file(process_id: str):
             process_id=process_id,
             data=data,
             forms_dir=current_app.config["FORMS_DIR"],
+            filename=upload.filename,
         )
     except (ValidationFailed, Conflict) as error:
         db.rollback()
@@ -155,6 +158,29 @@ def import_file(process_id: str):
     else:
         flash(_("Filen är importerad som utkast."))
     return redirect(url_for("modeler.editor", process_id=process_id, number=draft.number))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge):
+    """Past the app's request limit (16 MB) a body is refused before any view runs: the import form
+    then comes back with the import limit instead of the generic error page, and the editor's save
+    gets that limit as problem JSON (both are MAX_XML_BYTES)."""
+    if request.endpoint == "modeler.import_file":
+        try:
+            return _render_model(request.view_args["process_id"], error=_too_large_text(), status=413)
+        except DomainError:
+            pass  # signed out, or not allowed to see the model: the generic page below says enough
+    elif request.endpoint == "modeler.save":
+        response = jsonify({"status": 413, "detail": _too_large_text()})
+        response.status_code = 413
+        return response
+    limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    message = _("Det du skickade är för stort (högst %(limit)s MB).", limit=limit)
+    if wants_json():
+        response = jsonify({"status": 413, "detail": message})
+        response.status_code = 413
+        return response
+    return render_template("error.html", status=413, message=message), 413
 
 
 # --- publishing -------------------------------------------------------------------------------

@@ -73,6 +73,22 @@ def findings(process_id: str, number: int):
     return jsonify({"findings": [f.as_dict() for f in found]})
 
 
+def _save_body_problem(body) -> str | None:
+    """What is wrong with the shape of a save request, if anything (the editors always send this shape)."""
+    if not isinstance(body, dict):
+        return _("Sparningen ska vara ett JSON-objekt.")
+    if not isinstance(body.get("expected_hash"), str) or not body["expected_hash"]:
+        return _("Utkastets version (expected_hash) saknas. Ladda om sidan och försök igen.")
+    if body.get("bpmn") is not None and not isinstance(body["bpmn"], str):
+        return _("Diagrammet (bpmn) ska vara text.")
+    decisions = body.get("decisions")
+    if decisions is not None and not (
+        isinstance(decisions, dict) and all(isinstance(text, str) for text in decisions.values())
+    ):
+        return _("Beslutstabellerna (decisions) ska vara ett objekt med filnamn och text.")
+    return None
+
+
 @bp.post("/<process_id>/versions/<id:number>/save")
 def save(process_id: str, number: int):
     """Save the draft (BPMN and/or decision tables) and answer with its findings; 409 if stale."""
@@ -82,7 +98,10 @@ def save(process_id: str, number: int):
         return _problem(
             413, _("Filen är för stor: gränsen är %(limit)s MB.", limit=MAX_XML_BYTES // (1024 * 1024))
         )
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    problem = _save_body_problem(body)
+    if problem is not None:
+        return _problem(422, problem)
     db = request_session()
     try:
         draft, found = drafts.save_draft(

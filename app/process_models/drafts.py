@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -156,18 +157,23 @@ def _require_draft(
     return draft
 
 
-def refuse_unsafe(name: str, text: str | bytes, *, limit: int = MAX_XML_BYTES) -> None:
-    """Refuse a too-large or unsafe document before anything is stored (ValidationFailed, 422)."""
+def refuse_unsafe(
+    name: str, text: str | bytes, *, limit: int = MAX_XML_BYTES, xml: bool | None = None
+) -> etree._Element | None:
+    """Refuse a too-large or unsafe document before anything is stored (ValidationFailed, 422).
+
+    A BPMN or DMN document (by its name, unless `xml` says) that passes is returned parsed."""
     raw = text.encode("utf-8") if isinstance(text, str) else text
     if len(raw) > limit:
         raise ValidationFailed(
             f"{name}: filen är {len(raw) // 1024} KB; gränsen är {limit // 1024} KB.", {name: ["too_large"]}
         )
-    if name.endswith((".bpmn", ".dmn")):
+    if xml or (xml is None and name.endswith((".bpmn", ".dmn"))):
         try:
-            parse_xml(raw, name)
+            return parse_xml(raw, name)
         except UnsafeXml as exc:
             raise ValidationFailed(f"Filen vägrades: {exc}", {name: ["unsafe_xml"]}) from exc
+    return None
 
 
 def _form_names(bpmn_text: str) -> set[str]:
@@ -205,6 +211,12 @@ def save_draft(
     is still saved (that is what drafts are for) and the findings say why.
     """
     require_process_owner(actor=actor)
+    if not expected_hash:
+        # Without the hash the editor loaded, a save would silently overwrite a colleague's.
+        raise ValidationFailed(
+            "Utkastets version (expected_hash) saknas. Ladda om sidan och försök igen.",
+            {"expected_hash": ["required"]},
+        )
     draft = _require_draft(session, process_id=process_id, number=number, expected_hash=expected_hash)
     current = load_bundle(session, draft.bundle_hash)
     documents = dict(current.documents)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.engine import Bundle, BundleInvalid, Finding, ProcessEngine, UnsafeXml, parse_xml, validate_bundle
-from app.engine.bundle import BPMN_NS, NS, executable_process_ids
+from app.engine.bundle import BPMN_NS, NS, executable_process_ids, owner_id
 from app.engine.trial import trial_findings
 from app.instances.guards import known_guards
 from app.people.roles import Role
@@ -138,13 +138,9 @@ def _reference_findings(bundle: Bundle) -> list[Finding]:
                 prop.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename")
                 and prop.get("value", "") not in bundle.forms
             ):
-                owner = prop.getparent().getparent().getparent()
                 findings.append(
                     Finding(
-                        name,
-                        f"form '{prop.get('value', '')}' does not exist",
-                        owner.get("id"),
-                        "missing_form",
+                        name, f"form '{prop.get('value', '')}' does not exist", owner_id(prop), "missing_form"
                     )
                 )
     return findings

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lxml import etree
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
-from app.engine import Bundle, ProcessEngine, parse_xml
+from app.engine import Bundle, ProcessEngine
 from app.engine.bundle import NS
 from app.errors import Conflict
 from app.process_models.drafts import (
@@ -75,14 +76,33 @@ def export_to_directories(
     return written
 
 
+def _utf8_text(root: etree._Element, data: bytes) -> str:
+    """The uploaded document as text. lxml has read it in the encoding its XML declaration (or byte
+    order mark) names; a UTF-8 file is kept as it came, any other is written out again as UTF-8,
+    declaration included, so that no å, ä or ö is lost in the bundle or the editor."""
+    if (root.getroottree().docinfo.encoding or "").upper() in ("UTF-8", "UTF8"):
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass  # UTF-16 by its byte order mark, without a declaration: lxml still says UTF-8
+    return etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True).decode("utf-8")
+
+
 def import_bpmn(
-    session: Session, engine: ProcessEngine, *, actor: Actor, process_id: str, data: bytes, forms_dir: Path
+    session: Session,
+    engine: ProcessEngine,
+    *,
+    actor: Actor,
+    process_id: str,
+    data: bytes,
+    forms_dir: Path,
+    filename: str = "upload.bpmn",
 ) -> tuple[ProcessVersion, list[FindingView]]:
     """Store an uploaded .bpmn as the model's draft (refused by size or unsafe XML before parsing)."""
     require_process_owner(actor=actor)
     model = get_model(session, process_id=process_id, for_change=True)  # one new draft at a time
-    refuse_unsafe("upload.bpmn", data)
-    text = data.decode("utf-8", errors="replace")
+    root = refuse_unsafe(Path(filename).name or "upload.bpmn", data, xml=True)
+    text = _utf8_text(root, data)
     draft = current_draft(session, process_id=process_id)
     if draft is not None:
         raise Conflict(
@@ -105,7 +125,6 @@ def import_bpmn(
         bundle_hash=store_bundle(session, Bundle(process_id, entry_file, documents, forms)),
         note="importerad .bpmn",
     )
-    root = parse_xml(text)
     uploaded_ids = [p.get("id") for p in root.iterfind("bpmn:process", NS)]
     record(
         session,

@@ -176,3 +176,9 @@ def test_feel_in_a_decision_table_is_refused(session, engine, owners):
     )
     [feel] = [f for f in findings if f.code == "feel"]
     assert feel.severity == "error" and feel.element_id == "Entry_rehab_2" and "Python" in feel.message
+
+
+def test_saving_a_draft_requires_the_hash_the_editor_loaded(session, engine, owners, draft):
+    with pytest.raises(ValidationFailed) as refused:
+        _save(session, engine, owners, draft, expected_hash=None, bpmn=SIMPLE.replace("Ta emot ärendet", "X"))
+    assert "expected_hash" in refused.value.message

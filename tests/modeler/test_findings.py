@@ -160,3 +160,32 @@ def test_hostile_an_expression_that_would_run_without_end_is_refused_by_the_sand
     text = SIMPLE.replace("needs_doctor == True", "sum(range(10**12)) &gt; 0")
     findings = _findings(session, engine, owners, draft, text)
     assert ("Flow_yes", "budget") in _errors(findings)
+
+
+def test_a_form_property_directly_under_the_process_is_a_finding_on_the_process_not_a_crash(
+    session, engine, owners, draft
+):
+    misplaced = '<spiffworkflow:property name="formJsonSchemaFilename" value="absent.schema.json"/>'
+    bpmn = SIMPLE.replace('<bpmn:laneSet id="LaneSet_1">', misplaced + '<bpmn:laneSet id="LaneSet_1">')
+    findings = _findings(session, engine, owners, draft, bpmn)
+    assert ("simple_case", "missing_form") in _errors(findings)
+
+
+def test_a_form_property_directly_under_the_definitions_is_a_finding_on_the_definitions(
+    session, engine, owners, draft
+):
+    misplaced = '<spiffworkflow:property name="formJsonSchemaFilename" value="absent.schema.json"/>'
+    bpmn = SIMPLE.replace('<bpmn:process id="simple_case"', misplaced + '<bpmn:process id="simple_case"')
+    findings = _findings(session, engine, owners, draft, bpmn)
+    assert ("Definitions_simple", "missing_form") in _errors(findings)
+
+
+def test_a_form_property_outside_any_bpmn_element_is_a_finding_without_an_element(
+    session, engine, owners, draft
+):
+    stray = (
+        '<x xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core">'
+        '<spiffworkflow:property name="formJsonSchemaFilename" value="absent.schema.json"/></x>'
+    )
+    findings = _findings(session, engine, owners, draft, stray)
+    assert (None, "missing_form") in _errors(findings)

@@ -235,3 +235,54 @@ def test_the_model_page_lists_the_running_instances_of_each_version(browser, own
     text = browser.as_(owners.owner).get(BASE).get_data(as_text=True)
     listing = text.split('class="instances"')[1].split("</ul>")[0]
     assert "Version 1" in listing and f">{started.id}</a>" in listing
+
+
+def test_a_save_whose_body_has_the_wrong_shape_is_a_422_with_a_message(browser, owners, session, draft):
+    browser.as_(owners.owner)
+    for body, words in (
+        ([1, 2], "JSON-objekt"),
+        ({"expected_hash": draft.bundle_hash, "bpmn": 5}, "(bpmn) ska vara text"),
+        ({"expected_hash": draft.bundle_hash, "decisions": ["a"]}, "(decisions)"),
+        ({"expected_hash": draft.bundle_hash, "decisions": {"queue_role.dmn": 5}}, "(decisions)"),
+        ({"expected_hash": 5, "bpmn": SIMPLE}, "expected_hash"),
+    ):
+        answer = browser.post(f"{BASE}/versions/{draft.number}/save", json=body)
+        assert answer.status_code == 422 and words in answer.get_json()["detail"], body
+    session.expire_all()
+    assert session.get(ProcessVersion, draft.id).bundle_hash == draft.bundle_hash
+
+
+def test_a_save_without_the_hash_the_editor_loaded_is_refused_and_overwrites_nothing(
+    browser, owners, session, draft
+):
+    loaded = draft.bundle_hash
+    first = browser.as_(owners.owner).post(
+        f"{BASE}/versions/{draft.number}/save",
+        json={"bpmn": SIMPLE.replace("Ta emot ärendet", "Först"), "expected_hash": loaded},
+    )
+    assert first.status_code == 200
+    blind = browser.post(
+        f"{BASE}/versions/{draft.number}/save", json={"bpmn": SIMPLE.replace("Ta emot ärendet", "Blint")}
+    )
+    assert blind.status_code == 422 and "expected_hash" in blind.get_json()["detail"]
+    session.expire_all()
+    assert session.get(ProcessVersion, draft.id).bundle_hash == first.get_json()["hash"]
+
+
+def test_a_50_mb_import_comes_back_to_the_model_page_with_the_5_mb_limit(browser, owners):
+    from io import BytesIO
+
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    huge = SIMPLE.encode() + b"<!--" + b"a" * (50 * 1024 * 1024) + b"-->"
+    # Encoded in memory: the test client would spool it to a temporary file the refused request never closes.
+    boundary, body = encode_multipart(
+        {"csrf_token": "test-token", "file": FileStorage(BytesIO(huge), filename="stor.bpmn")}
+    )
+    page = browser.as_(owners.owner).post(
+        f"{BASE}/import", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    text = page.get_data(as_text=True)
+    assert page.status_code == 413 and "gränsen är 5 MB" in text and "Importera en .bpmn-fil" in text
+    assert "16 MB" not in text

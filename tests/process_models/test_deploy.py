@@ -241,3 +241,18 @@ def test_an_event_based_gateway_waiting_for_two_timers_is_refused(session, engin
     )
     findings = _refusal(session, engine, workdir, text)
     assert any(x.element_id == "Gateway_rt" and "at most one" in x.message for x in findings)
+
+
+def test_a_form_property_outside_a_tasks_extension_elements_is_a_finding_on_its_process_not_a_crash(
+    session, engine, workdir
+):
+    misplaced = '<spiffworkflow:property name="formJsonSchemaFilename" value="absent.schema.json"/>'
+    findings = _refusal(
+        session,
+        engine,
+        workdir,
+        _as_broken(
+            SIMPLE.replace('<bpmn:laneSet id="LaneSet_1">', misplaced + '<bpmn:laneSet id="LaneSet_1">')
+        ),
+    )
+    assert ("broken", "missing_form") in {(f.element_id, f.code) for f in findings}
