@@ -95,10 +95,16 @@ def owner_id(element: etree._Element) -> str | None:
     Extension data usually sits three levels below its task, but an editor or a hand-written file
     can put it anywhere (directly under a process, say): a finding then names the nearest owner, or
     none, instead of failing."""
+    owner = owner_element(element)
+    return owner.get("id") if owner is not None else None
+
+
+def owner_element(element: etree._Element) -> etree._Element | None:
+    """The nearest BPMN element with an id around `element`, or None (see `owner_id`)."""
     node = element.getparent()
     while node is not None:
         if isinstance(node.tag, str) and node.tag.startswith(f"{{{BPMN_NS}}}") and node.get("id"):
-            return node.get("id")
+            return node
         node = node.getparent()
     return None
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import Actor
 from app.engine import Bundle
-from app.engine.bundle import NS
+from app.engine.bundle import NS, owner_element
 from app.engine.specs import RULES_PROPERTY, split_rules
 from app.engine.xml import parse_xml
 from app.errors import Forbidden
@@ -114,9 +114,9 @@ def _elements_of(bundle: Bundle, model: ProcessModel, number: int) -> list[tuple
     root = parse_xml(text, bundle.entry_file)
     found = []
     for prop in root.iterfind(f".//spiffworkflow:property[@name='{RULES_PROPERTY}']", NS):
-        element = (
-            prop.getparent().getparent().getparent()
-        )  # property < properties < extensionElements < element
+        element = owner_element(prop)  # usually property < properties < extensionElements < element
+        if element is None:  # a rule reference outside any BPMN element names nothing to trace
+            continue
         ref = ElementRef(
             model.process_id,
             model.name,

@@ -66,3 +66,26 @@ def test_the_rules_the_page_lists_are_the_guideline_as_published_to_the_team():
     assert RULES_FILE.read_text(encoding="utf-8") == source.read_text(encoding="utf-8"), (
         "copy ../shared/guideline-rules.md to app/process_changes/guideline_rules.md"
     )
+
+
+def test_a_rule_reference_anywhere_in_a_diagram_is_traced_to_its_nearest_element_never_a_crash():
+    """A guidelineRules property is normally three levels below its task; an editor or a hand-written
+    file may put it directly under the process: it is then traced to the process, not a crash."""
+    from types import SimpleNamespace
+
+    bpmn = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs">
+  <bpmn:process id="p" name="Processen" isExecutable="true">
+    <spiffworkflow:property name="guidelineRules" value="OG-5" />
+    <bpmn:userTask id="t" name="Ta emot">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="guidelineRules" value="OG-6.1-b" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+  </bpmn:process>
+</bpmn:definitions>"""
+    bundle = SimpleNamespace(entry_text=bpmn, entry_file="p.bpmn")
+    model = SimpleNamespace(process_id="p", name="Processen")
+    traced = {(rule, ref.element_id) for rule, ref in tracing._elements_of(bundle, model, 1)}
+    assert traced == {("OG-5", "p"), ("OG-6.1-b", "t")}
