@@ -93,9 +93,15 @@ class TreeSize:
 class _ScriptEngine(PythonScriptEngine):
     """Spiff's script engine with our sandbox and a service-task registry behind `call_service`."""
 
-    def __init__(self, environment: SandboxEnvironment, operators: Mapping[str, Any]):
+    def __init__(
+        self,
+        environment: SandboxEnvironment,
+        operators: Mapping[str, Any],
+        caller_errors: tuple[type[BaseException], ...] = (),
+    ):
         super().__init__(environment=environment)
         self.operators = operators
+        self.caller_errors = caller_errors
         self.service_context: Any = None
 
     def call_service(self, task, operation_name=None, operation_params=None, **_kwargs):
@@ -105,6 +111,8 @@ class _ScriptEngine(PythonScriptEngine):
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
         try:
             result = operator.function(self.service_context, **params)
+        except self.caller_errors:
+            raise  # the action's, not the routine's: it rolls back whole (see ProcessEngine)
         except Exception as exc:
             raise WorkflowTaskException(
                 f"service '{operation_name}' failed: {exc}", task=task, exception=exc
@@ -125,9 +133,14 @@ class ProcessEngine:
         max_tasks: int = 2_000,
         max_depth: int = 400,
         cache_size: int = 64,
+        caller_errors: tuple[type[BaseException], ...] = (),
     ):
         engine_clock.install()
         self.operators = dict(operators)
+        # Errors a service task may raise that belong to the action, not to the routine (a
+        # colleague's change that won the race): they pass through unchanged and the whole action
+        # rolls back, instead of leaving the task in ERROR as an incident.
+        self.caller_errors = tuple(caller_errors)
         self.environment = SandboxEnvironment(
             dict(script_globals or {}), time_budget_s=time_budget_s, size_budget=size_budget
         )
@@ -167,7 +180,7 @@ class ProcessEngine:
         return WorkflowHandle(self, loaded, workflow)
 
     def _script_engine(self) -> _ScriptEngine:
-        return _ScriptEngine(self.environment, self.operators)
+        return _ScriptEngine(self.environment, self.operators, self.caller_errors)
 
 
 class WorkflowHandle:
@@ -179,6 +192,9 @@ class WorkflowHandle:
         self.loaded = loaded
         self._workflow = workflow
         self._size: TreeSize | None = None  # measured by advance(); any later change forgets it
+
+    def _caller_errors(self) -> tuple[type[BaseException], ...]:
+        return self._engine.caller_errors
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -356,7 +372,7 @@ class WorkflowHandle:
             task.run()
         except (WorkflowTaskException, SandboxViolation) as exc:
             raise EngineFailure(_error_message(exc), task.task_spec.bpmn_id, type(exc).__name__) from exc
-        except (EngineFailure, InstanceTooLarge):
+        except (EngineFailure, InstanceTooLarge, *self._caller_errors()):
             raise
         except Exception as exc:  # SpiffWorkflow raises bare exceptions too (e.g. 'Invalid duration')
             element_id = _failed_element(exc) or task.task_spec.bpmn_id
@@ -374,7 +390,7 @@ class WorkflowHandle:
             self._workflow.send_event(event)
         except WorkflowException as exc:
             raise EngineRefused(f"the routine is not waiting for the message '{name}'") from exc
-        except (EngineFailure, InstanceTooLarge):
+        except (EngineFailure, InstanceTooLarge, *self._caller_errors()):
             raise
         except Exception as exc:  # a bare exception from SpiffWorkflow while the message is caught
             raise EngineFailure(_error_message(exc), _failed_element(exc), type(exc).__name__) from exc
@@ -423,7 +439,7 @@ class WorkflowHandle:
             raise EngineFailure(_error_message(exc), None, type(exc).__name__) from exc
         except (SpiffWorkflowException, RecursionError) as exc:
             raise EngineFailure(_error_message(exc), None, type(exc).__name__) from exc
-        except (EngineFailure, InstanceTooLarge):
+        except (EngineFailure, InstanceTooLarge, *self._caller_errors()):
             raise
         except Exception as exc:
             # SpiffWorkflow also raises bare exceptions (a timer value it cannot parse raises

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from app.engine import ProcessEngine
+from app.errors import Conflict
 
 
 def script_globals() -> dict:
@@ -24,6 +25,9 @@ def build_engine(config: dict) -> ProcessEngine:
         size_budget=config["SANDBOX_SIZE_BUDGET"],
         max_tasks=config["INSTANCE_MAX_TASKS"],
         max_depth=config["INSTANCE_MAX_DEPTH"],
+        # A colleague's change that won the race while a service task wrote the case: a 409 for the
+        # whole action, never an incident on the routine.
+        caller_errors=(Conflict,),
     )
 
 

@@ -335,7 +335,8 @@ def _queue(
             unit_id=unit.id,
         )
     elif session.get_bind().dialect.name == "postgresql":
-        session.execute(_NOTIFY)  # wakes sleeping workers when this transaction commits
+        with session.no_autoflush:  # a NOTIFY reads nothing: the step's pending changes need not go first
+            session.execute(_NOTIFY)  # wakes sleeping workers when this transaction commits
     return row
 
 

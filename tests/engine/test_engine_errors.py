@@ -59,3 +59,38 @@ def test_the_guard_rail_is_still_its_own_error():
     handle = engine.start(engine.loaded(bundle.content_hash, lambda: bundle), {"counter": 0})
     with pytest.raises(InstanceTooLarge):
         handle.advance()
+
+
+class _ColleagueWon(Exception):
+    """Stands for the product's Conflict: the action's error, not the routine's."""
+
+
+def test_an_error_of_the_action_raised_by_a_service_task_passes_through_and_leaves_no_incident():
+    """A service task that meets a colleague's change (a Conflict in the product) raises it through
+    `advance` unchanged, so the whole action rolls back as a 409; any other error of the task stays
+    the routine's: an incident on the task."""
+    from tasks.registry import ServiceOperator
+
+    def flaky(context, fail):
+        raise _ColleagueWon("someone else changed the case") if fail else RuntimeError("a real fault")
+
+    bundle = collect_bundle(FIXTURES / "bpmn" / "service_step.bpmn", FIXTURES / "bpmn", FIXTURES / "forms")
+    for fail, expected in ((True, "passes through"), (False, "incident")):
+        engine = ProcessEngine(
+            operators={"test_flaky": ServiceOperator("test_flaky", flaky, "test", ("fail",))},
+            caller_errors=(_ColleagueWon,),
+        )
+        handle = engine.start(engine.loaded(bundle.content_hash, lambda: bundle), {"should_fail": fail})
+        handle.advance()
+        [view] = handle.ready_user_tasks()
+        handle.complete_user_task(view.task_id, {})
+        if expected == "passes through":
+            with pytest.raises(_ColleagueWon):
+                handle.advance()
+        else:
+            incident = handle.advance()
+            assert (
+                incident is not None
+                and incident.element_id == "Service_call"
+                and "a real fault" in incident.message
+            )
