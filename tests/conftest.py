@@ -15,10 +15,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from app import create_app
 from app.clock import MovableClock, install_clock
+from app.instances.models import Incident
 from app.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +91,15 @@ def _truncate_pg(url: str) -> None:
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     engine = create_engine(url)
     with engine.begin() as connection:
+        # Another session still busy on this database (a worker an earlier test left running) would
+        # change the next test's rows under it: noted, and shown if the test fails.
+        busy = connection.execute(
+            text(
+                "SELECT pid, state, left(query, 200) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+        ).all()
+        _diagnostics.extend(f"busy at truncation: pid {pid} {state}: {query}" for pid, state, query in busy)
         connection.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
@@ -99,6 +109,32 @@ def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite:///{path}")
     return path
+
+
+# What a failing test's report shows beside its traceback: incidents the routines opened during
+# the test (a step that failed quietly is otherwise invisible behind a later "not waiting" conflict).
+_diagnostics: list[str] = []
+
+
+@event.listens_for(Incident, "after_insert")
+def _note_incident(mapper, connection, incident) -> None:
+    _diagnostics.append(
+        f"incident opened at {incident.element_id}: {incident.error_type}: {incident.message}"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_diagnostics():
+    _diagnostics.clear()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and _diagnostics:
+        report.sections.append(("Vårdflöde diagnostics", "\n".join(_diagnostics)))
 
 
 @pytest.fixture
