@@ -9,8 +9,9 @@ RestrictedPython plus our own rewrites and run against a curated set of builtins
 - at run time, guard functions injected as `_getattr_`, `_write_`, `_sandbox_mult_`... refuse what
   only values can tell: a result that would be too large is refused before it is allocated, only
   curated str methods exist, only dicts and lists can be written to;
-- budgets per call: time (a trace function counting opcodes of sandboxed frames), size of any one
-  object and of the result or task data, and a meter on the bytes the guarded operations copy.
+- budgets per call: time (the thread's CPU time without garbage collection, read by a trace
+  function counting opcodes of sandboxed frames), size of any one object and of the result or task
+  data, and a meter on the bytes the guarded operations copy.
 
 Budget errors cannot be swallowed by the script: every `except`/`finally` body first re-raises
 a sandbox error. The trace function is installed only for the sandboxed call and the previous one
@@ -24,6 +25,7 @@ import ast
 import builtins
 import copy
 import functools
+import gc
 import math
 import operator
 import re
@@ -91,8 +93,12 @@ class _Run:
         "countdown",
         "deadline",
         "expired",
+        "gc_spent",
+        "gc_started",
         "on_call",
         "on_event",
+        "on_gc",
+        "thread",
         "size_budget",
         "time_budget_s",
     )
@@ -103,11 +109,17 @@ class _Run:
         self.allocation_left = size_budget * _ALLOCATION_FACTOR
         # CPU time of this thread, not the wall clock: a busy machine must not fail a routine's script.
         self.deadline = time.thread_time() + time_budget_s
+        # Nor may the garbage collector: it runs in whichever thread allocates when a collection is
+        # due, and a full collection of a large heap takes long (0.95 s measured in a test worker).
+        self.gc_spent = 0.0
+        self.gc_started: float | None = None
+        self.thread = threading.get_ident()
         self.countdown = _CHECK_EVERY
         self.expired = False
-        # Bound once: sys.gettrace() is compared by identity.
+        # Bound once: sys.gettrace() is compared by identity, gc.callbacks removed by equality.
         self.on_call = self._on_call
         self.on_event = self._on_event
+        self.on_gc = self._on_gc
 
     # The budget is only enforced where raising is safe: at opcodes of sandboxed frames and when
     # this module's guards are entered (C code calling back, as in sorted(key=str)). 'call',
@@ -136,9 +148,18 @@ class _Run:
         if self.countdown <= 0:
             self._check_clock()
 
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if threading.get_ident() != self.thread:
+            return  # gc.callbacks are process-wide: another thread's collection
+        if phase == "start":
+            self.gc_started = time.thread_time()
+        elif self.gc_started is not None:
+            self.gc_spent += time.thread_time() - self.gc_started
+            self.gc_started = None
+
     def _check_clock(self) -> None:
         self.countdown = _CHECK_EVERY
-        if time.thread_time() > self.deadline:
+        if time.thread_time() - self.gc_spent > self.deadline:
             self.expired = True
             raise self.timeout()
 
@@ -995,11 +1016,13 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     def _traced(run: _Run, code: CodeType, namespace: dict):
         outer_run, outer_trace = getattr(_local, "run", None), sys.gettrace()
         _local.run = run
+        gc.callbacks.append(run.on_gc)
         sys.settrace(run.on_call)
         try:
             return eval(code, namespace)  # noqa: S307 - compiled by _compile under the sandbox policy
         finally:
             sys.settrace(outer_trace)  # coverage tools and debuggers get theirs back
+            gc.callbacks.remove(run.on_gc)
             _local.run = outer_run
 
     def _task_data(self, namespace: dict, data: dict, external_context: dict) -> dict:

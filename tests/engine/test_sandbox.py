@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import gc
 import sys
 import threading
 import time
@@ -235,6 +236,28 @@ def test_budgets_are_kept_per_thread(env):
     for thread in threads:
         thread.join()
     assert outcomes == {"runaway": "time_budget", "steady": True}
+
+
+@pytest.mark.timeout(30)
+def test_a_long_garbage_collection_during_a_script_is_not_the_scripts_time(env):
+    # The collector runs in whichever thread allocates when a collection is due; a full collection
+    # of a large heap took 0.95 s in a test worker, and a routine's script must not fail for it.
+    stalled: list[int] = []
+
+    def slow_collection(phase, info):
+        if phase == "stop" and not stalled and getattr(sandbox._local, "run", None) is not None:
+            stalled.append(info["generation"])
+            started = time.thread_time()
+            while time.thread_time() - started < 0.4:  # twice the budget, inside the collection
+                pass
+
+    gc.callbacks.insert(0, slow_collection)
+    try:
+        assert env.evaluate("len([[i] for i in range(20_000)])", {}) == 20_000
+    finally:
+        gc.callbacks.remove(slow_collection)
+    assert stalled, "no collection happened during the script"
+    assert sandbox._Run._on_gc.__name__ not in [getattr(c, "__name__", "") for c in gc.callbacks]
 
 
 def test_losing_the_tracer_is_refused(env):
