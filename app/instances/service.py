@@ -296,12 +296,7 @@ def _complete_task(
     except EngineRefused as exc:
         raise Conflict(str(exc)) from exc
     except EngineFailure as exc:
-        raise RoutineFailed(
-            str(exc),
-            instance_id=instance.id,
-            element_id=exc.element_id,
-            error_type=exc.error_type or "EngineFailure",
-        ) from exc
+        raise _routine_failed(instance, exc) from exc
     record(
         session,
         "task:completed",
@@ -343,6 +338,8 @@ def deliver_message(
         handle.send_message(name, payload, correlations)
     except EngineRefused as exc:
         raise Conflict(str(exc)) from exc
+    except EngineFailure as exc:  # catching the message failed: the sender's action rolls back
+        raise _routine_failed(instance, exc) from exc
     record(session, "instance:message", actor=actor, subject=("process_instance", instance.id), message=name)
     _advance_and_save(session, instance, handle, actor, CaseRef(session, instance.case_id), before)
     return instance
@@ -382,10 +379,13 @@ def fire_timers(
     for deadline in due_deadlines(session, instance.id, clock.now()):
         session.delete(deadline)
         if deadline.message_name in waiting:
-            handle.send_message(
-                deadline.message_name,
-                {"deadline": deadline.element_id, "due_at": deadline.due_at.isoformat()},
-            )
+            try:
+                handle.send_message(
+                    deadline.message_name,
+                    {"deadline": deadline.element_id, "due_at": deadline.due_at.isoformat()},
+                )
+            except EngineFailure as exc:
+                raise _routine_failed(instance, exc) from exc
             waiting = set(handle.waiting_messages())
             record(
                 session,
@@ -568,6 +568,17 @@ def _require_may_act(actor: Actor, task) -> None:
         raise Forbidden("the case is owned by a colleague; ask them or the overall responsible to move it")
 
 
+def _routine_failed(instance: ProcessInstance, failure: EngineFailure) -> RoutineFailed:
+    """The engine failed in the middle of an action on `instance`: the action rolls back and the
+    caller records the incident (nothing half-done is kept)."""
+    return RoutineFailed(
+        str(failure),
+        instance_id=instance.id,
+        element_id=failure.element_id,
+        error_type=failure.error_type or "EngineFailure",
+    )
+
+
 def _advance_and_save(
     session: Session,
     instance: ProcessInstance,
@@ -585,12 +596,7 @@ def _advance_and_save(
             str(exc), instance_id=instance.id, element_id=None, error_type="InstanceTooLarge", stop=True
         ) from exc
     except EngineFailure as exc:
-        raise RoutineFailed(
-            str(exc),
-            instance_id=instance.id,
-            element_id=exc.element_id,
-            error_type=exc.error_type or "EngineFailure",
-        ) from exc
+        raise _routine_failed(instance, exc) from exc
     with session.no_autoflush:  # the instance row is written once, by save()
         if handle.completed:
             record(session, "instance:completed", actor=actor, subject=("process_instance", instance.id))

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, log_access, record
 from app.db import get_database, request_session
 from app.errors import DomainError, Forbidden, Unauthenticated
+from app.instances.incidents import RoutineFailed, record_failure
 from app.resident.auth import current_resident
 from app.resident.blueprint import bp
 
@@ -24,6 +26,19 @@ def log_read(
     """The access-log row of a read by the resident (one per page or fragment shown)."""
     log_access(
         session, actor=actor, action=action, patient_ids=patient_ids, case_id=case_id, context=request.path
+    )
+
+
+def routine_failure_text(error: DomainError | None) -> str | None:
+    """For a routine that failed in the middle of the resident's action (already rolled back):
+    record the incident for the unit's operations, and give the resident a plain text instead of
+    the engine's message. None for any other refusal."""
+    if not isinstance(error, RoutineFailed):
+        return None
+    with get_database().transaction() as db:
+        record_failure(db, error)
+    return _(
+        "Det gick inte just nu och ingenting sparades. Försök igen om en stund eller kontakta din vårdcentral."
     )
 
 
@@ -70,4 +85,5 @@ def _refused(error: DomainError):
         record_refusal(error)
     else:
         request_session().rollback()
-    return render_template("resident/error.html", status=error.status, message=error.message), error.status
+    message = routine_failure_text(error) or error.message
+    return render_template("resident/error.html", status=error.status, message=message), error.status

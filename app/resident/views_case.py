@@ -16,7 +16,7 @@ from app.ids import bounded_cursor, bounded_id
 from app.resident import queries
 from app.resident.auth import current_resident
 from app.resident.blueprint import bp
-from app.resident.handlers import log_read
+from app.resident.handlers import log_read, routine_failure_text
 from app.resident.schema_forms import answer_text, field_messages, fields_of, posted_values, typed_answers
 from app.resident.views_submit import triage_adapter
 
@@ -33,7 +33,12 @@ def _htmx() -> bool:
 
 
 def _problem(at: str, error: DomainError | None = None, text: str | None = None) -> dict:
-    """A refusal to show beside the part of the page it concerns (domain texts are Swedish)."""
+    """A refusal to show beside the part of the page it concerns (domain texts are Swedish); a
+    routine's failure is recorded as an incident and shown in plain words."""
+    if text is None:
+        text = routine_failure_text(error)
+        if text is not None:
+            return {"at": at, "text": text, "domain": False}
     return {"at": at, "text": text if text is not None else error.message, "domain": text is None}
 
 

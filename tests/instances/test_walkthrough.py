@@ -227,6 +227,36 @@ def test_message_event_is_delivered_and_wrong_messages_are_refused(session, engi
     assert session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id)).title == "Läs svaret"
 
 
+def test_a_bare_engine_error_while_catching_a_message_rolls_the_delivery_back_as_a_routine_failure(
+    session, engine, world, monkeypatch
+):
+    """Not a 500 and nothing half-done: the caller gets RoutineFailed naming the error, to roll back
+    and record as an incident; the instance still waits for the message."""
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+    from app.instances.incidents import RoutineFailed
+
+    f.deploy_fixture(session, engine, "waits_for_reply.bpmn")
+    nurse = _actor(session, world, "nurse")
+    instance = instances.start_instance(
+        session, engine, process_id="waits_for_reply", actor=nurse, case=world["case"]
+    )
+    session.commit()
+
+    def broken(workflow, event):
+        raise KeyError("lost")
+
+    monkeypatch.setattr(BpmnWorkflow, "send_event", broken)
+    with pytest.raises(RoutineFailed) as failed:
+        instances.deliver_message(session, engine, instance_id=instance.id, name="patient_reply", actor=nurse)
+    assert (failed.value.instance_id, failed.value.error_type) == (instance.id, "KeyError")
+    session.rollback()
+    monkeypatch.undo()
+    instances.deliver_message(session, engine, instance_id=instance.id, name="patient_reply", actor=nurse)
+    session.commit()
+    assert session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id)).title == "Läs svaret"
+
+
 def test_cancel_removes_open_tasks_and_timers(session, engine, world):
     nurse = _actor(session, world, "nurse")
     instance = instances.start_instance(

@@ -433,3 +433,28 @@ def test_OG_6_5_a_closed_case_past_its_window_no_longer_asks_for_new_messages(cl
     assert 'id="chat-poll"' in client.get(f"/resident/cases/{case.id}").get_data(as_text=True)
     clock.advance(days=30)
     assert 'id="chat-poll"' not in client.get(f"/resident/cases/{case.id}").get_data(as_text=True)
+
+
+def test_an_answer_after_closing_that_the_routine_fails_to_take_keeps_the_text_and_records_an_incident(
+    client, world, sign_in, clock, monkeypatch
+):
+    """The routine fails while catching the patient's answer (a bare SpiffWorkflow error): nothing is
+    saved, the resident gets plain words and the typed text back, and operations get an incident."""
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+    from app.instances.models import Incident
+
+    case = _closed(world, clock)
+    sign_in("adult")
+
+    def broken(workflow, event):
+        raise KeyError("lost")
+
+    monkeypatch.setattr(BpmnWorkflow, "send_event", broken)
+    response = post(client, f"/resident/cases/{case.id}/messages", {"body": "En fråga till efteråt."})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "ingenting sparades" in page and "En fråga till efteråt." in page and "KeyError" not in page
+    assert read(world.session, select(ChatMessage).where(ChatMessage.body == "En fråga till efteråt.")) == []
+    [incident] = read(world.session, select(Incident))
+    assert incident.error_type == "KeyError" and incident.instance_id is not None
