@@ -135,6 +135,16 @@ def _new_draft(
     return draft
 
 
+def require_expected_hash(expected_hash: str | None) -> None:
+    """Saving or publishing names the bundle the owner looked at: without it a colleague's newer
+    draft would be overwritten, or published unseen."""
+    if not expected_hash:
+        raise ValidationFailed(
+            "Utkastets version (expected_hash) saknas. Ladda om sidan och försök igen.",
+            {"expected_hash": ["required"]},
+        )
+
+
 def _require_draft(
     session: Session, *, process_id: str, number: int, expected_hash: str | None
 ) -> ProcessVersion:
@@ -211,12 +221,7 @@ def save_draft(
     is still saved (that is what drafts are for) and the findings say why.
     """
     require_process_owner(actor=actor)
-    if not expected_hash:
-        # Without the hash the editor loaded, a save would silently overwrite a colleague's.
-        raise ValidationFailed(
-            "Utkastets version (expected_hash) saknas. Ladda om sidan och försök igen.",
-            {"expected_hash": ["required"]},
-        )
+    require_expected_hash(expected_hash)
     draft = _require_draft(session, process_id=process_id, number=number, expected_hash=expected_hash)
     current = load_bundle(session, draft.bundle_hash)
     documents = dict(current.documents)

@@ -15,7 +15,7 @@ from app.engine import ProcessEngine
 from app.errors import Conflict, ValidationFailed
 from app.people.models import Membership, User
 from app.people.roles import Role
-from app.process_models.drafts import _require_draft, require_process_owner
+from app.process_models.drafts import _require_draft, require_expected_hash, require_process_owner
 from app.process_models.findings import bundle_findings, has_errors
 from app.process_models.models import ProcessVersion, VersionStatus
 from app.process_models.service import load_bundle
@@ -57,6 +57,7 @@ def publish_draft(
 ) -> ProcessVersion:
     """Publish the draft: refused while it has errors, without an approver or note, or if it is stale."""
     require_process_owner(actor=actor)
+    require_expected_hash(expected_hash)
     draft = _require_draft(session, process_id=process_id, number=number, expected_hash=expected_hash)
     now = clock.now()
     errors: dict[str, list[str]] = {}

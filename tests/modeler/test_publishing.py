@@ -100,6 +100,15 @@ def test_a_draft_with_errors_cannot_be_published(session, engine, owners, draft)
     assert session.get(ProcessVersion, draft.id).status == VersionStatus.DRAFT
 
 
+def test_publishing_without_naming_the_bundle_looked_at_is_refused(session, engine, owners, draft):
+    """Like a save: without the hash the owner saw, a colleague's newer save would be published unseen."""
+    for missing in (None, ""):
+        with pytest.raises(ValidationFailed) as refused:
+            _publish(session, engine, owners, draft, expected_hash=missing)
+        assert refused.value.field_errors == {"expected_hash": ["required"]}
+    assert session.get(ProcessVersion, draft.id).status == VersionStatus.DRAFT
+
+
 def test_only_a_process_owner_may_publish(session, engine, owners, draft):
     with pytest.raises(Forbidden):
         publish_draft(
