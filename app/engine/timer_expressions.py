@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from app.engine.clock import reaches_past_the_calendar
 from app.engine.bundle import BPMN_NS, Finding
 from app.engine.sandbox import SandboxEnvironment, SandboxViolation, check_source
 
@@ -93,7 +94,6 @@ def value_problem(tag: str, value: object) -> str | None:
 
 
 def _too_long(value: str) -> bool:
-    limit = (datetime.max.year - datetime.now(UTC).year) * 12
     for part in value.upper().replace("--", "/").split("/"):
         if not part.startswith("P"):
             continue
@@ -101,7 +101,7 @@ def _too_long(value: str) -> bool:
             parsed = TimerEventDefinition.parse_iso_duration(part)
         except Exception:  # refused by the parser below with its own message
             continue
-        if parsed.get("years", 0) * 12 + parsed.get("months", 0) > limit:
+        if reaches_past_the_calendar(parsed, datetime.now(UTC)):
             return True
     return False
 

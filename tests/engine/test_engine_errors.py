@@ -94,3 +94,27 @@ def test_an_error_of_the_action_raised_by_a_service_task_passes_through_and_leav
                 and incident.element_id == "Service_call"
                 and "a real fault" in incident.message
             )
+
+
+@pytest.mark.timeout(120)
+def test_a_duration_from_task_data_past_the_year_9999_fails_at_once_instead_of_being_counted_out():
+    """SpiffWorkflow counts years out month by month: 'P2000000Y' held the step for seconds (more
+    years, minutes), outside any script's budget."""
+    import time
+
+    from tests.engine.test_timer_expressions import _bundle, _with_timer
+
+    engine = ProcessEngine(operators=registered_operators())
+    bundle = _bundle(_with_timer("'P' + str(years) + 'Y'"))
+    loaded = engine.loaded(bundle.content_hash, lambda: bundle)
+    handle = engine.start(loaded, {"case_id": 1, "years": 2_000_000})
+    started = time.monotonic()
+    with pytest.raises(EngineFailure) as failed:
+        handle.advance()
+    assert time.monotonic() - started < 5
+    assert (failed.value.element_id, str(failed.value)) == (
+        "Timer_remind",
+        "the timer's duration reaches past the year 9999",
+    )
+    ordinary = engine.start(loaded, {"case_id": 1, "years": 1})
+    assert ordinary.advance() is None and [t.element_id for t in ordinary.timers()] == ["Timer_remind"]
