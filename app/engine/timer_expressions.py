@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from app.engine.clock import reaches_past_the_calendar
 from app.engine.bundle import BPMN_NS, Finding
+from app.engine.clock import reaches_past_the_calendar
 from app.engine.sandbox import SandboxEnvironment, SandboxViolation, check_source
 
 TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
