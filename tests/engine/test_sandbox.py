@@ -260,6 +260,26 @@ def test_a_long_garbage_collection_during_a_script_is_not_the_scripts_time(env):
     assert sandbox._Run._on_gc.__name__ not in [getattr(c, "__name__", "") for c in gc.callbacks]
 
 
+@pytest.mark.timeout(30)
+def test_garbage_collection_is_left_out_of_a_scripts_time_only_up_to_an_allowance(env, monkeypatch):
+    # A script that keeps the collector busy for it must still stop.
+    monkeypatch.setattr(sandbox, "_GC_ALLOWANCE_S", 0.1)
+
+    def slow_collection(phase, info):
+        if phase == "stop" and getattr(sandbox._local, "run", None) is not None:
+            started = time.thread_time()
+            while time.thread_time() - started < 0.05:
+                pass
+
+    gc.callbacks.insert(0, slow_collection)
+    try:
+        with pytest.raises(BudgetExceeded) as info:
+            env.execute("while True:\n    x = [[i] for i in range(1000)]", {})
+    finally:
+        gc.callbacks.remove(slow_collection)
+    assert info.value.code == "time_budget"
+
+
 def test_losing_the_tracer_is_refused(env):
     # A RecursionError inside the trace function switches tracing off; the script must not go on.
     source = (
