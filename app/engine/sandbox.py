@@ -135,7 +135,7 @@ class _Run:
             frame.f_trace_lines = False
             frame.f_trace_opcodes = True
             return self.on_event
-        if filename == _OWN_FILENAME:
+        if filename == _OWN_FILENAME and frame.f_code is not _GC_CALLBACK:
             self._tick()
         return None
 
@@ -188,6 +188,9 @@ class _Run:
 
 
 _OWN_FILENAME = _Run._tick.__code__.co_filename  # frames of this module's guards
+# Never a place to raise: the collector swallows a callback's error, and the trace function that
+# raised is switched off for good (the script would run on without a budget).
+_GC_CALLBACK = _Run._on_gc.__code__
 
 
 def _active() -> _Run:
