@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from app.audit.service import Actor
 from app.demo.seed import seed_demo
 from app.process_models.service import deploy_directory
-from tests.conftest import IN_CI, ROOT, make_app
+from tests.conftest import IN_CI, ROOT, forget_compiled_statements, make_app
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -93,6 +93,7 @@ def live_server(tmp_path, sqlite_template, clock):
     server.shutdown()
     thread.join(timeout=5)
     database.dispose()
+    forget_compiled_statements()
 
 
 @pytest.fixture
