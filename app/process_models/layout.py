@@ -236,6 +236,12 @@ def _assign_bands(graph: _Graph, referenced: dict[str, int]) -> dict[str, int]:
     return band_of
 
 
+DECIDING_GATEWAYS = {
+    "exclusiveGateway",
+    "inclusiveGateway",
+}  # SpiffWorkflow tests their conditions in y order
+
+
 def _assign_rows(graph: _Graph, band_of: dict[str, int]) -> dict[str, int]:
     """Stack nodes sharing a band and column; a node prefers the row of its predecessor.
 
@@ -244,8 +250,10 @@ def _assign_rows(graph: _Graph, band_of: dict[str, int]) -> dict[str, int]:
     """
     out_index: dict[str, int] = {}
     counts: dict[str, int] = {}
-    for fid, source, _target in graph.flows:
+    outgoing: dict[str, list[tuple[str, str, str]]] = {}
+    for fid, source, target in graph.flows:
         out_index[fid] = counts[source] = counts.get(source, -1) + 1
+        outgoing.setdefault(source, []).append((fid, source, target))
     columns: dict[int, list[str]] = {}
     for node in graph.order:
         columns.setdefault(graph.ranks[node], []).append(node)
@@ -258,13 +266,29 @@ def _assign_rows(graph: _Graph, band_of: dict[str, int]) -> dict[str, int]:
             # (row, has none, ...): without a predecessor in the band, the top row after those with
             # one, start events first (an event subprocess has no flows at all)
             wish = (0, 1, 0 if graph.kinds[node] == "startEvent" else 1, 0, 0)
+            candidates, from_gateways = [], []
             for fid, source in graph.forward_in(node):
                 anchor = graph.anchor(source)
                 if band_of[anchor] == band_of[node]:
                     below = 1 if source in graph.hosts else 0  # a boundary event's path runs below its host
                     candidate = (rows[anchor] + below, 0, graph.ranks[anchor], rows[anchor], out_index[fid])
-                    wish = candidate if wish[1] else min(wish, candidate)
-            wishes[node] = wish
+                    candidates.append(candidate)
+                    if graph.kinds[source] in DECIDING_GATEWAYS:
+                        # Below the gateway's earlier targets already placed (in earlier columns).
+                        floor = max(
+                            (
+                                rows[target] + 1
+                                for other, _s, target in outgoing[source]
+                                if out_index[other] < out_index[fid]
+                                and target in rows
+                                and band_of[target] == band_of[node]
+                            ),
+                            default=candidate[0],
+                        )
+                        from_gateways.append((max(candidate[0], floor), *candidate[1:]))
+            # A target of a deciding gateway takes its place among that gateway's targets even when
+            # another path also leads to it: the order of the conditions must not change.
+            wishes[node] = min(from_gateways or candidates) if candidates else wish
         for node in sorted(wishes, key=lambda n: (wishes[n], position[n])):
             row = wishes[node][0]
             while (band_of[node], column, row) in taken:

@@ -485,3 +485,39 @@ def test_the_layout_command_draws_a_diagram_without_layout_and_keeps_one_that_ha
     drawn = bare.read_bytes()
     kept = runner.invoke(args=["processes", "layout", "--missing-only", str(bare)])
     assert "kept" in kept.output and bare.read_bytes() == drawn
+
+
+def test_a_gateways_targets_keep_their_order_when_one_is_also_reached_by_a_longer_path(tmp_path):
+    """The third target of a decision, also reached through the second one's path, stays below the second:
+    SpiffWorkflow evaluates the conditions by the y of their targets, so the layout must not swap them."""
+    flows = [("f0", "S", "G"), ("f1", "G", "A"), ("f2", "G", "B"), ("f3", "G", "C"), ("f4", "B", "W"),
+             ("f5", "W", "C"), ("f6", "A", "E"), ("f7", "C", "E")]  # fmt: skip
+    conditions = {"f1": "x == 1", "f2": "x == 2", "f3": "x == 3"}
+
+    def node(tag: str, node_id: str) -> str:
+        ins = "".join(f"<bpmn:incoming>{f}</bpmn:incoming>" for f, _s, t in flows if t == node_id)
+        outs = "".join(f"<bpmn:outgoing>{f}</bpmn:outgoing>" for f, s, _t in flows if s == node_id)
+        return f'<bpmn:{tag} id="{node_id}">{ins}{outs}</bpmn:{tag}>'
+
+    def flow(fid: str, source: str, target: str) -> str:
+        condition = conditions.get(fid)
+        body = f"<bpmn:conditionExpression>{condition}</bpmn:conditionExpression>" if condition else ""
+        return f'<bpmn:sequenceFlow id="{fid}" sourceRef="{source}" targetRef="{target}">{body}</bpmn:sequenceFlow>'
+
+    nodes = [("startEvent", "S"), ("exclusiveGateway", "G"), ("task", "A"), ("task", "B"), ("task", "W"),
+             ("task", "C"), ("endEvent", "E")]  # fmt: skip
+    xml = (
+        f'<bpmn:definitions xmlns:bpmn="{BPMN_NS}" id="D" targetNamespace="http://bpmn.io/schema/bpmn">'
+        '<bpmn:process id="decision_order" isExecutable="true">'
+        + "".join(node(tag, node_id) for tag, node_id in nodes)
+        + "".join(flow(*f) for f in flows)
+        + "</bpmn:process></bpmn:definitions>"
+    )
+    path = tmp_path / "decision_order.bpmn"
+    specs = spiff_specs(layout_bpmn(xml), path)
+    gateway = specs["decision_order"].task_specs["G"]
+    assert [target for condition, target in gateway.cond_task_specs if condition is not None] == [
+        "A",
+        "B",
+        "C",
+    ]
