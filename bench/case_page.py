@@ -33,6 +33,7 @@ def run(renders: int = 240, *, warmup: int = 20, messages: int = 1_000, attempts
     bench_clock = BenchClock(T0 - timedelta(days=3))  # after create_app: it installs the system clock
     world = CareWorld(app)
     bench_clock.clock.set(T0)
+    world.staff_at_work()
     try:
         history = HistoryBench(world, bench_clock, messages=messages, attempts=attempts)
         cases = {"fresh": history.fresh_case(), "long": history.long_case()}

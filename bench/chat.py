@@ -88,7 +88,7 @@ from app.instances.models import InstanceStatus, ProcessInstance
 from app.patients.models import IdentityKind, Patient, Protection
 from app.people.models import Membership, OpeningHours, Region, Unit, UnitKind, User
 from app.people.roles import Role
-from app.people.service import actor_for, sign_in
+from app.people.service import actor_for, mark_idle, sign_in
 from app.phrases.service import seed_regional_defaults
 from app.process_models.service import deploy_directory
 from app.timers.worker import TimerWorker
@@ -196,6 +196,7 @@ class CareWorld:
                 sign_in(session, user=user, unit_id=unit.id)
                 users[key] = user
             self.nurse = actor_for(session, users["nurse"], unit.id)
+            doctor = actor_for(session, users["doctor"], unit.id)
             self.unit_id = unit.id
             results = deploy_directory(
                 session,
@@ -208,6 +209,14 @@ class CareWorld:
             if refused:
                 raise RuntimeError(f"processes/ did not deploy: {refused}")
         self.worker = TimerWorker(self.database, self.engine, name="bench-timers")
+        self.staff = [self.nurse, doctor]
+
+    def staff_at_work(self) -> None:
+        """The nurse and the doctor show a sign of life now (untimed): present for the cases that follow,
+        so new cases are texted to them as at a working unit (OG-8.7; presence expires when idle)."""
+        with self.database.transaction() as session:
+            for actor in self.staff:
+                mark_idle(session, actor=actor, idle=False)
 
     def _do(self, action: Callable):
         return instances.perform(self.database, action)
@@ -402,6 +411,7 @@ def run_history(
     bench_clock = BenchClock(T0 - timedelta(days=3))  # after create_app: it installs the system clock
     world = CareWorld(app)  # staff signed in before any case (long cases start two days back)
     bench_clock.clock.set(T0)
+    world.staff_at_work()
     try:
         bench = HistoryBench(world, bench_clock, messages=messages, attempts=attempts)
         samples: dict[str, list[float]] = {"fresh": [], "long": []}
@@ -613,6 +623,8 @@ def run_cases(cases: int = 200, *, pg_url: str | None = None, warmup: int = 5) -
         for name, app in apps.items():
             worlds[name] = ServedChatCases(CareWorld(app), bench_clock)  # staff signed in before any case
         bench_clock.clock.set(T0)
+        for served in worlds.values():
+            served.world.staff_at_work()
         bare = BareChatCases()
         bare.clock = bench_clock.clock
         sides: dict[str, Callable[[], float]] = {

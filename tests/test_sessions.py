@@ -118,3 +118,30 @@ def test_a_stale_form_is_refused_in_swedish_and_an_oversized_upload_before_it_is
     huge = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
     refused = client.post("/phrases/new", data=huge, content_type="multipart/form-data; boundary=b")
     assert refused.status_code == 413 and "för stort (högst 16 MB)" in refused.get_data(as_text=True)
+
+
+def test_OG_8_7_OG_6_1_j_the_users_own_requests_keep_them_present_a_polling_page_does_not(
+    app, client, session, nurse, clock
+):
+    """Presence expires without a sign of life (SESSION_IDLE_MINUTES); every request of the user's own
+    is one, also on pages that show no patient (at most one row every few minutes), a poll is not."""
+    nurse_id, unit_id = nurse.id, nurse.memberships[0].unit_id
+    session.commit()  # the test's session must not hold SQLite's lock while requests write
+    _sign_in(client, nurse_id)
+    clock.advance(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+    assert not present(session, nurse_id, unit_id)
+    session.commit()
+    poll = {"HX-Request": "true", current.POLL_HEADER: "1", "HX-Current-URL": "http://localhost/profile"}
+    client.get("/profile", headers=poll)
+    assert not present(session, nurse_id, unit_id)
+    session.commit()
+    assert client.get("/profile").status_code == 200
+    assert present(session, nurse_id, unit_id)
+    session.commit()
+    client.get("/profile")
+    active = session.scalars(
+        select(SessionEvent).where(
+            SessionEvent.user_id == nurse_id, SessionEvent.kind == SessionEventKind.ACTIVE
+        )
+    ).all()
+    assert len(active) == 1  # the second request minutes later wrote nothing more

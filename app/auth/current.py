@@ -50,6 +50,8 @@ def current_actor(required: bool = True) -> Actor | None:
             actor = candidate if candidate.roles else None
         if actor is None:
             session.clear()
+    if actor is not None and not request.headers.get(POLL_HEADER):
+        _note_activity(actor)
     g.actor = actor
     if actor is None and required:
         raise Unauthenticated("sign in to continue")
@@ -85,6 +87,28 @@ def session_timed_out() -> bool:
             now  # not on every request (each rewrite is a new cookie), but well within the limit
         )
     return False
+
+
+ACTIVITY_EVERY_S = 300  # presence expires after SESSION_IDLE_MINUTES without a sign of life
+
+
+def _note_activity(actor: Actor) -> None:
+    """A request of the user's own (not a page polling by itself) is a sign of life: presence counts
+    from it (who gets new-case SMS, who is absent, who can assess a suicide risk). Written at most
+    every few minutes of product time, so a moved development clock is followed at once."""
+    from app import clock
+    from app.people.service import mark_idle
+
+    now = clock.now().timestamp()
+    noted = session.get("activity_noted_at")
+    if noted is not None and 0 <= now - noted < ACTIVITY_EVERY_S:
+        return
+    current = g.get("db_session")
+    if current is not None and current.in_transaction():
+        current.rollback()  # only the user and roles were read; SQLite has one writer at a time
+    with get_database().transaction() as own:
+        mark_idle(own, actor=actor, idle=False)
+    session["activity_noted_at"] = now
 
 
 def _record_idle(user_id: int, unit_id: int | None) -> None:

@@ -16,9 +16,8 @@ from app.errors import Forbidden, GuardRefused
 from app.instances.persistence import reproject_case
 from app.people import service as people
 from app.people.models import User
+from app.people.roles import DUTY
 from app.people.service import present
-
-DUTY = "duty:overall_responsible"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from app.instances.guards import run_guard
 from app.instances.incidents import RoutineFailed, count_retry, open_incident, record_failure, resolve
 from app.instances.models import HumanTask, Incident, IncidentStatus, InstanceStatus, ProcessInstance
 from app.instances.persistence import CaseRef, Snapshot, save, snapshot, stored_snapshot, task_case_fields
+from app.people.roles import DUTY
 from app.process_models.service import load_bundle, runnable_version
 
 T = TypeVar("T")
@@ -555,17 +556,30 @@ def _lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
+# Tasks that are the overall responsible's whatever lane they are drawn in (element ids; a called
+# process's tasks keep their own ids): the day's closing, assigned to the duty holder at closing
+# (OG-6.1-e, HA-close-day), and the suicide-risk escalation when no psychologist or doctor is present
+# (HA-suicide-g). Their holder may be a doctor or a physiotherapist: the duty is no role (OG-10.1-a).
+DUTY_TASK_ELEMENTS = frozenset({"Day_close", "Escalated"})
+
+
 def _require_may_act(actor: Actor, task) -> None:
+    """May the actor complete `task`: at its unit, in its lane's role and not a colleague's, unless it is a
+    task of the overall-responsible duty and the actor holds the duty or was assigned it as such."""
     if actor.unit_id != task.unit_id:
-        raise Forbidden("the task belongs to another unit")
+        raise Forbidden("Uppgiften hör till en annan enhet än den du arbetar för nu.")
+    if task.element_id in DUTY_TASK_ELEMENTS and (DUTY in actor.roles or task.owner_user_id == actor.user_id):
+        return  # the duty's task: whatever lane, and whoever the case was on (OG-10.1-a)
     if task.role is not None and task.role.value not in actor.roles:
-        raise Forbidden(f"the task is for the role {task.role.value}")
-    if (
-        task.owner_user_id is not None
-        and task.owner_user_id != actor.user_id
-        and "duty:overall_responsible" not in actor.roles
-    ):
-        raise Forbidden("the case is owned by a colleague; ask them or the overall responsible to move it")
+        raise Forbidden(
+            f"Uppgiften är för yrkesrollen {task.role.value}, som du inte har på enheten.", rule="OG-5"
+        )
+    if task.owner_user_id is not None and task.owner_user_id != actor.user_id and DUTY not in actor.roles:
+        raise Forbidden(
+            "Ärendet ligger på en kollega: be kollegan lämna över det, eller övergripande ansvarig "
+            "flytta det till yrkesrollens kö.",
+            rule="OG-6.1-j",
+        )
 
 
 def _routine_failed(instance: ProcessInstance, failure: EngineFailure) -> RoutineFailed:

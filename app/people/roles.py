@@ -23,3 +23,5 @@ CLINICAL_ROLES = frozenset({Role.NURSE, Role.DOCTOR, Role.PSYCHOLOGIST, Role.PHY
 
 # Roles that work cases in the patient list (the care and the administrative flow).
 CASE_ROLES = CLINICAL_ROLES | {Role.MEDICAL_ADMIN, Role.ADMIN_CONTACT}
+# In an Actor's roles while they hold the overall-responsible duty at the acting unit (OG-10.1-a): a duty, not a role.
+DUTY = "duty:overall_responsible"

@@ -1,19 +1,24 @@
 """Presence, shifts and the overall-responsible duty; one query answers "present(user, unit, at)".
 
 Workers are stateless, so presence lives in the database: a user is present at a unit at a moment
-when a shift there is open and their latest session event there is a login, activity or idle
-(idle still counts: the person is at work; logging out or ending the shift does not).
+when a shift there is open, their latest session event there is a login, activity or idle (idle still
+counts: the person is at work; logging out or ending the shift does not), and they showed a sign of
+life there within the session idle limit (SESSION_IDLE_MINUTES): a session event, or a read of patient
+data in the access log (every page and API read that shows patients writes one). Someone who just
+closes the browser records nothing, so without that expiry they would stay "present" for days
+(OG-6.1-j, OG-8.7, HA-suicide-g); `record_silent_absences` writes the logout the session log lacks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.audit.models import AccessLog
 from app.audit.service import Actor, record
 from app.errors import Conflict, Forbidden, GuardRefused, NotFound
 from app.people.models import (
@@ -25,9 +30,19 @@ from app.people.models import (
     Unit,
     User,
 )
-from app.people.roles import CLINICAL_ROLES, Role
+from app.people.roles import CLINICAL_ROLES, DUTY, Role
 
 PRESENT_KINDS = (SessionEventKind.LOGIN, SessionEventKind.ACTIVE, SessionEventKind.IDLE)
+DEFAULT_IDLE_MINUTES = 30  # app.config's SESSION_IDLE_MINUTES default, for use outside an app context
+
+
+def presence_expiry() -> timedelta:
+    """How long a sign of life keeps someone present: the page session's idle limit. A page session
+    without a request for that long has ended, so its user is no longer at the screen."""
+    from flask import current_app, has_app_context
+
+    minutes = current_app.config.get("SESSION_IDLE_MINUTES") if has_app_context() else None
+    return timedelta(minutes=minutes or DEFAULT_IDLE_MINUTES)
 
 
 def roles_at(session: Session, user_id: int, unit_id: int, at: datetime | None = None) -> frozenset[Role]:
@@ -55,40 +70,66 @@ def units_of(session: Session, user_id: int, at: datetime | None = None) -> list
     return list(session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.name)))
 
 
-def _present_clause(user_id_col, unit_id: int, at: datetime):
-    latest_kind = (
-        select(SessionEvent.kind)
+def _latest_session_event(column, user_id_col, unit_id, at):
+    return (
+        select(column)
         .where(SessionEvent.user_id == user_id_col, SessionEvent.unit_id == unit_id, SessionEvent.at <= at)
         .order_by(SessionEvent.at.desc(), SessionEvent.id.desc())
         .limit(1)
         .scalar_subquery()
     )
+
+
+def _present_clause(user_id_col, unit_id, at, since):
+    """On an open shift, signed in (latest session event login/active/idle), and a sign of life in (since, at]."""
     open_shift = exists().where(
         Shift.user_id == user_id_col,
         Shift.unit_id == unit_id,
         Shift.started_at <= at,
         or_(Shift.ended_at.is_(None), Shift.ended_at > at),
     )
-    return and_(open_shift, latest_kind.in_([k.value for k in PRESENT_KINDS]))
+    read_recently = exists().where(  # by the (user_id, at) index of the access log
+        AccessLog.user_id == user_id_col,
+        AccessLog.at > since,
+        AccessLog.at <= at,
+        AccessLog.acting_unit_id == unit_id,
+    )
+    return and_(
+        open_shift,
+        _latest_session_event(SessionEvent.kind, user_id_col, unit_id, at).in_(
+            [k.value for k in PRESENT_KINDS]
+        ),
+        or_(_latest_session_event(SessionEvent.at, user_id_col, unit_id, at) > since, read_recently),
+    )
+
+
+def present_clause(user_id_col, unit_id: int, at: datetime | None = None):
+    """The presence test as a SQL condition on a user-id column (correlated into the caller's query)."""
+    at = at or clock.now()
+    return _present_clause(user_id_col, unit_id, at, at - presence_expiry())
 
 
 def present(session: Session, user_id: int, unit_id: int, at: datetime | None = None) -> bool:
     """Is the user on an open shift and signed in at the unit at `at` (default now)?"""
     at = at or clock.now()
-    return bool(session.scalar(select(_present_clause(User.id, unit_id, at)).where(User.id == user_id)))
+    clause = _present_clause(User.id, unit_id, at, at - presence_expiry())
+    return bool(session.scalar(select(clause).where(User.id == user_id)))
 
 
 # Built once (every new case asks who is present to notify them).
 _PRESENT_USERS = (
     select(User)
-    .where(_present_clause(User.id, bindparam("unit_id"), bindparam("at")))
+    .where(_present_clause(User.id, bindparam("unit_id"), bindparam("at"), bindparam("since")))
     .order_by(User.family_name, User.given_name, User.id)
 )
 
 
 def present_users(session: Session, unit_id: int, at: datetime | None = None) -> list[User]:
     """Everyone present at the unit at `at`."""
-    return list(session.scalars(_PRESENT_USERS, {"unit_id": unit_id, "at": at or clock.now()}))
+    at = at or clock.now()
+    return list(
+        session.scalars(_PRESENT_USERS, {"unit_id": unit_id, "at": at, "since": at - presence_expiry()})
+    )
 
 
 def open_shift(session: Session, user_id: int, unit_id: int) -> Shift | None:
@@ -152,7 +193,7 @@ def actor_for(session: Session, user: User, unit_id: int) -> Actor:
     roles = {role.value for role in roles_at(session, user.id, unit_id)}
     duty = current_duty(session, unit_id)
     if duty is not None and duty.user_id == user.id:
-        roles.add("duty:overall_responsible")
+        roles.add(DUTY)
     return Actor(label=user.display_name, user_id=user.id, unit_id=unit_id, roles=frozenset(roles))
 
 

@@ -19,8 +19,6 @@ from app.phrases.defaults import PURPOSES
 from app.phrases.models import PhraseLevel, PhraseStatus, PhraseTemplate
 from app.phrases.service import InsertableTemplate, templates_for, tone_findings
 
-DUTY = "duty:overall_responsible"
-
 
 @dataclass(frozen=True)
 class InboxRow:

@@ -89,6 +89,9 @@ def test_OG_10_1_a_one_clinician_on_shift_holds_the_duty_and_who_holds_it_is_alw
     session.rollback()
 
     clock.advance(hours=3)
+    people.mark_idle(
+        session, actor=doctor_actor, idle=False
+    )  # still at work: presence expires without activity
     people.pass_duty(session, actor=people.actor_for(session, nurse, unit.id), to_user_id=doctor.id)
     session.commit()
     assert people.duty_holder(session, unit.id).user_id == doctor.id

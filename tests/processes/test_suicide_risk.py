@@ -16,6 +16,7 @@ from app.cases.models import CaseState, ChatMessage
 from app.errors import GuardRefused
 from app.instances import service as instances
 from app.instances.models import ProcessInstance
+from app.people.service import mark_idle
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ASSESSMENT = {"ladder_step": 1, "mode": "chat", "risk_factors": "", "protective_factors": "Familj, arbete"}
@@ -135,6 +136,8 @@ def test_HA_no_times_with_no_free_time_the_chat_stays_and_a_time_is_offered_the_
     """HA-no-times, HA-suicide-e: no appointment today keeps the chat with the unit, tells the patient a time
     comes the next day (without asking them to seek care again) and brings the booking back at next opening."""
     clock.set(datetime(2026, 11, 27, 14, 0, tzinfo=STOCKHOLM))  # a Friday: the next weekday is Monday
+    for key in ("nurse", "psychologist"):  # at work that afternoon: presence expires without activity
+        mark_idle(world.session, actor=world.actor(key), idle=False)
     case = world.submit("adult", reason="nedstamdhet")
     _assess(world, _assessment_task(world, case), risk="moderate", ladder_step=3)
     [booking] = world.tasks(case)
