@@ -5,6 +5,7 @@ course (a consent answer, a reply after closing, a reopening)."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -15,7 +16,7 @@ from app.audit.service import Actor, record
 from app.cases import limits, messaging
 from app.cases.effects import record_phone_attempt
 from app.cases.guards import check_reopen
-from app.cases.lookup import case_instance, get_case
+from app.cases.lookup import case_instance, get_case, get_unit
 from app.cases.models import (
     AckItem,
     AckKind,
@@ -128,7 +129,11 @@ def remind(session: Session, *, actor: Actor, case_id: int) -> ContactAttempt:
     session.add(attempt)
     session.flush()
     messaging.sms(
-        session, case, NotificationPurpose.SMS_REMINDER, key=f"case:{case.id}:reminder:{attempt.id}"
+        session,
+        case,
+        NotificationPurpose.SMS_REMINDER,
+        text=messaging.phrase(session, case, "reminder"),  # OG-8.2: the unit's (or region's) words
+        key=f"case:{case.id}:reminder:{attempt.id}",
     )
     record(session, "chat:sms_reminder", actor=actor, subject=("case", case.id))
     return attempt
@@ -283,9 +288,28 @@ def patient_write(
         instance = case_instance(session, case.id)
         if instance is not None:
             deliver_message(session, engine, instance_id=instance.id, name="patient_reply", actor=actor)
+        else:
+            _answer_nobody_waits_for(session, case, actor)
     session.flush()
     reproject_case(session, case)
     return message
+
+
+def _answer_nobody_waits_for(session: Session, case: Case, actor: Actor) -> None:
+    """An answer after closing when no routine of the case waits for it any more (a close path that
+    ended its routine, a version that did): it is never left unread. The case is flagged and the
+    unit's acknowledgement inbox gets it, as an answer after closing always does (HA-close-plus1)."""
+    case.after_close = True
+    session.add(
+        AckItem(
+            unit_id=case.unit_id,
+            case_id=case.id,
+            kind=AckKind.ANSWER_AFTER_CLOSE,
+            summary="Patienten har svarat efter att ärendet stängdes.",
+            created_at=clock.now(),
+        )
+    )
+    record(session, "case:answer_after_close_unrouted", actor=actor, subject=("case", case.id))
 
 
 def upload_image(
@@ -418,7 +442,7 @@ def reopen(
         message=f"Sökorsaken får vara högst {limits.SEARCH_REASON} tecken.",
     )
     check_reopen(
-        reopen_until=case.reopen_until,
+        reopen_until=_reopen_window_ends(session, case),
         now=clock.now(),
         same_reason=search_reason.strip().casefold() == case.search_reason.strip().casefold(),
     )
@@ -429,6 +453,16 @@ def reopen(
     deliver_message(session, engine, instance_id=instance.id, name="case_reopened", actor=actor)
     session.refresh(case)
     return case
+
+
+def _reopen_window_ends(session: Session, case: Case) -> datetime | None:
+    """When reopening ends: the unit's own window from the closing (OG-6.5), never beyond how long the
+    case stays answerable. HA-close-plus1's extra day is for answering, not reopening: a unit that
+    sets no window (0 days) has none."""
+    reopen_days = float(unit_setting(get_unit(session, case.unit_id), "reopen_days"))
+    if reopen_days <= 0 or case.closed_at is None or case.reopen_until is None:
+        return None
+    return min(case.reopen_until, case.closed_at + timedelta(days=reopen_days))
 
 
 # --- reading ----------------------------------------------------------------------------------

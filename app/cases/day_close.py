@@ -61,7 +61,7 @@ def send_day_close_messages(session: Session, *, unit_id: int, actor: Actor) -> 
         select(Case).where(
             Case.unit_id == unit_id,
             Case.kind != CaseKind.ADMIN,
-            Case.state.in_([CaseState.NEW, CaseState.RECEIVED, CaseState.STARTED]),
+            Case.state.in_([CaseState.NEW, CaseState.RECEIVED, CaseState.STARTED, CaseState.HANDED_OVER]),
         )
     )
     stangning_policy = region_policy(session, unit, "closing") == STANGNING_POLICY
@@ -70,7 +70,9 @@ def send_day_close_messages(session: Session, *, unit_id: int, actor: Actor) -> 
         if case.state in (CaseState.NEW, CaseState.RECEIVED):
             tell_patient(session, case, "next_weekday", earliest=next_day.isoformat())
             sent["next_weekday"] += 1
-        elif stangning_policy and not case.patient_answered:
+        elif stangning_policy:
+            # HA-close-day: those who did not answer today, and every case not concluded (answered or
+            # waiting on a handover), hear that the chat closes for the day and stays open to them.
             tell_patient(session, case, "stangning", date=next_day.isoformat())
             sent["stangning"] += 1
     record(session, "unit:day_close_sent", actor=actor, subject=("unit", unit_id), as_unit=unit.name, **sent)

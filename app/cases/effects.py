@@ -125,7 +125,11 @@ class CaseEffectsImpl:
         self.case.received_by = self.actor.user_id
         self.case.owner_user_id = self.actor.user_id
         messaging.sms(
-            self.session, self.case, NotificationPurpose.CASE_RECEIVED, key=f"case:{self.case.id}:received"
+            self.session,
+            self.case,
+            NotificationPurpose.CASE_RECEIVED,
+            text=messaging.phrase(self.session, self.case, "case_received"),  # OG-8.2: the unit's words
+            key=f"case:{self.case.id}:received",
         )
         self._record("case:received")
         self._changed()
@@ -157,6 +161,7 @@ class CaseEffectsImpl:
         """Close the case (after its guard passed): closing phrase, journal draft, registration, reopen window."""
         from app.documentation.service import create_draft
 
+        self._hold_closing_rules(reason)
         now = clock.now()
         unanswered = reason == "unanswered"
         self.case.state = CaseState.CLOSED
@@ -164,15 +169,20 @@ class CaseEffectsImpl:
         self.case.closed_reason = reason
         self.case.after_close = False
         reopen_days = float(unit_setting(self.unit, "reopen_days"))
+        answerable_days = reopen_days
         if region_policy(self.session, self.unit, "closing") == STANGNING_POLICY and unanswered:
             # HA-close-plus1: a chat closed without the patient's answer stays answerable one more day.
-            reopen_days = max(reopen_days, 1.0)
-        self.case.reopen_until = now + timedelta(days=reopen_days) if reopen_days > 0 else None
+            answerable_days = max(reopen_days, 1.0)
+        # How long the patient may still write into the case; reopening keeps to the unit's own
+        # window (chat.reopen), so a unit that allows no reopening is not overruled by HA-close-plus1.
+        self.case.reopen_until = now + timedelta(days=answerable_days) if answerable_days > 0 else None
         purpose = "closing_unanswered" if unanswered else "closing"
         messaging.tell_patient(self.session, self.case, purpose, user_id=self.actor.user_id)
-        if self.case.reopen_until is not None and reason not in ("wrong_patient", "on_call"):
+        if reopen_days > 0 and reason not in ("wrong_patient", "on_call"):
             # OG-6.5: the unit tells the patient how long the case may be reopened.
-            until = self.case.reopen_until.astimezone(messaging_zone()).strftime("%Y-%m-%d %H:%M")
+            until = (
+                (now + timedelta(days=reopen_days)).astimezone(messaging_zone()).strftime("%Y-%m-%d %H:%M")
+            )
             messaging.tell_patient(
                 self.session, self.case, "reopen_possible", notice=None, reopen_until=until
             )
@@ -193,6 +203,26 @@ class CaseEffectsImpl:
         self._record("case:closed", reason=reason, reopen_until=self.case.reopen_until)
         self._changed()
         return {"reopen_until": self.case.reopen_until.isoformat() if self.case.reopen_until else None}
+
+    def _hold_closing_rules(self, reason: str) -> None:
+        """The closing rules hold whatever the diagram says: a version published without the handling
+        task's guard still cannot close an unanswered case early (OG-6.1-f/g/h). When the guard
+        already passed in this action, nothing is read twice. HA-suicide-f's "no contact, low risk:
+        close without further action" is the one close of an unanswered case outside those rules."""
+        from app.cases.handling import check_closing
+        from app.instances.guards import passed_guards
+
+        if reason not in ("dialogue", "unanswered"):
+            return
+        if reason == "unanswered" and self.case.suicide_risk == "unreachable_low":
+            return
+        if ("handling", self.case.id) in passed_guards(self.session):
+            return
+        check_closing(
+            self.session,
+            self.case,
+            {"concluded_in_dialogue": reason == "dialogue", "confirmed": True},
+        )
 
     def _register(self, replaced_visit: bool) -> None:
         """HA-reg-a/b/c: prepare the cash-desk registration (or record that none is due)."""
@@ -347,6 +377,9 @@ class CaseEffectsImpl:
         self.case.after_close = True
         self.case.owner_user_id = None
         self.case.closed_at = None
+        # Handling resumes at the answer itself (it is the patient's side of the dialogue), or now.
+        answered = how != "reopen" and self.case.last_patient_message_at is not None
+        self.case.resumed_at = self.case.last_patient_message_at if answered else clock.now()
         kind = AckKind.REOPENED if how == "reopen" else AckKind.ANSWER_AFTER_CLOSE
         self.session.add(
             AckItem(
@@ -400,9 +433,10 @@ class CaseEffectsImpl:
 
     def find_assessor(self) -> dict:
         """HA-suicide-b/g: a present psychologist, else doctor; if none, the overall responsible on duty
-        (and the on-call service) — never an empty queue."""
+        (and the on-call service) — never an empty queue. The handover is documented (OG-11-e)."""
         now = clock.now()
         present = present_users(self.session, self.case.unit_id, now)
+        self._document_handover()
         for role in (Role.PSYCHOLOGIST, Role.DOCTOR):
             if any(role in roles_at(self.session, user.id, self.case.unit_id) for user in present):
                 self.case.suicide_risk = "suspected"
@@ -411,15 +445,7 @@ class CaseEffectsImpl:
                 self._record("suicide_risk:assessor_found", role=role.value)
                 self._changed()
                 return {"assessor_role": role.value, "escalated": False, "owner_user_id": None}
-        holder = duty_holder(self.session, self.case.unit_id, now)
-        owner = holder.user_id if holder and any(u.id == holder.user_id for u in present) else None
-        if owner is None:
-            # No duty holder present: the clinician who raised the risk keeps it rather than a stranger.
-            clinicians = [
-                u for u in present if roles_at(self.session, u.id, self.case.unit_id) & CLINICAL_ROLES
-            ]
-            raiser = next((u for u in clinicians if u.id == self.actor.user_id), None)
-            owner = (raiser or clinicians[0]).id if clinicians else None
+        owner = self._escalation_owner(present, now)
         owner_role = (
             next(
                 iter(
@@ -437,6 +463,39 @@ class CaseEffectsImpl:
         self._record("suicide_risk:escalated", owner_user_id=owner, on_call=on_call)
         self._changed()
         return {"assessor_role": owner_role, "escalated": True, "owner_user_id": owner, "on_call": on_call}
+
+    def _escalation_owner(self, present: list[User], now) -> int | None:
+        """Who holds an escalated suicide-risk case (HA-suicide-g): the overall responsible when present;
+        else the clinician who raised it, another present clinician, the staff member who raised it;
+        last, the overall responsible even when away — a named person, never nobody's queue."""
+        holder = duty_holder(self.session, self.case.unit_id, now)
+        if holder is not None and any(u.id == holder.user_id for u in present):
+            return holder.user_id
+        clinicians = [u for u in present if roles_at(self.session, u.id, self.case.unit_id) & CLINICAL_ROLES]
+        raiser = next((u for u in clinicians if u.id == self.actor.user_id), None)
+        if raiser is not None or clinicians:
+            return (raiser or clinicians[0]).id
+        if self.actor.user_id is not None:
+            return self.actor.user_id
+        return holder.user_id if holder is not None else None
+
+    def _document_handover(self) -> None:
+        """The clinician who hands a received case over owes a journal note (OG-11-e, HA-doc-a)."""
+        from app.documentation.service import create_draft
+
+        # A case sought for the wrong person is never documented (HA-behalf); the handover still happens.
+        if (
+            self.case.received_at is not None
+            and self.actor.user_id is not None
+            and not self.case.wrong_patient
+        ):
+            create_draft(
+                self.session,
+                case=self.case,
+                reason="handover",
+                for_user_id=self.actor.user_id,
+                actor=self.actor,
+            )
 
     def record_suicide_assessment(self, risk: str) -> None:
         """HA-suicide-c..e: the assessed risk; moderate risk is prioritised above lower risk (priority 1)."""

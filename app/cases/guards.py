@@ -96,12 +96,18 @@ def check_close(
     unit_calendar: calendar.UnitCalendar,
     gap_hours: float,
     closing_policy: str = SIX_WORKING_HOURS_POLICY,
+    resumed_at: datetime | None = None,
 ) -> None:
     """May the case be closed now? Refuses with the reason, the rule, and the earliest allowed time.
 
     The unanswered case is where the regions differ: Östergötland's six working hours and two attempts
     (OG-6.1-f/g, priority 1–2 by OG-6.1-h); Halland's "Stängning" policy closes after a reminder and
-    keeps the case answerable one more day (HA-remind, HA-close-plus1)."""
+    keeps the case answerable one more day (HA-remind, HA-close-plus1). A case resumed after closing
+    (an answer or a reopening) is judged from the resumption, as a case started then: what was tried
+    before the first closing does not count again."""
+    if started_at is not None and resumed_at is not None and resumed_at > started_at:
+        started_at = resumed_at
+        attempts = [a for a in attempts if a.at > resumed_at]
     if not confirmed:
         raise GuardRefused("Bekräfta att du vill avsluta chatten.", rule="HA-close-confirm")
     if concluded_in_dialogue:

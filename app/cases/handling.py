@@ -14,14 +14,22 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.audit.service import Actor
+from app.audit.service import Actor, record
 from app.cases import guards
 from app.cases.effects import region_policy
-from app.cases.lookup import NOT_WAITING, get_case, get_unit
-from app.cases.models import AttemptKind, Case, CaseKind, CaseState, ContactAttempt
+from app.cases.lookup import NOT_WAITING, case_instance, get_case, get_unit, open_tasks
+from app.cases.models import (
+    AttemptKind,
+    Case,
+    CaseKind,
+    CaseState,
+    Consent,
+    ConsentAnswer,
+    ContactAttempt,
+)
 from app.cases.permissions import require_act
 from app.engine import ProcessEngine
-from app.errors import GuardRefused
+from app.errors import Conflict, GuardRefused
 from app.instances import service as instances
 from app.instances.guards import task_guard
 from app.instances.models import ProcessInstance
@@ -54,15 +62,14 @@ def earliest_close(session: Session, case: Case) -> tuple[datetime | None, str |
     if case.started_at is None:
         return None, "ärendet är inte startat"
     unit = get_unit(session, case.unit_id)
-    attempts = [
-        a
-        for a in attempts_of(session, case.id)
-        if case.last_patient_message_at is None or a.at > case.last_patient_message_at
-    ]
+    # A case resumed after closing is judged from the resumption (as guards.check_close does).
+    started_at = max(case.started_at, case.resumed_at) if case.resumed_at else case.started_at
+    counted_from = max(filter(None, (case.last_patient_message_at, case.resumed_at)), default=None)
+    attempts = [a for a in attempts_of(session, case.id) if counted_from is None or a.at > counted_from]
     if region_policy(session, unit, "closing", guards.SIX_WORKING_HOURS_POLICY) == guards.STANGNING_POLICY:
         return clock.now(), (None if attempts else "en påminnelse till patienten")
     return guards.earliest_unanswered_close(
-        started_at=case.started_at,
+        started_at=started_at,
         attempts=attempts,
         now=clock.now(),
         unit_calendar=unit_calendar(session, case.unit_id),
@@ -97,6 +104,7 @@ def check_closing(session: Session, case: Case, data: Mapping[str, Any]) -> None
         unit_calendar=unit_calendar(session, case.unit_id),
         gap_hours=float(unit_setting(unit, "hours_between_contact_attempts")),
         closing_policy=region_policy(session, unit, "closing", guards.SIX_WORKING_HOURS_POLICY),
+        resumed_at=case.resumed_at,
     )
 
 
@@ -337,10 +345,50 @@ def hand_over(
 def suspect_suicide_risk(
     session: Session, engine: ProcessEngine, *, actor: Actor, case_id: int, note: str = ""
 ) -> Case:
-    """Suspected suicide risk: handed over at once to a psychologist or doctor, no consent wait (HA-suicide-b)."""
-    return _complete(
-        session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "suicide_risk", "note": note}
-    )
+    """Suspected suicide risk: handed over at once to a psychologist or doctor, no consent wait (HA-suicide-b).
+
+    From the handling task the outcome says so; while a handover or meeting-form consent is pending
+    (no handling task open) the question is withdrawn, audited, and the routine hears
+    `suicide_risk_raised`, which its consent wait catches (HA-handover-consent: never waits)."""
+    case = get_case(session, case_id)
+    require_act(session, actor, case)
+    if any(task.element_id.startswith(HANDLING_TASKS) for task in open_tasks(session, case_id)):
+        return _complete(
+            session, engine, actor, case_id, HANDLING_TASKS, {"outcome": "suicide_risk", "note": note}
+        )
+    instance = case_instance(session, case_id)
+    if instance is None:
+        raise Conflict(NOT_WAITING)
+    _withdraw_pending_consents(session, actor, case)
+    try:
+        instances.deliver_message(
+            session, engine, instance_id=instance.id, name="suicide_risk_raised", actor=actor
+        )
+    except Conflict as exc:  # the routine waits for no consent either: nothing to raise it from now
+        raise Conflict(NOT_WAITING) from exc
+    return case
+
+
+def _withdraw_pending_consents(session: Session, actor: Actor, case: Case) -> None:
+    """Close the open consent questions (a late answer is then refused) and record why."""
+    pending = session.scalars(
+        select(Consent).where(Consent.case_id == case.id, Consent.answer == ConsentAnswer.PENDING)
+    ).all()
+    for consent in pending:
+        consent.answer = ConsentAnswer.EXPIRED
+        consent.answered_at = clock.now()
+        record(
+            session,
+            "consent:withdrawn",
+            actor=actor,
+            subject=("case", case.id),
+            consent_id=consent.id,
+            kind=consent.kind.value,
+            reason="suicide_risk",
+        )
+    if case.state == CaseState.HANDED_OVER:
+        case.state = CaseState.STARTED
+    session.flush()
 
 
 def to_medical_admin(

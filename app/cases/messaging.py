@@ -33,12 +33,10 @@ _ROLE_AT_UNIT = (
     .limit(1)
 )
 
-# Short SMS notices: the content itself stays in the chat, behind the resident's e-ID login.
-SMS_NOTICES = {
-    NotificationPurpose.CASE_RECEIVED: "Ditt ärende hos {unit} har tagits emot och handläggningen har börjat. Du får svar i 1177 direkt.",
-    NotificationPurpose.NEW_CHAT_MESSAGE: "Du har fått ett nytt meddelande från {unit} i 1177 direkt. Logga in för att läsa det.",
-    NotificationPurpose.SMS_REMINDER: "Påminnelse: {unit} väntar på ditt svar i 1177 direkt. Logga in för att svara.",
-}
+# The short SMS notice of a new chat message: the content itself stays in the chat, behind the
+# resident's e-ID login. The SMS that say something of their own (received, reminder) are phrase
+# templates (OG-8.2), rendered by their senders.
+NEW_MESSAGE_NOTICE = "Du har fått ett nytt meddelande från {unit} i 1177 direkt. Logga in för att läsa det."
 
 
 def phrase(session: Session, case: Case, purpose: str, *, user_id: int | None = None, **fields) -> str:
@@ -133,7 +131,7 @@ def sms(
         purpose=purpose,
         patient=case.patient,
         unit=unit,
-        text=text or SMS_NOTICES.get(purpose) or SMS_NOTICES[NotificationPurpose.NEW_CHAT_MESSAGE],
+        text=text or NEW_MESSAGE_NOTICE,
         case_id=case.id,
         idempotency_key=key,
     )

@@ -73,6 +73,8 @@ class Case(Base):
     received_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An answer or reopening after closing resumed handling: the closing rules count from here (OG-6.1-f/g).
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_reason: Mapped[str | None] = mapped_column(String(40))
     reopen_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # OG-6.5 / HA-close-plus1
     after_close: Mapped[bool] = mapped_column(

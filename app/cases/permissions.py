@@ -20,9 +20,8 @@ from app.cases.models import Case, CaseCollaborator
 from app.errors import Forbidden
 from app.patients.models import Guardianship, Patient
 from app.people.models import OpeningException
-from app.people.roles import CASE_ROLES, Role
+from app.people.roles import CASE_ROLES, DUTY, Role
 
-DUTY = "duty:overall_responsible"
 CASE_ACTOR_ROLES = frozenset(str(role) for role in CASE_ROLES)  # an unassigned case: anyone who works cases
 # Roles that read a unit's cases; the duty is only ever held by a clinician, so it needs no entry.
 CASE_READER_ROLES = frozenset(str(role) for role in CASE_ROLES | {Role.HEAD_OF_UNIT})
@@ -120,7 +119,27 @@ def require_act(session: Session, actor: Actor, case: Case) -> None:
 
 
 def require_resident(session: Session, actor: Actor, case: Case) -> None:
-    if not is_resident_of(session, actor, case):
+    if is_resident_of(session, actor, case):
+        return
+    if _guardian_of_grown_child(session, actor, case):
+        # Said plainly (OG-6.4-b): the guardian who started the case learns why it closed to them.
         raise Forbidden(
-            "Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id
+            "Barnet har fyllt 13 år och företräder sig självt: barnet loggar in och fortsätter ärendet själv.",
+            rule="OG-6.4-b",
+            case_id=case.id,
+            patient_id=case.patient_id,
         )
+    raise Forbidden(
+        "Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id
+    )
+
+
+def _guardian_of_grown_child(session: Session, actor: Actor, case: Case) -> bool:
+    if actor.patient_id is None or actor.patient_id == case.patient_id:
+        return False
+    guardian = session.scalar(
+        select(Guardianship.id).where(
+            Guardianship.guardian_id == actor.patient_id, Guardianship.child_id == case.patient_id
+        )
+    )
+    return guardian is not None

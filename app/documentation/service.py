@@ -41,10 +41,13 @@ def create_draft(
     actor: Actor,
     assessment: str | None = None,
     form_summary: FormSummary | None = None,
-    video: bool = False,
+    video: bool | None = None,
 ) -> JournalDraft:
-    """Prepare the journal note a clinician owes for a case, in the region's EHR template."""
+    """Prepare the journal note a clinician owes for a case, in the region's EHR template. The care
+    contact follows the case's meeting form (HA-doc-b: a chat switched to video is a video visit)."""
     reason = DraftReason(reason)
+    if video is None:
+        video = case.meeting_form == "video"
     if actor.user_id is not None and actor.unit_id != case.unit_id:
         raise Forbidden("journal drafts are prepared while acting for the case's unit")
     if session.get(User, for_user_id) is None:

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
-from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser import VALIDATOR
 
 from app.engine.bundle import Bundle, BundleInvalid, Finding
+from app.engine.dmn import DecisionParser
 from app.engine.xml import UnsafeXml, parse_xml
 
 RULES_PROPERTY = "guidelineRules"
@@ -47,7 +48,7 @@ def split_rules(value: str | None) -> tuple[str, ...]:
 
 def parse_bundle(bundle: Bundle) -> LoadedSpec:
     """Build specs from a bundle's documents, or raise BundleInvalid naming file and element."""
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser = DecisionParser(validator=VALIDATOR)
     findings: list[Finding] = []
     for name, text in bundle.documents.items():
         try:

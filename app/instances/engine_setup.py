@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from app.engine import ProcessEngine
-from app.errors import Conflict
+from app.errors import Conflict, GuardRefused
 
 
 def script_globals() -> dict:
@@ -26,8 +26,9 @@ def build_engine(config: dict) -> ProcessEngine:
         max_tasks=config["INSTANCE_MAX_TASKS"],
         max_depth=config["INSTANCE_MAX_DEPTH"],
         # A colleague's change that won the race while a service task wrote the case: a 409 for the
-        # whole action, never an incident on the routine.
-        caller_errors=(Conflict,),
+        # whole action, never an incident on the routine. Likewise a rule an effect holds itself
+        # (closing too early, say): the action is refused with its reason and nothing changes.
+        caller_errors=(Conflict, GuardRefused),
     )
 
 

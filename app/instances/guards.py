@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor
+from app.db import transaction_store
 from app.instances.models import ProcessInstance
 
 TaskGuard = Callable[[Session, ProcessInstance, Mapping[str, Any], Actor], None]
@@ -39,3 +40,10 @@ def run_guard(
     if guard is None:
         raise LookupError(f"the diagram names an unknown task guard '{name}'")
     guard(session, instance, data, actor)
+    passed_guards(session).add((name, instance.case_id))
+
+
+def passed_guards(session: Session) -> set[tuple[str, int | None]]:
+    """The (guard, case id) pairs that passed in this transaction: an effect that must hold its own rule
+    whatever the diagram names (closing, say) need not check twice."""
+    return transaction_store(session, "passed_guards").setdefault("passed", set())

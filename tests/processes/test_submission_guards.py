@@ -62,8 +62,15 @@ def test_OG_6_4_b_a_child_who_turns_13_mid_case_represents_themself_from_the_bir
     clock.advance(days=2)
     assert not can_read(world.session, guardian, case)
     assert can_read(world.session, world.resident("child"), case)
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as refused:
         chat.patient_write(world.session, world.engine, actor=guardian, case_id=case.id, body="Hej")
+    # The guardian is told why, with the rule; a stranger only that the case is not theirs.
+    assert refused.value.details["rule"] == "OG-6.4-b" and "fyllt 13" in refused.value.message
+    with pytest.raises(Forbidden) as stranger:
+        chat.patient_write(
+            world.session, world.engine, actor=world.resident("other"), case_id=case.id, body="Hej"
+        )
+    assert "rule" not in stranger.value.details
 
 
 def test_HA_behalf_the_platform_only_takes_cases_for_yourself_or_your_own_child(world):
