@@ -232,8 +232,27 @@ def _check_event_gateways(root, file: str) -> list[Finding]:
     return findings
 
 
+# The hit policies the engine carries out as the DMN standard means them (app/engine/dmn.py): the
+# others (ANY, PRIORITY, RULE ORDER, OUTPUT ORDER, COLLECT with an aggregation) would silently run
+# as "first match", so they are refused at deploy rather than misroute a case.
+SUPPORTED_HIT_POLICIES = {"UNIQUE", "FIRST", "COLLECT"}
+
+
 def _check_dmn_expressions(root, file: str) -> list[Finding]:
     findings = []
+    for table in root.iter("{*}decisionTable"):
+        policy = (table.get("hitPolicy") or "UNIQUE").upper()
+        if policy not in SUPPORTED_HIT_POLICIES or table.get("aggregation"):
+            shown = policy + (f" {table.get('aggregation')}" if table.get("aggregation") else "")
+            findings.append(
+                Finding(
+                    file,
+                    f"hit policy {shown} is not supported; use UNIQUE (rows never overlap), FIRST (the "
+                    "first matching row in order) or COLLECT (every matching row)",
+                    _owner_id_any(table),
+                    "hit_policy",
+                )
+            )
     for expression in root.iter("{*}inputExpression"):
         text = expression.findtext("{*}text")
         findings += _compile_findings(text, "eval", file, _owner_id_any(expression), "input expression")

@@ -182,3 +182,31 @@ def test_saving_a_draft_requires_the_hash_the_editor_loaded(session, engine, own
     with pytest.raises(ValidationFailed) as refused:
         _save(session, engine, owners, draft, expected_hash=None, bpmn=SIMPLE.replace("Ta emot ärendet", "X"))
     assert "expected_hash" in refused.value.message
+
+
+def test_OG_3_a_hit_policy_the_engine_does_not_carry_out_is_refused_on_saving(session, engine, owners):
+    """A process owner who sets PRIORITY (or ANY, RULE ORDER, COLLECT with a sum …) in the table editor
+    is told at once: the engine would otherwise run it as "first match" and could misroute a case."""
+    deploy_file(
+        session,
+        engine,
+        path=ROOT / "processes" / "chat_case.bpmn",
+        processes_dir=ROOT / "processes",
+        forms_dir=ROOT / "forms",
+        actor=Actor(label="test"),
+    )
+    draft = start_draft(session, actor=owners.owner, process_id="chat_case", from_number=1)
+    source = (ROOT / "processes" / "after_hours_referral.dmn").read_text(encoding="utf-8")
+    assert 'hitPolicy="FIRST"' in source
+    _, findings = save_draft(
+        session,
+        engine,
+        actor=owners.owner,
+        process_id="chat_case",
+        number=draft.number,
+        expected_hash=draft.bundle_hash,
+        forms_dir=ROOT / "forms",
+        decisions={"after_hours_referral.dmn": source.replace('hitPolicy="FIRST"', 'hitPolicy="PRIORITY"')},
+    )
+    [refused] = [f for f in findings if f.code == "hit_policy"]
+    assert refused.severity == "error" and "PRIORITY" in refused.message and "FIRST" in refused.message
