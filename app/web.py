@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from app.auth.current import record_activity
 from app.db import request_session
 from app.errors import Conflict, DomainError, Unauthenticated, ValidationFailed
 
@@ -78,6 +79,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
+        record_activity()  # the signed-in user's sign of life, after the view's own transaction
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -7,6 +7,7 @@ bearer requests are exempt from CSRF, so a cookie must not ride along on one.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 
@@ -19,6 +20,7 @@ from app.errors import Unauthenticated
 from app.people.models import User
 from app.people.service import actor_for
 
+log = logging.getLogger(__name__)
 BEARER = "Bearer "  # the exact prefix check_csrf exempts
 POLL_HEADER = "X-Vardflode-Poll"  # sent by self-refreshing parts of a page: they are not the user's activity
 
@@ -94,21 +96,36 @@ ACTIVITY_EVERY_S = 300  # presence expires after SESSION_IDLE_MINUTES without a 
 
 def _note_activity(actor: Actor) -> None:
     """A request of the user's own (not a page polling by itself) is a sign of life: presence counts
-    from it (who gets new-case SMS, who is absent, who can assess a suicide risk). Written at most
-    every few minutes of product time, so a moved development clock is followed at once."""
+    from it (who gets new-case SMS, who is absent, who can assess a suicide risk). Noted at most every
+    few minutes of product time, so a moved development clock is followed at once; written after the
+    view (`record_activity`), never inside the action's own transaction."""
+    from app import clock
+
+    noted = session.get("activity_noted_at")
+    if noted is not None and 0 <= clock.now().timestamp() - noted < ACTIVITY_EVERY_S:
+        return
+    g.activity_due = actor
+
+
+def record_activity() -> None:
+    """After the view (app.web's after_request): write the sign of life noted for this request. The
+    view has committed what it did; whatever its session still holds was never going to be kept."""
     from app import clock
     from app.people.service import mark_idle
 
-    now = clock.now().timestamp()
-    noted = session.get("activity_noted_at")
-    if noted is not None and 0 <= now - noted < ACTIVITY_EVERY_S:
+    actor = g.pop("activity_due", None)
+    if actor is None:
         return
     current = g.get("db_session")
-    if current is not None and current.in_transaction():
-        current.rollback()  # only the user and roles were read; SQLite has one writer at a time
-    with get_database().transaction() as own:
-        mark_idle(own, actor=actor, idle=False)
-    session["activity_noted_at"] = now
+    if current is not None:
+        current.close()  # SQLite has one writer at a time
+    try:
+        with get_database().transaction() as own:
+            mark_idle(own, actor=actor, idle=False)
+    except Exception:  # the response stands: the next request notes the sign of life again
+        log.exception("recording activity of user %s failed", actor.user_id)
+        return
+    session["activity_noted_at"] = clock.now().timestamp()
 
 
 def _record_idle(user_id: int, unit_id: int | None) -> None:
