@@ -303,6 +303,12 @@ def set_hours():
         db.rollback()
         message = _("En dags två intervall får inte överlappa: det andra börjar när det första har stängt.")
         return _render_hours(error=message, values=values, status=422)
+    except GuardRefused as error:
+        # OG-9.2: hours that close the unit, or close days ahead nobody covers, are the same attempt as closing.
+        db.rollback()
+        unit_services.record_closing_refused(db, actor=actor, via="hours", days=error.details.get("days", []))
+        db.commit()
+        return _render_hours(error=str(CLOSING_REFUSED), values=values, status=422)
     db.commit()
     flash(_("Öppettiderna är sparade."))
     return redirect(url_for("admin.hours_page"))
@@ -338,10 +344,37 @@ def arrange_cover():
             first_day=first,
             last_day=last,
             covering_unit_id=covering,
+            expected_version=request.form.get("expected_version", type=bounded_big_version),
             note=request.form.get("note", "").strip(),
         )
-    except GuardRefused:
+    except Conflict as error:
         db.rollback()
+        values.pop("expected_version", None)
+        existing = error.details.get("existing")
+        if existing:  # OG-9.2: an arranged cover is never silently replaced by another unit's
+            message = _(
+                "Täckning av en annan enhet är redan ordnad: %(days)s. Den ersätts inte; välj andra dagar.",
+                days=", ".join(f"{day} ({name})" for day, name in existing),
+            )
+        else:
+            message = _(
+                "Öppettiderna eller täckningen ändrades av någon annan medan du redigerade. Se läget nedan och försök igen."
+            )
+        return _render_hours(error=message, values=values, conflict=True, status=409)
+    except GuardRefused as error:
+        db.rollback()
+        if covering is not None and "covering_unit_id" in error.details:  # OG-9.2: closed that day
+            message = _(
+                "Den valda enheten har stängt %(day)s och kan inte hålla tjänsten öppen då: välj en enhet som har öppet.",
+                day=error.details.get("day", ""),
+            )
+            return _render_hours(error=message, values=values, status=422)
+        if covering is not None and error.details.get("covers_for"):
+            message = _(
+                "Enheten håller tjänsten öppen för en annan enhet %(day)s och kan inte själv stängas den dagen.",
+                day=error.details.get("day", ""),
+            )
+            return _render_hours(error=message, values=values, status=422)
         if covering is not None:  # a unit that cannot cover (itself, or not activated in the service)
             message = _("Den valda enheten kan inte täcka: välj en annan enhet som är aktiverad i tjänsten.")
             return _render_hours(error=message, values=values, status=422)

@@ -20,9 +20,17 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.admin.services import require_sysadmin
 from app.audit.service import Actor, record
+from app.calendar import Interval, UnitCalendar
 from app.calendar.zone import STOCKHOLM
 from app.errors import Conflict, GuardRefused, ValidationFailed
-from app.people.calendars import lock_unit, set_exception, set_weekly_hours, unit_calendar
+from app.people.calendars import (
+    ClosureRefused,
+    lock_unit,
+    removed_days,
+    set_exception,
+    set_weekly_hours,
+    unit_calendar,
+)
 from app.people.models import Membership, OpeningException, Unit, User
 from app.people.roles import Role
 from app.phrases import service as phrases
@@ -85,12 +93,36 @@ def set_opening_hours(
     weekly: dict[int, list[tuple[time, time]]],
     expected_version: int | None,
 ) -> None:
-    """Replace the unit's weekly opening hours; refused (409) when someone changed them since the form was read."""
+    """Replace the unit's weekly opening hours; refused (409) when someone changed them since the form
+    was read, and refused (OG-9.2) when they would close the unit, or close whole days ahead that no
+    other unit covers."""
     unit = lock_unit(session, require_sysadmin(session, actor=actor).id)
     if expected_version is not None and expected_version != unit.calendar_version:
         raise Conflict(
             "the opening hours were changed by someone else since you opened the page; reload and try again"
         )
+    if not any(weekly.values()):
+        raise ClosureRefused("OG-9.2: a week without opening hours closes the unit")
+    current = unit_calendar(session, unit.id)
+    try:
+        candidate = UnitCalendar(
+            unit.id,
+            {day: [Interval(o, c) for o, c in spans] for day, spans in weekly.items()},
+            current.exceptions,
+            current.holiday_policy,
+        )
+    except ValueError:
+        candidate = None  # set_weekly_hours refuses it with the reason
+    if candidate is not None:
+        today = clock.now().astimezone(STOCKHOLM).date()
+        ahead = [today + timedelta(days=n) for n in range(MAX_COVER_DAYS + 1)]
+        closed = removed_days(current, candidate, ahead, whole=True)
+        if closed:
+            raise ClosureRefused(
+                "OG-9.2: the new hours close days ahead that no other unit covers: "
+                + ", ".join(d.isoformat() for d in closed[:5]),
+                days=[d.isoformat() for d in closed],
+            )
     set_weekly_hours(session, actor=actor, unit_id=unit.id, weekly=weekly)
 
 
@@ -101,16 +133,25 @@ def arrange_cover(
     first_day: date,
     last_day: date,
     covering_unit_id: int | None,
+    expected_version: int | None,
     note: str = "",
 ) -> list[date]:
     """Close the unit's open days in a period with another unit keeping the service open (OG-9.2).
 
     Refused without a covering unit (a unit may not close), or when the period has already begun
-    (the covering unit's staff get access beforehand). Returns the days that got a cover.
+    (the covering unit's staff get access beforehand), or on a day the covering unit is closed.
+    Refused (409) when the calendar changed since the page was read, or when a day of the period
+    already has another covering unit: a cover is never silently replaced. Returns the days that got a
+    cover.
     """
     # Locked before the calendar is read: two covers arranged at once are made one after the other,
     # the second from the calendar the first left.
     unit = lock_unit(session, require_sysadmin(session, actor=actor).id)
+    if expected_version is not None and expected_version != unit.calendar_version:
+        raise Conflict(
+            "the opening hours or covers were changed by someone else since you opened the page; "
+            "reload and try again"
+        )
     errors: dict[str, list[str]] = {}
     today = clock.now().astimezone(STOCKHOLM).date()
     if last_day < first_day:
@@ -127,6 +168,20 @@ def arrange_cover(
         raise GuardRefused(CLOSING_REFUSED, rule="OG-9.2")
     calendar = unit_calendar(session, unit.id)
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    taken = [
+        (d, other)
+        for d in days
+        if (other := calendar.covering_unit_on(d)) is not None and other != covering_unit_id
+    ]
+    if taken:
+        names = dict(
+            session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({u for _d, u in taken}))).all()
+        )
+        raise Conflict(
+            "OG-9.2: another unit already covers "
+            + ", ".join(f"{d.isoformat()} ({names.get(u, '?')})" for d, u in taken),
+            existing=[(d.isoformat(), names.get(u, "?")) for d, u in taken],
+        )
     covered = [d for d in days if calendar.regular_intervals(d)]  # days it is closed anyway need no cover
     for day in covered:
         set_exception(

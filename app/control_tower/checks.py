@@ -21,7 +21,7 @@ from app.cases.handling import earliest_close
 from app.cases.models import OPEN_CASE_STATES, Case, CaseKind, CaseState
 from app.cases.shifts import absent_owner_cases
 from app.instances.models import HumanTask, PendingTimer, ProcessInstance
-from app.people.calendars import unit_calendar
+from app.people.calendars import served_unit_ids, unit_calendar
 from app.people.models import Unit, User
 from app.people.roles import CLINICAL_ROLES
 from app.people.service import DutyHolder, duty_holder, present_users, roles_at
@@ -51,6 +51,7 @@ class CaseRow:
     waiting_since: datetime
     instance_id: int | None
     detail: str = ""  # what the check found: an owner's name, a due time, minutes without action
+    covered_unit: str = ""  # OG-9.2: the unit this one keeps the service open for today, if the case is its
 
 
 def _day_filter(query, day: date | None):
@@ -63,9 +64,22 @@ def _day_filter(query, day: date | None):
     )
 
 
+def _covered_names(session: Session, unit_id: int) -> dict[int, str]:
+    """The unit itself (labelled "") and the units it keeps the service open for today (OG-9.2), by name."""
+    served = served_unit_ids(session, unit_id)
+    names = (
+        dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(served[1:]))).all())
+        if served[1:]
+        else {}
+    )
+    return {unit_id: "", **names}
+
+
 def _rows(session: Session, unit_id: int, *conditions, day: date | None = None) -> list[CaseRow]:
-    """Open case tasks of the unit from the projection, one row per case (its oldest open task)."""
-    query = select(HumanTask).where(HumanTask.unit_id == unit_id, HumanTask.case_id.is_not(None), *conditions)
+    """Open case tasks of the unit (and of the units it covers for today) from the projection, one row
+    per case (its oldest open task)."""
+    units = _covered_names(session, unit_id)
+    query = select(HumanTask).where(HumanTask.unit_id.in_(units), HumanTask.case_id.is_not(None), *conditions)
     query = _day_filter(query, day).order_by(HumanTask.priority, HumanTask.waiting_since, HumanTask.id)
     seen: dict[int, CaseRow] = {}
     for task in session.scalars(query):
@@ -74,14 +88,17 @@ def _rows(session: Session, unit_id: int, *conditions, day: date | None = None) 
         seen[task.case_id] = CaseRow(
             task.case_id, task.patient_id, task.patient_name or "", task.search_reason or "", task.priority,
             task.case_state or "", task.role.value if task.role else None, task.owner_user_id, task.waiting_since, task.instance_id,
+            covered_unit=units.get(task.unit_id, ""),
         )  # fmt: skip
     return list(seen.values())
 
 
 def _case_rows(session: Session, unit_id: int, *conditions, day: date | None = None) -> list[CaseRow]:
-    """Open cases of the unit from the case table, for cases that may have no open task (a routine
-    waiting for the patient's consent or a timer has none in the projection)."""
-    query = select(Case).where(Case.unit_id == unit_id, Case.state.in_(list(OPEN_CASE_STATES)), *conditions)
+    """Open cases of the unit (and of the units it covers for today) from the case table, for cases
+    that may have no open task (a routine waiting for the patient's consent or a timer has none in the
+    projection)."""
+    units = _covered_names(session, unit_id)
+    query = select(Case).where(Case.unit_id.in_(units), Case.state.in_(list(OPEN_CASE_STATES)), *conditions)
     if day is not None:
         query = query.where(
             Case.submitted_at >= start_of_day(day), Case.submitted_at < start_of_day(day + timedelta(days=1))
@@ -104,6 +121,7 @@ def _case_rows(session: Session, unit_id: int, *conditions, day: date | None = N
             c.owner_user_id,
             c.submitted_at,
             instances.get(c.id),
+            covered_unit=units.get(c.unit_id, ""),
         )
         for c in cases
     ]

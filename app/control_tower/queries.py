@@ -18,6 +18,7 @@ from app.calendar.zone import start_of_day
 from app.cases.models import OPEN_CASE_STATES, Case, CaseState
 from app.control_tower import checks
 from app.instances.models import HumanTask, PendingTimer, ProcessInstance, TimerKind
+from app.people.calendars import served_unit_ids
 from app.people.models import Unit
 from app.people.staffing import Gap, OnShift, on_shift
 from app.process_models.models import ProcessModel, ProcessVersion
@@ -80,11 +81,13 @@ STATES = tuple(
 
 
 def open_by_priority(
-    session: Session, *, unit_id: int, day: date | None = None
+    session: Session, *, unit_id: int, day: date | None = None, with_covered: bool = False
 ) -> dict[int | None, dict[str, Cell]]:
-    """Open cases of the unit by priority and state, with the longest wait (from submission)."""
+    """Open cases of the unit by priority and state, with the longest wait (from submission); with
+    the cases of the units it keeps the service open for today when `with_covered` (OG-9.2)."""
+    units = served_unit_ids(session, unit_id) if with_covered else [unit_id]
     query = select(Case.priority, Case.state, func.count(Case.id), func.min(Case.submitted_at)).where(
-        Case.unit_id == unit_id, Case.state.in_(list(OPEN_CASE_STATES))
+        Case.unit_id.in_(units), Case.state.in_(list(OPEN_CASE_STATES))
     )
     if day is not None:
         query = query.where(
@@ -100,7 +103,7 @@ def unit_overview(session: Session, *, unit_id: int, day: date | None = None) ->
     """Everything the unit's tower shows at a glance (no patient named)."""
     now = clock.now()
     unit = session.get(Unit, unit_id)
-    table = open_by_priority(session, unit_id=unit_id, day=day)
+    table = open_by_priority(session, unit_id=unit_id, day=day, with_covered=True)
     counts = {key: len(check.run(session, unit_id=unit_id, day=day)) for key, check in CHECKS.items()}
     today = calendar.local_date(now)
     overview = UnitOverview(

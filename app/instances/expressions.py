@@ -84,8 +84,11 @@ def duration_days(n: float) -> timedelta:
 
 
 def is_open(unit_id: int, at: datetime | str | None = None) -> bool:
-    """Is the unit open at the moment (default now)?"""
-    return calendar.is_open(_calendar(unit_id), _moment(at))
+    """Is the unit's service open at the moment (default now)? On a day another unit covers, while that unit is open (OG-9.2)."""
+    from app.people.calendars import service_is_open
+
+    _calendar(unit_id)  # the same refusal outside a step, and NotFound for an unknown unit
+    return service_is_open(_step_session.get(), int(unit_id), _moment(at))
 
 
 def next_opening(unit_id: int, at: datetime | str | None = None) -> datetime:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import date, time
+from datetime import date, datetime, time
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app import calendar as cal_api
+from app import clock
 from app.audit.service import Actor, record
 from app.calendar import ClosureWithoutCoverError, DayException, HolidayPolicy, Interval, UnitCalendar
 from app.errors import GuardRefused, NotFound, ValidationFailed
@@ -22,6 +24,13 @@ from app.people.models import OpeningException, OpeningHours, Region, Unit
 
 _cache: dict[tuple[int, int], UnitCalendar] = {}
 _lock = threading.Lock()
+
+
+class ClosureRefused(GuardRefused):
+    """OG-9.2: a change would close the unit (or part of a day ahead) with no unit keeping the service open."""
+
+    def __init__(self, message: str, **details) -> None:
+        super().__init__(message, rule="OG-9.2", **details)
 
 
 def holiday_policy(region: Region) -> HolidayPolicy:
@@ -57,6 +66,61 @@ def unit_calendar(session: Session, unit_id: int) -> UnitCalendar:
 def _interval(pair: Iterable[str]) -> Interval:
     opens, closes = pair
     return Interval(time.fromisoformat(opens), time.fromisoformat(closes))
+
+
+def serving_calendars(session: Session, unit_id: int, day: date) -> tuple[UnitCalendar, ...]:
+    """The calendars that keep the unit's service open on `day` (OG-9.2): its own, and on a covered
+    day also the covering unit's (the covered unit's own hours that day are those it kept, if any)."""
+    own = unit_calendar(session, unit_id)
+    covering = own.covering_unit_on(day)
+    return (own,) if covering is None else (own, unit_calendar(session, covering))
+
+
+def service_is_open(session: Session, unit_id: int, at: datetime) -> bool:
+    """Is the unit's service open at `at`: by its own hours, or on a covered day by the covering unit's (OG-9.2)."""
+    day = cal_api.local_date(at)
+    return any(cal_api.is_open(cal, at) for cal in serving_calendars(session, unit_id, day))
+
+
+def served_unit_ids(session: Session, unit_id: int, day: date | None = None) -> list[int]:
+    """The unit and the units it keeps the service open for on `day` (default today, OG-9.2): whose
+    cases its staff handle that day."""
+    day = day if day is not None else cal_api.local_date(clock.now())
+    covered = session.scalars(
+        select(OpeningException.unit_id)
+        .where(OpeningException.day == day, OpeningException.covering_unit_id == unit_id)
+        .order_by(OpeningException.unit_id)
+    )
+    return [unit_id, *(u for u in covered if u != unit_id)]
+
+
+def removed_days(
+    before: UnitCalendar, after: UnitCalendar, days: Iterable[date], *, whole: bool
+) -> list[date]:
+    """The days on which `after` takes opening time away that `before` had and no cover is arranged
+    (OG-9.2); with whole=True only days left with no opening time at all."""
+    removed = []
+    for day in days:
+        if after.covering_unit_on(day) is not None:
+            continue
+        had, has = cal_api.day_spans(before, day), cal_api.day_spans(after, day)
+        if whole:
+            if had and not has:
+                removed.append(day)
+        elif any(not _within(span, has) for span in had):
+            removed.append(day)
+    return removed
+
+
+def _within(span: tuple[datetime, datetime], spans: Iterable[tuple[datetime, datetime]]) -> bool:
+    """True if every moment of `span` is inside the (sorted, non-overlapping, maybe touching) `spans`."""
+    start, end = span
+    for opens, closes in spans:
+        if opens <= start < closes:
+            start = closes
+        if start >= end:
+            return True
+    return start >= end
 
 
 def set_weekly_hours(
@@ -107,16 +171,25 @@ def set_exception(
             raise GuardRefused(
                 "the covering unit must be another unit that is activated in the service", rule="OG-9.2"
             )
+        if not cal_api.is_working_day(unit_calendar(session, cover.id), day):
+            # A unit closed that day (or itself covered) cannot keep the service open for another one.
+            raise GuardRefused(
+                f"OG-9.2: {cover.name} has no opening hours on {day.isoformat()} and cannot cover that day",
+                rule="OG-9.2",
+                covering_unit_id=cover.id,
+                day=day.isoformat(),
+            )
+    current = unit_calendar(session, unit.id)
     try:
         exception = DayException(day, spans, covering_unit_id, note)
-        others = [e for e in unit_calendar(session, unit.id).exceptions if e.day != day]
-        UnitCalendar(
-            unit.id, unit_calendar(session, unit.id).weekly, [*others, exception], holiday_policy(unit.region)
-        )
+        others = [e for e in current.exceptions if e.day != day]
+        candidate = UnitCalendar(unit.id, current.weekly, [*others, exception], holiday_policy(unit.region))
     except ClosureWithoutCoverError as exc:
-        raise GuardRefused(str(exc), rule="OG-9.2") from exc
+        raise ClosureRefused(str(exc)) from exc
     except ValueError as exc:
         raise ValidationFailed(str(exc), {"intervals": [str(exc)]}) from exc
+    if day >= cal_api.local_date(clock.now()):
+        _refuse_removed_time(session, unit, current, candidate, day)
     session.execute(
         delete(OpeningException).where(OpeningException.unit_id == unit.id, OpeningException.day == day)
     )
@@ -141,6 +214,31 @@ def set_exception(
         covering_unit_id=covering_unit_id,
         note=note,
     )
+
+
+def _refuse_removed_time(
+    session: Session, unit: Unit, current: UnitCalendar, candidate: UnitCalendar, day: date
+) -> None:
+    """OG-9.2: a day ahead keeps its opening time (and its regular hours) unless another unit covers
+    it, and a unit that keeps the service open for another one that day keeps its own hours."""
+    regular = UnitCalendar(unit.id, current.weekly, (), current.holiday_policy)
+    if removed_days(current, candidate, [day], whole=False) or removed_days(
+        regular, candidate, [day], whole=False
+    ):
+        raise ClosureRefused(
+            f"OG-9.2: the unit would lose opening time on {day.isoformat()} without a unit that covers it",
+            day=day.isoformat(),
+        )
+    has = cal_api.day_spans(candidate, day)
+    if any(not _within(span, has) for span in cal_api.day_spans(current, day)):
+        covered = [u for u in served_unit_ids(session, unit.id, day) if u != unit.id]
+        if covered:
+            names = ", ".join(_unit(session, u).name for u in covered)
+            raise ClosureRefused(
+                f"OG-9.2: the unit keeps the service open for {names} on {day.isoformat()} and keeps its hours",
+                day=day.isoformat(),
+                covers_for=covered,
+            )
 
 
 def lock_unit(session: Session, unit_id: int) -> Unit:

@@ -36,7 +36,7 @@ from app.errors import NotFound
 from app.notifications.service import fill_unit_for_reading
 from app.patients.models import Guardianship, Patient
 from app.patients.service import children_of
-from app.people.calendars import unit_calendar
+from app.people.calendars import service_is_open, unit_calendar
 from app.people.identity import age_on
 from app.people.models import Unit, User
 
@@ -183,8 +183,11 @@ def units_for(session: Session, *, kind: CaseKind) -> list[UnitChoice]:
             opens = calendar.next_opening(cal, now)
         except calendar.NoOpeningHoursError:
             opens = None
+        # Open by its own hours, or on a covered day by the covering unit's (OG-9.2).
         choices.append(
-            UnitChoice(unit, calendar.is_open(cal, now), opens, send_anyway_allowed(session, unit))
+            UnitChoice(
+                unit, service_is_open(session, unit.id, now), opens, send_anyway_allowed(session, unit)
+            )
         )
     return choices
 

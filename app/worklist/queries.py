@@ -19,8 +19,8 @@ from app.audit.service import Actor
 from app.cases.ack import inbox
 from app.cases.permissions import require_case_reader
 from app.instances.models import HumanTask
-from app.people.calendars import unit_calendar
-from app.people.models import User
+from app.people.calendars import served_unit_ids, unit_calendar
+from app.people.models import Unit, User
 from app.people.service import duty_holder, present_users
 from app.worklist.filters import PAGE_SIZE, SCOPES, ListFilter, day_bounds, local_today
 
@@ -115,6 +115,8 @@ class PatientList:
     duty: DutyNotice
     absent_owner_ids: frozenset[int] = frozenset()  # owners of shown rows who are not present
     closes_at: datetime | None = None  # the unit becomes unstaffed within DAY_END_NOTICE (HA-day-end)
+    # OG-9.2: the units this one keeps the service open for today, by id → name; their rows are labelled.
+    covered_units: dict[int, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -137,8 +139,13 @@ class PatientList:
         return [row.patient_id for row in self.rows if row.patient_id is not None]
 
 
-def _counts(session: Session, actor: Actor, view: ListFilter, today) -> Counts:
-    unit = HumanTask.unit_id == actor.unit_id
+def _served(session: Session, actor: Actor) -> list[int]:
+    """The acting unit and the units it keeps the service open for today (OG-9.2)."""
+    return served_unit_ids(session, actor.unit_id, local_today(clock.now()))
+
+
+def _counts(session: Session, actor: Actor, view: ListFilter, today, served: list[int]) -> Counts:
+    unit = HumanTask.unit_id.in_(served)
     scope = _scope(actor, view.scope)
     everything = _conditions(view)
     today_start, today_end = day_bounds(today)
@@ -202,16 +209,18 @@ def patient_list(session: Session, *, actor: Actor, view: ListFilter) -> Patient
     """One page of the acting unit's open tasks as the user filtered and sorted them, with the counts.
 
     Only for roles that read the unit's cases: every scope counts the whole unit, and "unit" lists it.
+    On a day the unit keeps the service open for another (OG-9.2), that unit's tasks are listed too.
     """
     require_case_reader(actor)
     today = local_today(clock.now())
-    counts = _counts(session, actor, view, today)
+    served = _served(session, actor)
+    counts = _counts(session, actor, view, today, served)
     pages = max(1, -(-counts.scopes[view.scope] // PAGE_SIZE))
     if view.page > pages:
         view = replace(view, page=pages)
     query = (
         select(HumanTask)
-        .where(HumanTask.unit_id == actor.unit_id, _scope(actor, view.scope), *_conditions(view))
+        .where(HumanTask.unit_id.in_(served), _scope(actor, view.scope), *_conditions(view))
         .order_by(*handling_order(view.sort))
         .limit(PAGE_SIZE)
         .offset((view.page - 1) * PAGE_SIZE)
@@ -238,7 +247,14 @@ def patient_list(session: Session, *, actor: Actor, view: ListFilter) -> Patient
         duty,
         frozenset(owner_ids - present),
         _closing_soon(session, unit_id=actor.unit_id),
+        _unit_names(session, served[1:]),
     )
+
+
+def _unit_names(session: Session, unit_ids: list[int]) -> dict[int, str]:
+    if not unit_ids:
+        return {}
+    return dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all())
 
 
 def _closing_soon(session: Session, *, unit_id: int) -> datetime | None:
@@ -270,10 +286,11 @@ def _duty_notice(session: Session, *, actor: Actor, present: set[int]) -> DutyNo
 
 
 def open_tasks_for(session: Session, actor: Actor, *, limit: int = 500) -> list[HumanTask]:
-    """The acting unit's open tasks for the actor's roles (or owned by the actor), in handling order."""
+    """The acting unit's open tasks for the actor's roles (or owned by the actor), in handling order,
+    with those of the units it keeps the service open for today (OG-9.2)."""
     query = (
         select(HumanTask)
-        .where(HumanTask.unit_id == actor.unit_id, _scope(actor, "roles"))
+        .where(HumanTask.unit_id.in_(_served(session, actor)), _scope(actor, "roles"))
         .order_by(*handling_order())
         .limit(limit)
     )

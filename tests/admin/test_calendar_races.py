@@ -81,7 +81,13 @@ def test_two_covers_arranged_at_once_are_made_one_after_the_other_not_a_server_e
 
     def covering_until(last_day, note):
         return lambda s: unit_services.arrange_cover(
-            s, actor=actor, first_day=tuesday, last_day=last_day, covering_unit_id=covering.id, note=note
+            s,
+            actor=actor,
+            first_day=tuesday,
+            last_day=last_day,
+            covering_unit_id=covering.id,
+            expected_version=None,
+            note=note,
         )
 
     results = race(database, meeting, covering_until(tuesday, "first"), covering_until(wednesday, "second"))
