@@ -559,6 +559,7 @@ class BareChatCases:
             "unit_kind": UnitKind.CARE_CENTRE.value,
             "protected": False,
             "protected_policy": REGIONS["OG"][1]["protected_identity"],
+            "after_hours_policy": REGIONS["OG"][1]["after_hours"],
             "send_anyway": False,
             "search_reason": triage.search_reason,
         }

@@ -129,9 +129,10 @@ def case_test_followup(ctx: ServiceContext, note: str = "") -> dict:
 
 
 @service_task("case_tell_patient")
-def case_tell_patient(ctx: ServiceContext, purpose: str) -> dict:
-    """Send the unit's phrase template for `purpose` to the patient's chat (with an SMS notice)."""
-    _case(ctx).tell_patient(purpose)
+def case_tell_patient(ctx: ServiceContext, purpose: str, fields: dict | None = None) -> dict:
+    """Send the unit's phrase template for `purpose` to the patient's chat (with an SMS notice); `fields`
+    fill the phrase's own placeholders (the next weekday's {earliest}, OG-6.1-e)."""
+    _case(ctx).tell_patient(purpose, **dict(fields or {}))
     return {"told": purpose}
 
 

@@ -34,6 +34,11 @@ PROCESS_FOR_KIND = {
     CaseKind.ADMIN: "admin_case",
     CaseKind.NO_TRIAGE: "chat_no_triage",
 }
+# The region's after-hours routine (Region.policies["after_hours"]), read by processes/after_hours_referral.dmn.
+AFTER_HOURS_POLICY_KEY = "after_hours"
+BY_PRIORITY = "by_priority"  # OG-3
+REFER_1177_OR_112 = "refer_1177_or_112"  # HA-after-hours
+AFTER_HOURS_POLICIES = (BY_PRIORITY, REFER_1177_OR_112)
 FUNCTION_FOR_KIND = {
     CaseKind.SOK_VARD: UnitFunction.CHAT_TRIAGE,
     CaseKind.ADMIN: UnitFunction.ADMIN_CASES,
@@ -147,10 +152,7 @@ def submit_case(
             )
         )
     # HA-after-hours: at a care centre the resident may always send anyway, where the region says so.
-    anyway_allowed = (
-        bool(region_policy(session, unit, "after_hours_send_anyway", False))
-        and unit.kind == UnitKind.CARE_CENTRE
-    )
+    anyway_allowed = send_anyway_allowed(session, unit)
     record(
         session,
         "case:submitted",
@@ -176,6 +178,7 @@ def submit_case(
                 session, unit, "protected_identity", "verify_and_follow_routine"
             ),
             "send_anyway": bool(send_anyway and anyway_allowed),
+            "after_hours_policy": after_hours_policy(session, unit),
             "search_reason": reason,
         },
     )
@@ -189,6 +192,20 @@ def send_anyway_allowed(session: Session, unit: Unit) -> bool:
     return (
         bool(region_policy(session, unit, "after_hours_send_anyway", False))
         and unit.kind == UnitKind.CARE_CENTRE
+    )
+
+
+def after_hours_policy(session: Session, unit: Unit) -> str:
+    """How the region refers a case that arrives after closing, for the routine's after-hours table.
+
+    `refer_1177_or_112` (HA-after-hours): every priority to 1177 by phone or to 112 by severity, unless
+    sent anyway; `by_priority` (OG-3): 112, 1177, self-care or the next day by priority. A region that has
+    not set `after_hours` follows its send-anyway policy, the one other half of Halland's after-hours rule."""
+    policy = region_policy(session, unit, AFTER_HOURS_POLICY_KEY, None)
+    if policy in AFTER_HOURS_POLICIES:
+        return policy
+    return (
+        REFER_1177_OR_112 if region_policy(session, unit, "after_hours_send_anyway", False) else BY_PRIORITY
     )
 
 

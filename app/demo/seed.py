@@ -37,6 +37,7 @@ REGIONS = {
             "journal_template": "og_rgs_webb",  # OG-11-b
             "closing": "six_working_hours",  # OG-6.1-f/g
             "after_hours_send_anyway": False,  # OG-3: referred by priority
+            "after_hours": "by_priority",  # OG-3: 112, 1177, self-care or the next day (placeholders)
             "allow_reservnummer": True,
             "warn_chat_staffing_gaps": False,  # OG-5: each unit schedules its own way
         },
@@ -48,6 +49,7 @@ REGIONS = {
             "journal_template": "ha_besoksanteckning",  # HA-doc-b
             "closing": "stangning_plus_one_day",  # HA-close-day, HA-close-plus1
             "after_hours_send_anyway": True,  # HA-after-hours
+            "after_hours": "refer_1177_or_112",  # HA-after-hours: every priority, unless sent anyway
             "allow_reservnummer": False,
             "warn_chat_staffing_gaps": True,  # HA-chat-staff
         },

@@ -21,6 +21,7 @@ from app.cases.submission import submit_case
 from app.cases.triage import DemoTriage, TriageAdapter
 from app.db import request_session
 from app.errors import DomainError, Forbidden, ValidationFailed
+from app.ids import bounded_id
 from app.instances.service import validate_form_data
 from app.resident import queries
 from app.resident.auth import current_resident
@@ -63,9 +64,10 @@ def _kind(value: str | None) -> CaseKind:
     return KINDS.get(value or "", CaseKind.SOK_VARD)
 
 
-def _int(value: str) -> int | None:
+def _id(value: str) -> int | None:
+    """A chosen person or unit as a database id; out of an id column's range it counts as not chosen."""
     try:
-        return int(value)
+        return bounded_id(value)
     except (TypeError, ValueError):
         return None
 
@@ -128,11 +130,20 @@ def _render_form(
             errors=errors or {},
             refusal=refusal,
             refusal_field=REFUSAL_FIELDS.get(refusal.details.get("rule")) if refusal else None,
+            anyway_units=_send_anyway_units(draft.kind, units),
             max_subject=MAX_SUBJECT,
             max_message=MAX_MESSAGE,
         ),
         status,
     )
+
+
+def _send_anyway_units(kind: CaseKind, units: list[queries.UnitChoice]) -> list[str]:
+    """HA-after-hours: the closed care centres whose region lets a resident send a chat anyway, to offer
+    that choice before the form is sent (the routine's after-hours table honours it)."""
+    if kind != CaseKind.SOK_VARD:
+        return []
+    return [choice.unit.name for choice in units if choice.send_anyway and not choice.open_now]
 
 
 @bp.get("/new")
@@ -149,7 +160,7 @@ def submit():
     kind = _kind(request.form.get("kind"))
     draft = _posted_draft(kind)
     errors: dict[str, str] = {}
-    patient_id, unit_id = _int(draft.patient_id), _int(draft.unit_id)
+    patient_id, unit_id = _id(draft.patient_id), _id(draft.unit_id)
     if patient_id is None:
         errors["who"] = _("Välj vem ärendet gäller.")
     if unit_id is None:
