@@ -18,6 +18,7 @@ from app.cases.effects import record_phone_attempt
 from app.cases.guards import check_reopen
 from app.cases.lookup import case_instance, get_case, get_unit
 from app.cases.models import (
+    OPEN_CASE_STATES,
     AckItem,
     AckKind,
     AttemptKind,
@@ -152,6 +153,13 @@ def request_images(session: Session, *, actor: Actor, case_id: int, instructions
     """Ask the patient for images during the chat (OG-11-f)."""
     case = get_case(session, case_id)
     require_act(session, actor, case)
+    if not _chat_ongoing(case):
+        raise GuardRefused(
+            "Bilder begärs under en pågående chatt: starta ärendet först."
+            if case.state in OPEN_CASE_STATES
+            else "Ärendet är inte längre en pågående chatt, så patienten kan inte ombes om bilder i det.",
+            rule="OG-11-f",
+        )
     instructions = (instructions or "").strip()
     if not instructions:
         raise ValidationFailed("Beskriv vilken bild du behöver.", {"instructions": ["required"]})
@@ -209,13 +217,20 @@ def document_form(session: Session, *, actor: Actor, form_id: int, how: str) -> 
     from app.documentation.models import FormHandling
     from app.documentation.service import create_draft
 
-    form = session.get(PatientForm, form_id)
+    # Locked, as answer_form is: two clinicians (or two clicks) documenting the form at once make one
+    # journal note; the second waits, then finds it documented.
+    form = session.get(PatientForm, form_id, with_for_update=True, populate_existing=True)
     if form is None or form.answered_at is None:
         raise NotFound("Inget besvarat formulär.")
     case = get_case(session, form.case_id)
     require_act(session, actor, case)
     if how not in ("copied", "summarised"):
         raise ValidationFailed("Välj kopierat eller sammanfattat.", {"how": ["copied or summarised"]})
+    if form.documentation is not None:
+        raise Conflict(
+            "Formuläret är redan dokumenterat. Journalanteckningen finns under Journalanteckning.",
+            rule="HA-forms",
+        )
     form.documentation = how
     properties = form.definition.get("properties", {})
     answers = [
@@ -322,22 +337,17 @@ def upload_image(
     content: bytes,
     request_id: int | None = None,
 ) -> CaseImage:
-    """The patient uploads an image into the case (OG-11-f)."""
+    """The patient uploads an image the triage or staff asked for into the case (OG-11-f)."""
     case = get_case(session, case_id)
     require_resident(session, actor, case)
     if content_type not in IMAGE_TYPES:
         raise ValidationFailed("Bilden ska vara JPEG, PNG, HEIC eller WebP.", {"file": ["unsupported type"]})
     if not content or len(content) > MAX_IMAGE_BYTES:
         raise ValidationFailed("Bilden får vara högst 10 MB.", {"file": ["empty or too large"]})
-    request = session.get(ImageRequest, request_id) if request_id is not None else None
-    if request_id is not None and (request is None or request.case_id != case.id):
-        # Another case's request must not be marked fulfilled by this upload.
-        raise ValidationFailed(
-            "Bildförfrågan finns inte i ärendet.", {"request_id": ["no such image request in this case"]}
-        )
+    request = _request_answered(session, case, request_id)
     image = CaseImage(
         case_id=case.id,
-        request_id=request_id,
+        request_id=request.id,
         uploaded_by_patient_id=actor.patient_id,
         filename=filename[-200:],
         content_type=content_type,
@@ -347,8 +357,7 @@ def upload_image(
         uploaded_at=clock.now(),
     )
     session.add(image)
-    if request is not None:
-        request.fulfilled_at = image.uploaded_at
+    request.fulfilled_at = image.uploaded_at
     session.flush()
     record(
         session,
@@ -359,6 +368,42 @@ def upload_image(
         size=image.size,
     )
     return image
+
+
+def _chat_ongoing(case: Case) -> bool:
+    """OG-11-f: staff ask for images during an ongoing chat: started, and not closed, referred or refused."""
+    return case.started_at is not None and case.state in OPEN_CASE_STATES
+
+
+def _request_answered(session: Session, case: Case, request_id: int | None) -> ImageRequest:
+    """OG-11-f: the open image request (the triage's or staff's) an upload answers; the patient uploads
+    what was asked for, into a case still being handled. Without an id, the case's oldest open request.
+    Locked: two uploads at once answer a request once; the second finds it answered."""
+    if request_id is not None:
+        request = session.get(ImageRequest, request_id, with_for_update=True, populate_existing=True)
+        if request is None or request.case_id != case.id:
+            # Another case's request must not be marked fulfilled by this upload.
+            raise ValidationFailed(
+                "Bildförfrågan finns inte i ärendet.", {"request_id": ["no such image request in this case"]}
+            )
+    else:
+        request = session.scalar(
+            select(ImageRequest)
+            .where(ImageRequest.case_id == case.id, ImageRequest.fulfilled_at.is_(None))
+            .order_by(ImageRequest.id)
+            .limit(1)
+            .with_for_update()
+        )
+    if case.state not in OPEN_CASE_STATES:
+        raise GuardRefused(
+            "Ärendet hanteras inte längre, så det tar inte emot bilder. Skriv till mottagningen eller skapa ett nytt ärende.",
+            rule="OG-11-f",
+        )
+    if request is None:
+        raise GuardRefused("Mottagningen har inte bett om någon bild i ärendet.", rule="OG-11-f")
+    if request.fulfilled_at is not None:
+        raise GuardRefused("Bilden som mottagningen bad om är redan uppladdad.", rule="OG-11-f")
+    return request
 
 
 def answer_form(session: Session, *, actor: Actor, form_id: int, answers: dict[str, Any]) -> PatientForm:

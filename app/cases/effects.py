@@ -195,6 +195,7 @@ class CaseEffectsImpl:
                 for_user_id=self.actor.user_id,
                 actor=self.actor,
             )
+            self._document_other_assessors()
         if (
             region_policy(self.session, self.unit, "journal_template") == "ha_besoksanteckning"
             and reason != "wrong_patient"
@@ -203,6 +204,49 @@ class CaseEffectsImpl:
         self._record("case:closed", reason=reason, reopen_until=self.case.reopen_until)
         self._changed()
         return {"reopen_until": self.case.reopen_until.isoformat() if self.case.reopen_until else None}
+
+    def _document_other_assessors(self) -> None:
+        """HA-doc-a: everyone documents their own medical assessment. Every other clinician who wrote
+        in the chat (an invited colleague, OG-8.5, or one who had the case before) and has no note
+        for the case yet gets an assessment draft of their own."""
+        from app.cases.models import ChatMessage
+        from app.documentation.models import DraftReason, JournalDraft
+        from app.documentation.service import create_draft
+
+        with self.session.no_autoflush:  # reads only; the closing change is flushed with the drafts
+            writers = list(
+                dict.fromkeys(
+                    self.session.scalars(
+                        select(ChatMessage.author_user_id)
+                        .where(
+                            ChatMessage.case_id == self.case.id,
+                            ChatMessage.author == MessageAuthor.STAFF,
+                            ChatMessage.author_user_id.is_not(None),
+                        )
+                        .order_by(ChatMessage.id)
+                    )
+                )
+            )
+            # A form note documents the form, not the clinician's own assessment.
+            documented = set(
+                self.session.scalars(
+                    select(JournalDraft.for_user_id).where(
+                        JournalDraft.case_id == self.case.id, JournalDraft.reason != DraftReason.FORM
+                    )
+                )
+            )
+        for user_id in writers:
+            if user_id == self.actor.user_id or user_id in documented:
+                continue
+            if not roles_at(self.session, user_id, self.case.unit_id) & CLINICAL_ROLES:
+                continue  # administrative staff assess nothing medical
+            create_draft(
+                self.session,
+                case=self.case,
+                reason=DraftReason.ASSESSMENT,
+                for_user_id=user_id,
+                actor=self.actor,
+            )
 
     def _hold_closing_rules(self, reason: str) -> None:
         """The closing rules hold whatever the diagram says: a version published without the handling
@@ -424,9 +468,10 @@ class CaseEffectsImpl:
         record_phone_attempt(self.session, self.case, self.actor, reached=reached, note=note)
         self._changed()
 
-    def tell_patient(self, purpose: str) -> None:
-        """Send the unit's phrase for `purpose` to the chat, with an SMS notice (OG-8.2 phrase levels)."""
-        messaging.tell_patient(self.session, self.case, purpose)
+    def tell_patient(self, purpose: str, **fields: Any) -> None:
+        """Send the unit's phrase for `purpose` to the chat, with an SMS notice (OG-8.2 phrase levels);
+        `fields` fill the phrase's own placeholders (the next weekday's {earliest}, OG-6.1-e)."""
+        messaging.tell_patient(self.session, self.case, purpose, **fields)
         self._record("case:told_patient", purpose=purpose)
 
     # --- suicide risk (HA-suicide-*) ---------------------------------------------------------

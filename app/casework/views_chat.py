@@ -3,7 +3,7 @@ images, forms and rating scales, and inviting a colleague."""
 
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+from flask import make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.auth.current import current_actor
@@ -11,7 +11,9 @@ from app.cases import chat
 from app.casework import actions, compose
 from app.casework.blueprint import bp
 from app.casework.views_common import act, form_text, insert_phrase, tone_checked
-from app.db import request_session
+from app.db import get_database, request_session
+from app.errors import Forbidden, NotFound
+from app.exports import service as exports
 from app.ids import bounded_id
 
 
@@ -100,7 +102,8 @@ def request_images(case_id: int):
 
 @bp.get("/<id:case_id>/images/<id:image_id>")
 def image(case_id: int, image_id: int):
-    """A patient's image, for staff who may read the case; every view is access-logged."""
+    """A patient's image shown in the case page, for staff who may read the case; every view is
+    access-logged. Taking it out of the product goes through `export_image` (HA-images)."""
     actor = current_actor()
     db = request_session()
     row = actions.case_image(db, actor=actor, case_id=case_id, image_id=image_id, context=request.path)
@@ -110,6 +113,48 @@ def image(case_id: int, image_id: int):
     response.headers["Content-Type"] = content_type
     response.headers["Content-Disposition"] = "inline; filename*=UTF-8''" + _quote(filename)
     response.headers["Cache-Control"] = "no-store"  # patient data must not linger in caches
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.post("/<id:case_id>/images/<id:image_id>/export")
+def export_image(case_id: int, image_id: int):
+    """HA-images: the image, to move into the EHR or the image archive, through the temporary store:
+    a link only the exporter may open, for two hours."""
+    actor = current_actor()
+    db = request_session()
+    export = exports.export_case_image(db, actor=actor, case_id=case_id, image_id=image_id)
+    export_id = export.id
+    db.commit()
+    return redirect(url_for("casework.exported", case_id=case_id, export_id=export_id), code=303)
+
+
+@bp.get("/<id:case_id>/exports/<id:export_id>")
+def exported(case_id: int, export_id: int):
+    """An export of the case, for the one who exported it and for two hours (HA-images)."""
+    actor = current_actor()
+    db = request_session()
+    gone = _("Exporten finns inte eller har tagits bort: en export finns kvar i två timmar.")
+    try:
+        export = exports.read_export(db, actor=actor, export_id=export_id)
+    except Forbidden:
+        db.rollback()
+        with get_database().transaction() as fresh:  # the refusal is logged though the request rolls back
+            exports.record_refused_read(fresh, actor=actor, export_id=export_id)
+        message = _("Bara den som exporterade filen kan öppna den.")
+        return render_template("error.html", status=403, message=message), 403
+    except NotFound:
+        db.rollback()
+        return render_template("error.html", status=404, message=gone), 404
+    if export.case_id != case_id:
+        db.rollback()
+        return render_template("error.html", status=404, message=gone), 404
+    content, content_type, filename = export.content, export.content_type, export.filename
+    db.commit()
+    response = make_response(content)
+    response.headers["Content-Type"] = content_type
+    response.headers["Content-Disposition"] = "attachment; filename*=UTF-8''" + _quote(filename)
+    response.headers["Cache-Control"] = "no-store"  # the copy lives two hours in the store, not in caches
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 

@@ -40,6 +40,11 @@ class NoteInput:
     assessment: str | None
     form: FormSummary | None
     video: bool = False
+    # HA-doc-a: the symptom assessment and the images are records too. The triage's priority goes with
+    # the anamnesis (the first assessor's); every note says how many images the case holds.
+    triage_priority: int | None = None
+    priority: int | None = None  # the case's priority now, when staff changed the triage's
+    images: int = 0
 
 
 @dataclass
@@ -98,6 +103,7 @@ def og_rgs_webb(data: NoteInput) -> Note:
     note.add("Kontaktsätt", "Ärende via e-tjänst")
     if data.anamnesis is not None:
         note.add("Aktuellt hälsoproblem", data.anamnesis, "Bedöm om all text ska tas med eller inte.")
+    _add_records(note, data, archive="regionens bildarkiv")
     _add_assessment_and_rest(note, data, anamnesis_keyword="Aktuellt hälsoproblem")
     return note
 
@@ -122,6 +128,7 @@ def ha_besoksanteckning(data: NoteInput) -> Note:
             data.anamnesis,
             "Plattformens anamnes och bedömning kan klistras in här. Värdera texten och formulera om vid behov: den faller under ditt ansvar.",
         )
+    _add_records(note, data, archive="bildarkivet (Vidiview)")  # HA-images-b
     _add_assessment_and_rest(note, data, anamnesis_keyword="Anamnes - Aktuellt")
     return note
 
@@ -130,6 +137,27 @@ BUILDERS: dict[str, Callable[[NoteInput], Note]] = {
     OG_RGS_WEBB: og_rgs_webb,
     HA_BESOKSANTECKNING: ha_besoksanteckning,
 }
+
+
+TRIAGE_KEYWORD = "Symtombedömning"
+IMAGES_KEYWORD = "Bilder"
+
+
+def _add_records(note: Note, data: NoteInput, *, archive: str) -> None:
+    """HA-doc-a: the triage's symptom assessment (with the anamnesis) and the case's images."""
+    if data.anamnesis is not None and data.triage_priority is not None:
+        text = f"Symtombedömning (triagering i 1177 direkt): prioritet {data.triage_priority}."
+        if data.priority is not None and data.priority != data.triage_priority:
+            text += f" Prioriteten ändrades av vårdpersonal till {data.priority}."
+        note.add(TRIAGE_KEYWORD, text, "Skriv under relevant sökord.")
+    if data.images:
+        count = "1 bild" if data.images == 1 else f"{data.images} bilder"
+        note.add(
+            IMAGES_KEYWORD,
+            f"Patienten har laddat upp {count} i ärendet i 1177 direkt. Bilder som ska sparas "
+            f"förs över till {archive}; ange var de finns och vad de visar.",
+            "Bilderna finns i ärendet tills de arkiveras.",
+        )
 
 
 def _add_assessment_and_rest(note: Note, data: NoteInput, *, anamnesis_keyword: str) -> None:

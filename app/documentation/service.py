@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor, record
-from app.cases.models import Case
+from app.cases.models import Case, CaseImage
 from app.db import insert_now
 from app.documentation.journal_templates import BUILDERS, FormSummary, NoteInput
 from app.documentation.models import DraftReason, FormHandling, JournalDraft
@@ -30,6 +30,7 @@ WRONG_PATIENT_MARK = "OBS FEL PATIENT"
 _ANAMNESIS_DOCUMENTED = select(
     exists().where(JournalDraft.case_id == bindparam("case_id"), JournalDraft.includes_anamnesis.is_(True))
 )
+_IMAGES_IN_CASE = select(func.count(CaseImage.id)).where(CaseImage.case_id == bindparam("case_id"))
 
 
 def create_draft(
@@ -63,6 +64,8 @@ def create_draft(
         includes_anamnesis = reason is not DraftReason.FORM and not session.scalar(
             _ANAMNESIS_DOCUMENTED, {"case_id": case.id}
         )
+        # HA-doc-a: the images are records to document; a form note is only about its form.
+        images = 0 if reason is DraftReason.FORM else session.scalar(_IMAGES_IN_CASE, {"case_id": case.id})
     note = BUILDERS[template_key](
         NoteInput(
             reason=reason,
@@ -71,6 +74,9 @@ def create_draft(
             assessment=assessment,
             form=form_summary,
             video=video,
+            triage_priority=case.triage_priority,
+            priority=case.priority,
+            images=images or 0,
         )
     )
     fields = note.as_fields()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor, log_access, record
-from app.cases.models import Case
+from app.cases.models import Case, CaseImage
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.exports.models import Export, ExportKind
 
@@ -82,6 +82,27 @@ def create_export(
             context=f"export {export.id}",
         )
     return export
+
+
+def export_case_image(session: Session, *, actor: Actor, case_id: int, image_id: int) -> Export:
+    """A patient's image leaves the product for the EHR or the image archive (HA-images, HA-images-b):
+    a copy in the temporary store that only the exporter reads, for two hours."""
+    from app.cases.permissions import require_read
+
+    case = _case(session, case_id)
+    require_read(session, actor, case)
+    image = session.get(CaseImage, image_id)
+    if image is None or image.case_id != case.id:
+        raise NotFound("Bilden finns inte.")
+    return create_export(
+        session,
+        actor=actor,
+        kind=ExportKind.IMAGE,
+        filename=image.filename,
+        content_type=image.content_type,
+        content=image.content,
+        case_id=case.id,
+    )
 
 
 def read_export(session: Session, *, actor: Actor, export_id: int) -> Export:

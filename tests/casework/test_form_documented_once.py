@@ -1,0 +1,60 @@
+"""HA-forms: a returned form is documented once: a second documentation is refused, not a second note."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.cases import chat
+from app.documentation.models import DraftReason, JournalDraft
+from app.errors import Conflict
+from tests.casework.conftest import read, started
+
+
+def _returned_form(world):
+    case = world.submit("adult")
+    nurse = started(world, case)
+    form = chat.send_form(world.session, actor=nurse, case_id=case.id, form_key="demo_mood")
+    world.session.commit()
+    chat.answer_form(
+        world.session,
+        actor=world.resident("adult"),
+        form_id=form.id,
+        answers={"q1": 1, "q2": 2, "q3": 0, "q4": 3},
+    )
+    world.session.commit()
+    return case, nurse, form
+
+
+def _form_drafts(world, case) -> int:
+    return read(
+        world,
+        select(func.count(JournalDraft.id)).where(
+            JournalDraft.case_id == case.id, JournalDraft.reason == DraftReason.FORM
+        ),
+    )
+
+
+def test_HA_forms_documenting_a_form_twice_is_refused_and_makes_no_second_journal_note(world):
+    case, nurse, form = _returned_form(world)
+    chat.document_form(world.session, actor=nurse, form_id=form.id, how="copied")
+    world.session.commit()
+    with pytest.raises(Conflict) as refused:
+        chat.document_form(world.session, actor=nurse, form_id=form.id, how="summarised")
+    assert refused.value.details["rule"] == "HA-forms"
+    world.session.rollback()
+    world.session.expire_all()
+    assert form.documentation == "copied"  # not silently overwritten
+    assert _form_drafts(world, case) == 1
+
+
+def test_HA_forms_the_second_post_of_the_documentation_form_gets_a_conflict_page(world, staff):
+    case, _nurse, form = _returned_form(world)
+    nurse = staff("nurse")
+    url = f"/cases/{case.id}/forms/{form.id}/documented"
+    assert nurse.post(url, {"how": "summarised"}).status_code == 302
+    again = nurse.post(url, {"how": "copied"})
+    assert again.status_code == 409
+    html = again.get_data(as_text=True)
+    assert "Ingenting skrevs över" in html and "Dokumenterat: sparat här" in html  # the first choice stands
+    assert _form_drafts(world, case) == 1
