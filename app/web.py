@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -113,6 +114,13 @@ def init_app(app: Flask) -> None:
                 )
             )
         )
+
+    @app.errorhandler(DataError)
+    def _out_of_range(_error: DataError):
+        # A value the database cannot hold (a number past its integer range, a text past its column)
+        # that a form or API check let through: nothing was saved; the input is refused, not a crash.
+        request_session().rollback()
+        return _domain_error(ValidationFailed(_("Ett värde är för stort eller för långt. Inget sparades.")))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

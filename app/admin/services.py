@@ -19,7 +19,7 @@ from app import clock
 from app.audit.service import Actor, record
 from app.errors import Conflict, Forbidden, GuardRefused, NotFound, ValidationFailed
 from app.people.models import Membership, SessionEvent, SessionEventKind, Unit, User
-from app.people.roles import Role
+from app.people.roles import CLINICAL_ROLES, Role
 from app.people.service import current_duty, open_shift
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
@@ -228,7 +228,29 @@ def remove_role(session: Session, *, actor: Actor, membership_id: int) -> Member
         unit_id=unit.id,
         role=membership.role.value,
     )
+    still_clinician = session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == membership.user_id,
+            Membership.unit_id == unit.id,
+            Membership.role.in_(CLINICAL_ROLES),
+            Membership.valid_from <= now,
+            or_(Membership.valid_until.is_(None), Membership.valid_until > now),
+        )
+    )
+    if still_clinician is None:
+        _release_duty(session, actor, unit.id, membership.user_id, now, "no clinical role at the unit")
     return membership
+
+
+def _release_duty(session: Session, actor: Actor, unit_id: int, user_id: int, now, reason: str) -> None:
+    """The duty is held by a clinician on shift (OG-10.1-a): whoever stops being one at the unit lets it
+    go at once, audited, so the gap shows instead of a holder who cannot act on cases."""
+    duty = current_duty(session, unit_id)
+    if duty is not None and duty.user_id == user_id:
+        duty.released_at, duty.note = now, f"released: {reason}"
+        record(
+            session, "duty:released", actor=actor, subject=("unit", unit_id), reason=reason, user_id=user_id
+        )
 
 
 def end_employment(session: Session, *, actor: Actor, user_id: int) -> User:
@@ -248,17 +270,7 @@ def end_employment(session: Session, *, actor: Actor, user_id: int) -> User:
     if shift is not None:
         shift.ended_at = now
         session.add(SessionEvent(user_id=user.id, unit_id=unit.id, kind=SessionEventKind.LOGOUT, at=now))
-    duty = current_duty(session, unit.id)
-    if duty is not None and duty.user_id == user.id:
-        duty.released_at, duty.note = now, "released: employment ended"
-        record(
-            session,
-            "duty:released",
-            actor=actor,
-            subject=("unit", unit.id),
-            reason="employment ended",
-            user_id=user.id,
-        )
+    _release_duty(session, actor, unit.id, user.id, now, "employment ended")
     session.flush()
     elsewhere = session.scalar(
         select(Membership.id).where(

@@ -14,6 +14,7 @@ from app import clock
 from app.audit.models import AccessLog, AccessLogPatient, AuditEvent
 
 _INSERT_AUDIT = insert(AuditEvent.__table__)
+LABEL_LENGTH = AuditEvent.__table__.c.actor_label.type.length
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,12 @@ class Actor:
     unit_id: int | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
     patient_id: int | None = None  # set when a resident (patient or guardian) acts
+
+    def __post_init__(self) -> None:
+        # Labels are stored beside the ids that identify the actor (String(160) columns): a name longer
+        # than that (two 80-character names and a space) is shortened, never a failed action.
+        if len(self.label) > LABEL_LENGTH:
+            object.__setattr__(self, "label", self.label[: LABEL_LENGTH - 1] + "…")
 
     @classmethod
     def system(cls, label: str) -> Actor:

@@ -170,6 +170,18 @@ def check_reopen(*, reopen_until: datetime | None, now: datetime, same_reason: b
         )
 
 
+def check_may_reprioritise(roles: frozenset[str] | set[str]) -> None:
+    """HA-prio-b: the licensed clinician is responsible for the assessment and may change the priority;
+    Medicinsk admin and Administrativ kontakt handle the case but do not reassess it."""
+    from app.people.roles import CLINICAL_ROLES
+
+    if not set(roles) & {role.value for role in CLINICAL_ROLES}:
+        raise GuardRefused(
+            "Prioriteten ändras av legitimerad personal (sjuksköterska, läkare, psykolog eller fysioterapeut).",
+            rule="HA-prio-b",
+        )
+
+
 def check_priority(kind: str, priority: int | None) -> None:
     """OG-7-d: administrative cases carry no priority; others 1–5 (HA-prio-a)."""
     if kind == "admin":

@@ -34,7 +34,7 @@ from app.instances import service as instances
 from app.instances.guards import task_guard
 from app.instances.models import ProcessInstance
 from app.people.calendars import unit_calendar
-from app.people.models import Unit
+from app.people.models import Unit, UnitFunction
 from app.people.roles import CLINICAL_ROLES, Role
 from app.people.service import roles_at
 from app.people.unit_settings import unit_setting
@@ -121,7 +121,8 @@ def _guard_receive(
 ) -> None:
     case = _case_of(session, instance)
     require_act(session, actor, case)
-    if data.get("new_priority") is not None:
+    if data.get("new_priority") is not None and data["new_priority"] != case.priority:
+        guards.check_may_reprioritise(actor.roles)
         guards.check_priority(case.kind.value, data["new_priority"])
 
 
@@ -155,6 +156,12 @@ def _guard_handling(
         target = data.get("target_user_id")
         if target is not None and Role(role) not in roles_at(session, int(target), case.unit_id):
             raise GuardRefused(f"Kollegan har inte rollen {role} på enheten.", rule="OG-8.6")
+    elif (
+        outcome == "meeting_form"
+        and data.get("meeting_form") == "video"
+        and not unit.has_function(UnitFunction.VIDEO)
+    ):
+        raise GuardRefused("Enheten erbjuder inte videobesök i tjänsten.", rule="HA-functions")
     elif outcome == "medical_admin" and case.kind != CaseKind.SOK_VARD:
         raise GuardRefused("Bara Sök vård-ärenden läggs över till Medicinsk admin.", rule="OG-7-b")
     elif outcome == "order_tests" and Role.DOCTOR.value not in actor.roles:

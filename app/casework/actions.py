@@ -21,6 +21,7 @@ from app.audit.models import AuditEvent
 from app.audit.service import Actor, log_access
 from app.cases import chat, handling
 from app.cases.effects import change_priority as record_priority
+from app.cases.guards import check_may_reprioritise
 from app.cases.lookup import case_instance, get_case, task_for
 from app.cases.models import CaseImage, PatientForm
 from app.cases.patient_forms import form_definition
@@ -95,6 +96,7 @@ def change_priority(
     check_version(session, actor, case_id, expected_version)
     case = get_case(session, case_id)
     require_act(session, actor, case)
+    check_may_reprioritise(actor.roles)
     if not case.is_open or (seen_event is not None and _priority_changed_since(session, case_id, seen_event)):
         raise Conflict(STALE)
     errors = {}

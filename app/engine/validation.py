@@ -70,6 +70,7 @@ def validate_bundle(
         if name.endswith(".dmn"):
             findings += _check_dmn_expressions(root, name)
         else:
+            findings += _check_lengths(root, name)
             findings += _check_bpmn_expressions(root, name)
             findings += timer_findings(root, name)
             findings += _check_operators(root, name, set(operators))
@@ -228,6 +229,54 @@ def _check_event_gateways(root, file: str) -> list[Finding]:
                     gateway.get("id"),
                     "gateway_timers",
                 )
+            )
+    return findings
+
+
+# What the running product stores of a diagram, and how long its columns are (app/instances/models.py):
+# a longer id or task name would pass here and then fail every case that reaches it.
+ID_LENGTH = 120  # process ids, element ids, message names
+NAME_LENGTH = 200  # task titles, element names in incidents, form file names
+_NAMED_STEPS = ("userTask", "manualTask", "task", "serviceTask", "scriptTask", "sendTask", "receiveTask",
+                "businessRuleTask", "callActivity", "subProcess", "startEvent", "endEvent",
+                "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent")  # fmt: skip
+
+
+def _check_lengths(root, file: str) -> list[Finding]:
+    findings = []
+    for element in root.iter():
+        if not isinstance(element.tag, str) or not element.tag.startswith("{"):
+            continue
+        local = element.tag.split("}", 1)[1]
+        element_id = element.get("id") or ""
+        if len(element_id) > ID_LENGTH:
+            findings.append(
+                Finding(
+                    file, f"the id is longer than {ID_LENGTH} characters", element_id[:40] + "…", "too_long"
+                )
+            )
+        if local == "message" and len(element.get("name") or "") > ID_LENGTH:
+            findings.append(
+                Finding(
+                    file, f"the message name is longer than {ID_LENGTH} characters", element_id, "too_long"
+                )
+            )
+        if local in _NAMED_STEPS and len(element.get("name") or "") > NAME_LENGTH:
+            findings.append(
+                Finding(
+                    file,
+                    f"the name is longer than {NAME_LENGTH} characters: shorten it (it is the task's title)",
+                    element_id,
+                    "too_long",
+                )
+            )
+        if (
+            local == "property"
+            and element.get("name", "").startswith("form")
+            and len(element.get("value") or "") > NAME_LENGTH
+        ):
+            findings.append(
+                Finding(file, f"the form file name is longer than {NAME_LENGTH} characters", None, "too_long")
             )
     return findings
 

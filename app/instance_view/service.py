@@ -85,13 +85,26 @@ def require_view(session: Session, *, actor: Actor, instance_id: int) -> Process
     return instance
 
 
-def may_see_data(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
+def may_see_data(session: Session, actor: Actor, instance: ProcessInstance, case: Case | None) -> bool:
     """Task data: for those who may read the case and work with cases or lead the unit."""
     if not (_DATA_ROLES & set(actor.roles)):
         return False
-    if instance.case_id is None:
+    if case is None:
         return _sees_unit(actor, instance)
-    return can_read(session, actor, session.get(Case, instance.case_id))
+    return can_read(session, actor, case)
+
+
+def _case_of(session: Session, instance: ProcessInstance, data: dict) -> Case | None:
+    """The case whose patient the instance's data is about: its own, or the one a routine started for a
+    case carries (a test-result follow-up names it in `for_case_id`), so its data is read like the case's."""
+    case_id = instance.case_id
+    if (
+        case_id is None
+        and isinstance(data.get("for_case_id"), int)
+        and not isinstance(data["for_case_id"], bool)
+    ):
+        case_id = data["for_case_id"]
+    return session.get(Case, case_id) if case_id is not None else None
 
 
 def instance_page(
@@ -108,7 +121,8 @@ def instance_page(
             select(Incident).where(Incident.instance_id == instance.id).order_by(Incident.created_at.desc())
         )
     )
-    show_data = may_see_data(session, actor, instance)
+    case = _case_of(session, instance, handle.data)
+    show_data = may_see_data(session, actor, instance, case)
     data = None
     patient_name = None
     if show_data:
@@ -117,8 +131,7 @@ def instance_page(
             for k, v in sorted(handle.data.items())
             if isinstance(v, str | int | float | bool) or v is None
         }
-        if instance.case_id is not None:
-            case = session.get(Case, instance.case_id)
+        if case is not None:
             patient_name = case.patient.display_name
             log_access(
                 session,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -98,6 +98,7 @@ def claim_protection(session: Session, *, patient: Patient, actor: Actor) -> Non
     if patient.protection in (Protection.NONE, Protection.CLEARED):
         patient.protection = Protection.CLAIMED
         record(session, "patient:protection_claimed", actor=actor, subject=("patient", patient.id))
+        _mark_open_tasks(session, patient)
 
 
 def record_protection(session: Session, *, patient: Patient, actor: Actor, confirmed: bool) -> None:
@@ -111,4 +112,18 @@ def record_protection(session: Session, *, patient: Patient, actor: Actor, confi
         actor=actor,
         subject=("patient", patient.id),
         confirmed=confirmed,
+    )
+    _mark_open_tasks(session, patient)
+
+
+def _mark_open_tasks(session: Session, patient: Patient) -> None:
+    """The open task rows copy whether the patient is protected (the list's badge, the API): all of the
+    patient's cases show it from now on, not only the one where it was claimed or recorded."""
+    from app.instances.models import HumanTask
+
+    session.execute(
+        update(HumanTask)
+        .where(HumanTask.patient_id == patient.id)
+        .values(patient_protected=patient.is_protected)
+        .execution_options(synchronize_session=False)
     )

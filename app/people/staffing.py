@@ -6,12 +6,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app import calendar, clock
+from app.audit.service import Actor, record
 from app.people.calendars import unit_calendar
-from app.people.models import ScheduledShift, User
+from app.people.models import Membership, ScheduledShift, User
 from app.people.roles import Role
 from app.people.service import present
 
@@ -58,11 +59,29 @@ class Gap:
 def chat_staffing_gaps(session: Session, *, unit_id: int, day: date) -> list[Gap]:
     """HA-chat-staff: parts of the day's opening hours with no scheduled, named chat responsible."""
     opening = calendar.day_spans(unit_calendar(session, unit_id), day)
+    # Only a shift someone can still work counts: an active user holding the shift's role at the unit
+    # when it starts (an ended employment's schedule covers nothing).
+    held_role = (
+        select(Membership.id)
+        .where(
+            Membership.user_id == ScheduledShift.user_id,
+            Membership.unit_id == unit_id,
+            Membership.role == ScheduledShift.role,
+            Membership.valid_from <= ScheduledShift.starts_at,
+            or_(Membership.valid_until.is_(None), Membership.valid_until > ScheduledShift.starts_at),
+        )
+        .exists()
+    )
     covered = sorted(
         (shift.starts_at, shift.ends_at)
         for shift in session.scalars(
-            select(ScheduledShift).where(
-                ScheduledShift.unit_id == unit_id, ScheduledShift.chat_responsible.is_(True)
+            select(ScheduledShift)
+            .join(User, User.id == ScheduledShift.user_id)
+            .where(
+                ScheduledShift.unit_id == unit_id,
+                ScheduledShift.chat_responsible.is_(True),
+                User.active.is_(True),
+                held_role,
             )
         )
     )
@@ -84,11 +103,9 @@ def chat_staffing_gaps(session: Session, *, unit_id: int, day: date) -> list[Gap
 
 def warn_staffing_gaps(session: Session, *, unit_id: int, day: date) -> list[Gap]:
     """HA-chat-staff: tell the head of unit and the overall responsible about uncovered opening hours."""
-    from sqlalchemy import or_
-
     from app.notifications.purposes import NotificationPurpose
     from app.notifications.service import Channel, queue_to_staff
-    from app.people.models import Membership, Unit
+    from app.people.models import Unit
     from app.people.service import duty_holder
 
     gaps = chat_staffing_gaps(session, unit_id=unit_id, day=day)
@@ -114,6 +131,16 @@ def warn_staffing_gaps(session: Session, *, unit_id: int, day: date) -> list[Gap
     for user_id in sorted(heads):
         user = session.get(User, user_id)
         if user is None or not user.email:
+            # Nobody to e-mail: the warning is not silently lost, the audit trail says who missed it.
+            record(
+                session,
+                "staffing_gap:not_sent",
+                actor=Actor.system("staffing"),
+                subject=("user", user_id),
+                unit_id=unit_id,
+                periods=periods,
+                reason="no e-mail address",
+            )
             continue
         queue_to_staff(
             session,

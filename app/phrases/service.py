@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor, record
+from app.cases.limits import MESSAGE_BODY
 from app.errors import Conflict, Forbidden, GuardRefused, NotFound, ValidationFailed
 from app.people.models import Region, Unit
 from app.people.roles import Role
@@ -315,6 +316,10 @@ def tone_findings(text: str) -> list[str]:
 
 # --- internals --------------------------------------------------------------------------------
 
+# Texts the routines send by SMS (the received notice, the reminder): three SMS segments at most.
+SMS_PURPOSES = frozenset({"case_received", "reminder"})
+SMS_TEXT_LENGTH = 480
+
 
 def _validate(purpose: str, title: str, text: str) -> None:
     errors: dict[str, list[str]] = {}
@@ -324,6 +329,10 @@ def _validate(purpose: str, title: str, text: str) -> None:
         errors["title"] = ["a title of 1 to 200 characters"]
     if not text or not text.strip():
         errors["text"] = ["required"]
+    elif len(text) > (limit := SMS_TEXT_LENGTH if purpose in SMS_PURPOSES else MESSAGE_BODY):
+        errors["text"] = [
+            f"at most {limit} characters" + (" (it goes by SMS)" if limit == SMS_TEXT_LENGTH else "")
+        ]
     if errors:
         raise ValidationFailed("the phrase template has errors", errors)
     placeholders_in(text)

@@ -11,6 +11,7 @@ from app.audit.service import record
 from app.auth.current import current_actor
 from app.db import get_database, request_session
 from app.errors import Conflict, Forbidden
+from app.ids import bounded_id
 from app.instances import migration as moving
 from app.instances.engine_setup import current_engine
 from app.process_changes import queries
@@ -239,8 +240,9 @@ def _reasons_text(error: Conflict) -> str:
 
 
 def _int(raw: str | None) -> int | None:
+    """A version number or id from the form; anything but a number the database can hold reads as none."""
     try:
-        return int(raw) if raw else None
+        return bounded_id(raw) if raw else None
     except ValueError:
         return None
 
