@@ -134,7 +134,7 @@ def remind(session: Session, *, actor: Actor, case_id: int) -> ContactAttempt:
         case,
         NotificationPurpose.SMS_REMINDER,
         text=messaging.phrase(session, case, "reminder"),  # OG-8.2: the unit's (or region's) words
-        key=f"case:{case.id}:reminder:{attempt.id}",
+        key=messaging.reminder_key(case.id, attempt.id),
     )
     record(session, "chat:sms_reminder", actor=actor, subject=("case", case.id))
     return attempt

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor, record
-from app.cases import guards
+from app.cases import guards, messaging
 from app.cases.effects import region_policy
 from app.cases.lookup import NOT_WAITING, case_instance, get_case, get_unit, open_tasks
 from app.cases.models import (
@@ -33,6 +33,7 @@ from app.errors import Conflict, GuardRefused
 from app.instances import service as instances
 from app.instances.guards import task_guard
 from app.instances.models import ProcessInstance
+from app.notifications.models import Notification, NotificationStatus
 from app.people.calendars import unit_calendar
 from app.people.models import Unit, UnitFunction
 from app.people.roles import CLINICAL_ROLES, Role
@@ -45,9 +46,20 @@ DEFAULT_HANDOVER_ROLES = [r.value for r in CLINICAL_ROLES] + [Role.MEDICAL_ADMIN
 
 # --- reading what a guard needs ------------------------------------------------------------------
 
+# A contact attempt counts unless it is an SMS reminder that never reached the patient: its SMS failed
+# for good or was never to be sent (OG-6.1-g: "some hours apart" means the patient was contacted).
+_UNDELIVERED_REMINDER = (
+    select(Notification.id)
+    .where(
+        Notification.case_id == ContactAttempt.case_id,
+        Notification.idempotency_key == messaging.reminder_key_of(ContactAttempt.case_id, ContactAttempt.id),
+        Notification.status.in_([NotificationStatus.FAILED, NotificationStatus.SUPPRESSED]),
+    )
+    .exists()
+)
 _ATTEMPTS = (
     select(ContactAttempt.kind, ContactAttempt.at)
-    .where(ContactAttempt.case_id == bindparam("case_id"))
+    .where(ContactAttempt.case_id == bindparam("case_id"), ~_UNDELIVERED_REMINDER)
     .order_by(ContactAttempt.at)
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import String, bindparam, cast, func, insert, literal, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 
@@ -134,6 +134,21 @@ def sms(
         text=text or NEW_MESSAGE_NOTICE,
         case_id=case.id,
         idempotency_key=key,
+    )
+
+
+def reminder_key(case_id: int, attempt_id: int) -> str:
+    """The outbox key of an SMS reminder (HA-remind): one per contact attempt."""
+    return f"case:{case_id}:reminder:{attempt_id}"
+
+
+def reminder_key_of(case_id_column, attempt_id_column):
+    """`reminder_key` as an SQL expression, to find an attempt's SMS from its row."""
+    return (
+        literal("case:")
+        + cast(case_id_column, String)
+        + literal(":reminder:")
+        + cast(attempt_id_column, String)
     )
 
 

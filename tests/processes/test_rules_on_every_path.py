@@ -222,3 +222,43 @@ def test_HA_chat_staff_a_schedule_of_someone_who_left_covers_nothing_and_a_warni
     world.session.commit()
     missed = world.session.scalar(select(AuditEvent).where(AuditEvent.action == "staffing_gap:not_sent"))
     assert missed is not None and missed.subject_id == str(head_user.id)
+
+
+def test_OG_6_1_g_HA_remind_a_reminder_whose_sms_never_reached_the_patient_is_no_contact_attempt(
+    world, clock
+):
+    """Two reminders hours apart let an unanswered case close, but not when their SMS failed for good (or
+    was never to be sent): the patient was not contacted. Delivered ones count as before."""
+    from sqlalchemy import update
+
+    from app.notifications.models import Notification, NotificationStatus
+    from app.notifications.purposes import NotificationPurpose
+
+    case = world.submit("adult")
+    nurse = _started(world, case)  # Monday 09:01
+    clock.advance(hours=1)
+    chat.remind(world.session, actor=nurse, case_id=case.id)
+    clock.advance(hours=3)
+    chat.remind(world.session, actor=nurse, case_id=case.id)
+    clock.advance(hours=3)  # past six working hours, two attempts three hours apart
+    reminders = (Notification.case_id == case.id) & (Notification.purpose == NotificationPurpose.SMS_REMINDER)
+    world.session.execute(update(Notification).where(reminders).values(status=NotificationStatus.FAILED))
+    world.session.commit()
+    with pytest.raises(GuardRefused) as refused:
+        handling.close(
+            world.session,
+            world.engine,
+            actor=nurse,
+            case_id=case.id,
+            concluded_in_dialogue=False,
+            confirmed=True,
+        )
+    assert refused.value.rule == "OG-6.1-g"
+    world.session.rollback()
+    world.session.execute(update(Notification).where(reminders).values(status=NotificationStatus.SENT))
+    world.session.commit()
+    handling.close(
+        world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True
+    )
+    world.session.commit()
+    assert world.session.get(type(case), case.id).state.value == "closed"
