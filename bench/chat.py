@@ -397,7 +397,10 @@ class HistoryBench:
         return case_id
 
     def action(self, case_id: int) -> float:
-        """A chat message, then an SMS reminder: two requests, two commits."""
+        """A chat message, then an SMS reminder: two requests, two commits. A quarter of an hour after
+        the previous action (untimed): the same text or a reminder minutes apart is a replay, not a new
+        attempt (chat.REPLAY_WINDOW, REMINDER_REPLAY_WINDOW)."""
+        self.clock.advance(minutes=15)
         started = time.perf_counter()
         self.world.staff_write(case_id, "Hur mår du nu? Svara gärna när du kan.")
         self.world.remind(case_id)

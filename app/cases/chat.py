@@ -8,7 +8,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -51,6 +51,40 @@ _INSERT_ATTEMPT = insert(ContactAttempt.__table__)
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/heic", "image/webp"}
 
 
+# The same text from the same person again within this window is the same message sent twice (a
+# double tap, a retried request on a flaky mobile network): it is answered with the first, and counts
+# once as a contact attempt (OG-6.1-g/h) and once as an SMS.
+REPLAY_WINDOW = timedelta(minutes=2)
+REMINDER_REPLAY_WINDOW = timedelta(minutes=10)
+_LATEST_MESSAGE = (
+    select(ChatMessage)
+    .where(ChatMessage.case_id == bindparam("case_id"))
+    .order_by(ChatMessage.id.desc())
+    .limit(1)
+)
+
+
+def _just_sent(
+    session: Session,
+    case: Case,
+    body: str,
+    *,
+    author_user_id: int | None = None,
+    author_patient_id: int | None = None,
+) -> ChatMessage | None:
+    with session.no_autoflush:
+        latest = session.scalars(_LATEST_MESSAGE, {"case_id": case.id}).first()
+    if (
+        latest is not None
+        and latest.body == body
+        and latest.author_user_id == author_user_id
+        and latest.author_patient_id == author_patient_id
+        and clock.now() - latest.sent_at < REPLAY_WINDOW
+    ):
+        return latest
+    return None
+
+
 def _body(text: str) -> str:
     body = (text or "").strip()
     if not body:
@@ -86,6 +120,9 @@ def staff_write(
     if case.state != CaseState.STARTED:
         raise Conflict("Starta ärendet innan du skriver i chatten.")
     body, phrase_purpose = _body(body), _phrase_purpose(phrase_purpose)
+    replay = _just_sent(session, case, body, author_user_id=actor.user_id)
+    if replay is not None:
+        return replay
     message = messaging.post(
         session, case, body=body, author=MessageAuthor.STAFF, user_id=actor.user_id, purpose=phrase_purpose
     )
@@ -124,6 +161,15 @@ def remind(session: Session, *, actor: Actor, case_id: int) -> ContactAttempt:
         raise Conflict("Påminnelser skickas i ett startat ärende.")
     if case.patient_answered:
         raise GuardRefused("Patienten har redan svarat.", rule="HA-remind")
+    with session.no_autoflush:
+        last = session.scalar(
+            select(func.max(ContactAttempt.at)).where(
+                ContactAttempt.case_id == case.id, ContactAttempt.kind == AttemptKind.SMS_REMINDER
+            )
+        )
+    if last is not None and clock.now() - last < REMINDER_REPLAY_WINDOW:
+        # A second tap or a retried request, not a second attempt (OG-6.1-g counts attempts hours apart).
+        raise Conflict("En påminnelse skickades nyss. Vänta innan du påminner igen.")
     attempt = ContactAttempt(
         case_id=case.id, kind=AttemptKind.SMS_REMINDER, made_by=actor.user_id, at=clock.now()
     )
@@ -295,8 +341,12 @@ def patient_write(
         raise GuardRefused(
             "Ärendet är avslutat. Skapa ett nytt ärende om du behöver söka vård.", rule="HA-close-plus1"
         )
+    body = _body(body)
+    replay = _just_sent(session, case, body, author_patient_id=actor.patient_id)
+    if replay is not None:
+        return replay
     message = messaging.post(
-        session, case, body=_body(body), author=MessageAuthor.PATIENT, patient_id=actor.patient_id
+        session, case, body=body, author=MessageAuthor.PATIENT, patient_id=actor.patient_id
     )
     record(session, "chat:patient_message", actor=actor, subject=("case", case.id), message_id=message.id)
     if case.state == CaseState.CLOSED:

@@ -262,3 +262,47 @@ def test_OG_6_1_g_HA_remind_a_reminder_whose_sms_never_reached_the_patient_is_no
     )
     world.session.commit()
     assert world.session.get(type(case), case.id).state.value == "closed"
+
+
+def test_OG_6_1_h_the_same_message_sent_twice_at_once_is_one_message_and_one_contact_attempt(world, clock):
+    """A double tap or a retried request on a flaky network: the same text from the same person within
+    two minutes is the first message again — one row, one SMS, one contact attempt (two chat attempts
+    and a phone call let a priority 1–2 case close, OG-6.1-h). A reminder minutes after the last one is
+    refused as a repeat; hours later it is a new attempt (HA-remind)."""
+    from app.cases.models import ChatMessage, ContactAttempt
+    from app.errors import Conflict
+    from app.notifications.models import Notification
+
+    case = world.submit("adult")
+    nurse = _started(world, case)
+    first = chat.staff_write(world.session, actor=nurse, case_id=case.id, body="Har du feber?")
+    again = chat.staff_write(world.session, actor=nurse, case_id=case.id, body="Har du feber?")
+    world.session.commit()
+    assert again.id == first.id
+    patient = world.resident("adult")
+    answer = chat.patient_write(world.session, world.engine, actor=patient, case_id=case.id, body="Ja, 38,5.")
+    assert (
+        chat.patient_write(world.session, world.engine, actor=patient, case_id=case.id, body="Ja, 38,5.").id
+        == answer.id
+    )
+    world.session.commit()
+    clock.advance(minutes=3)
+    later = chat.staff_write(world.session, actor=nurse, case_id=case.id, body="Har du feber?")
+    world.session.commit()
+    assert later.id != first.id  # minutes later the same words are a new message
+    count = lambda model: len(world.session.scalars(select(model).where(model.case_id == case.id)).all())  # noqa: E731
+    assert count(ChatMessage) == 4  # the first message at start, two staff, one patient
+    assert count(ContactAttempt) == 2
+    silent = world.submit("other")
+    nurse = _started(world, silent)
+    chat.remind(world.session, actor=nurse, case_id=silent.id)
+    world.session.commit()
+    clock.advance(minutes=1)
+    with pytest.raises(Conflict):
+        chat.remind(world.session, actor=nurse, case_id=silent.id)
+    world.session.rollback()
+    clock.advance(hours=2)
+    chat.remind(world.session, actor=nurse, case_id=silent.id)
+    world.session.commit()
+    reminders = world.session.scalars(select(Notification).where(Notification.case_id == silent.id)).all()
+    assert len([n for n in reminders if n.purpose.value == "sms_reminder"]) == 2
