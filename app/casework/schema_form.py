@@ -156,7 +156,7 @@ def friendly_error(item: Field, message: str) -> str:
         return _("Ange ett heltal.") if whole else _("Ange ett tal.")
     if item.kind == "datetime":
         return _("Ange datum och klockslag.")
-    if item.max_length is not None and "long" in message:
+    if item.max_length is not None and message.startswith("högst") and "tecken" in message:
         return _("Högst %(count)s tecken.") % {"count": item.max_length}
     return _("Värdet är inte giltigt.")
 

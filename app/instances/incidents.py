@@ -13,6 +13,9 @@ from app.errors import DomainError
 from app.instances.models import HumanTask, Incident, IncidentStatus, InstanceStatus, ProcessInstance
 
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+# An incident is retried only while its instance may still advance; a cancelled or completed
+# instance's service tasks must never run again.
+RETRYABLE = frozenset({InstanceStatus.RUNNING, InstanceStatus.STOPPED})
 
 
 class RoutineFailed(DomainError):
@@ -80,18 +83,53 @@ def count_retry(incident: Incident, message: str) -> None:
     incident.next_retry_at = clock.now() + RETRY_BACKOFF[min(incident.retries, len(RETRY_BACKOFF) - 1)]
 
 
-def resolve(session: Session, incident: Incident, actor: Actor) -> None:
+def resolve(session: Session, incident: Incident, actor: Actor, *, reason: str | None = None) -> None:
     incident.status = IncidentStatus.RESOLVED
     incident.resolved_at = clock.now()
     incident.resolved_by = actor.label
     incident.next_retry_at = None
+    details = {"reason": reason} if reason else {}
     record(
         session,
         "incident:resolved",
         actor=actor,
         subject=("incident", incident.id),
         instance_id=incident.instance_id,
+        **details,
     )
+
+
+def close_open_incidents(session: Session, instance_id: int, actor: Actor, *, reason: str) -> None:
+    """Close the open incidents of an instance that ended (cancelled or completed): nothing of it
+    may be retried any more."""
+    for incident in session.scalars(
+        select(Incident).where(Incident.instance_id == instance_id, Incident.status == IncidentStatus.OPEN)
+    ).all():
+        resolve(session, incident, actor, reason=reason)
+
+
+def record_failed_retry(
+    session: Session, incident_id: int, error_type: str, message: str, *, stop: bool = False
+) -> Incident | None:
+    """A retry failed and was rolled back: count it on the incident, which backs off (never left due).
+    A guard rail that tripped again keeps (or puts) the instance stopped."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.status != IncidentStatus.OPEN:
+        return None
+    instance = session.get(ProcessInstance, incident.instance_id)
+    if stop and instance is not None and instance.status == InstanceStatus.RUNNING:
+        instance.status = InstanceStatus.STOPPED
+        session.execute(delete(HumanTask.__table__).where(HumanTask.__table__.c.instance_id == instance.id))
+    count_retry(incident, message)
+    record(
+        session,
+        "incident:retry_failed",
+        actor=Actor.system("engine"),
+        subject=("incident", incident.id),
+        error_type=error_type,
+        error=message[:500],
+    )
+    return incident
 
 
 def record_failure(session: Session, failure: RoutineFailed) -> Incident:

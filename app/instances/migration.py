@@ -21,7 +21,7 @@ from app.errors import Conflict, Forbidden, NotFound
 from app.instances.models import HumanTask, InstanceStatus, ProcessInstance
 from app.instances.persistence import CaseRef, save, stored_snapshot
 from app.people.roles import Role
-from app.process_models.models import ProcessModel, ProcessVersion
+from app.process_models.models import ProcessModel, ProcessVersion, VersionStatus
 from app.process_models.service import load_bundle
 
 REASONS = {
@@ -34,6 +34,7 @@ REASONS = {
     "removed_active": "an active step was removed",
     "removed_subprocess": "a running subprocess was removed",
     "changed_since_dry_run": "the instance changed since the dry run",
+    "not_published": "the target version is not published",
 }
 
 
@@ -89,6 +90,23 @@ def version_by_number(session: Session, *, process_id: str, number: int) -> Proc
     return version
 
 
+def target_version(session: Session, *, process_id: str, number: int) -> ProcessVersion:
+    """The version instances move to: only a published one (a draft was never validated or released,
+    and an instance on it would keep the draft from being discarded)."""
+    version = version_by_number(session, process_id=process_id, number=number)
+    if version.status != VersionStatus.PUBLISHED:
+        raise Conflict(
+            f"version {number} of '{process_id}' is not published", reasons=[("not_published", None)]
+        )
+    return version
+
+
+def published_versions(session: Session, *, process_id: str) -> tuple[ProcessModel, list[ProcessVersion]]:
+    """The process model and its published versions (the ones instances may move to), oldest first."""
+    model, versions = model_versions(session, process_id=process_id)
+    return model, [v for v in versions if v.status == VersionStatus.PUBLISHED]
+
+
 def version_diff(
     session: Session, *, actor: Actor, process_id: str, from_number: int, to_number: int
 ) -> VersionDiff:
@@ -111,7 +129,7 @@ def dry_run(
     """Every running instance of the `from` version, with whether it can move to `to` and why not."""
     require_process_owner(actor)
     old = version_by_number(session, process_id=process_id, number=from_number)
-    new = version_by_number(session, process_id=process_id, number=to_number)
+    new = target_version(session, process_id=process_id, number=to_number)
     instances = session.scalars(
         select(ProcessInstance)
         .where(ProcessInstance.process_version_id == old.id, ProcessInstance.status == InstanceStatus.RUNNING)
@@ -151,7 +169,7 @@ def migrate_instance(
             reasons=[("changed_since_dry_run", None)],
         )
     old = version_by_number(session, process_id=instance.process_id, number=from_number)
-    new = version_by_number(session, process_id=instance.process_id, number=to_number)
+    new = target_version(session, process_id=instance.process_id, number=to_number)
     reasons = _reasons(session, engine, instance, old, new, _changed_elements(session, old, new))
     if reasons:
         raise Conflict(

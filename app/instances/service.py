@@ -35,7 +35,15 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.instances.deadlines import cancel_deadline, due_deadlines, schedule_deadline
 from app.instances.expressions import bind_step_session
 from app.instances.guards import run_guard
-from app.instances.incidents import RoutineFailed, count_retry, open_incident, record_failure, resolve
+from app.instances.incidents import (
+    RETRYABLE,
+    RoutineFailed,
+    close_open_incidents,
+    count_retry,
+    open_incident,
+    record_failure,
+    resolve,
+)
 from app.instances.models import HumanTask, Incident, IncidentStatus, InstanceStatus, ProcessInstance
 from app.instances.persistence import CaseRef, Snapshot, save, snapshot, stored_snapshot, task_case_fields
 from app.people.roles import DUTY
@@ -362,6 +370,7 @@ def cancel_instance(
     )
     instance.status = InstanceStatus.CANCELLED
     save(session, instance, handle, CaseRef(session, None), before)
+    close_open_incidents(session, instance.id, actor, reason="instance cancelled")
     return instance
 
 
@@ -423,6 +432,8 @@ def retry_incident(session: Session, engine: ProcessEngine, *, incident_id: int,
     if incident is None or incident.status != IncidentStatus.OPEN:
         raise NotFound("no open incident with that id")
     instance = _lock_instance(session, incident.instance_id)
+    if instance.status not in RETRYABLE:
+        raise Conflict(f"the routine has {instance.status.value}: its incidents are not retried")
     handle = _open(session, engine, instance)
     before = stored_snapshot(session, instance.id)  # a stopped instance's rows were removed
     handle.retry_failed()
@@ -432,7 +443,8 @@ def retry_incident(session: Session, engine: ProcessEngine, *, incident_id: int,
         session, instance, handle, actor, CaseRef(session, instance.case_id), before, record_incident=False
     )
     if step is None:
-        resolve(session, incident, actor)
+        if incident.status == IncidentStatus.OPEN:  # not already closed by the instance completing
+            resolve(session, incident, actor)
     else:
         count_retry(incident, step.message)
         record(
@@ -479,7 +491,7 @@ def validate_form_data(schema: dict | None, data: Mapping[str, Any]) -> dict:
             path = f"{path}/{missing}".strip("/")
             message = "required"
         else:
-            message = error.message
+            message = _schema_message(error)
         errors.setdefault(path, []).append(message)
     if errors:
         raise ValidationFailed("the form has errors", errors)
@@ -487,6 +499,55 @@ def validate_form_data(schema: dict | None, data: Mapping[str, Any]) -> dict:
 
 
 # --- internals --------------------------------------------------------------------------------
+
+# Short messages per JSON Schema keyword, built from the schema's own limits only: jsonschema's
+# messages quote the submitted value (a patient's free text, megabytes of it) and are in English.
+_TYPE_NAMES = {
+    "string": "en text",
+    "integer": "ett heltal",
+    "number": "ett tal",
+    "boolean": "ja eller nej",
+    "object": "ett objekt",
+    "array": "en lista",
+    "null": "tomt",
+}
+_LIMIT_MESSAGES = {
+    "maxLength": "högst {} tecken",
+    "minLength": "minst {} tecken",
+    "maximum": "högst {}",
+    "minimum": "minst {}",
+    "exclusiveMaximum": "mindre än {}",
+    "exclusiveMinimum": "större än {}",
+    "maxItems": "högst {} val",
+    "minItems": "minst {} val",
+    "maxProperties": "högst {} fält",
+    "minProperties": "minst {} fält",
+    "multipleOf": "ska vara en multipel av {}",
+}
+_FIXED_MESSAGES = {
+    "enum": "inte ett av de tillåtna värdena",
+    "const": "inte det tillåtna värdet",
+    "pattern": "har fel format",
+    "format": "har fel format",
+    "uniqueItems": "samma val förekommer flera gånger",
+    "additionalProperties": "innehåller fält som inte hör till formuläret",
+    "unevaluatedProperties": "innehåller fält som inte hör till formuläret",
+    "propertyNames": "innehåller fält som inte hör till formuläret",
+    "additionalItems": "innehåller för många värden",
+    "unevaluatedItems": "innehåller för många värden",
+}
+
+
+def _schema_message(error) -> str:
+    """A field error in plain words, from the failed keyword and the schema's limit; never the value."""
+    keyword, limit = error.validator, error.validator_value
+    if keyword in _LIMIT_MESSAGES and isinstance(limit, int | float) and not isinstance(limit, bool):
+        return _LIMIT_MESSAGES[keyword].format(limit)
+    if keyword == "type":
+        names = [_TYPE_NAMES.get(t, str(t)) for t in (limit if isinstance(limit, list) else [limit])]
+        return "ska vara " + " eller ".join(names)
+    return _FIXED_MESSAGES.get(keyword, "ogiltigt värde")
+
 
 # Validators by schema object: a deployed bundle's forms are parsed once and cached with its spec, so
 # the same schema object comes back on every step; building a validator costs more than validating.
@@ -618,6 +679,8 @@ def _advance_and_save(
             set_committed_value(instance, "status", InstanceStatus.COMPLETED)
             set_committed_value(instance, "completed_at", clock.now())
         save(session, instance, handle, case, before)
+    if handle.completed:
+        close_open_incidents(session, instance.id, actor, reason="instance completed")
     if step is not None and record_incident:
         open_incident(session, instance.id, step.element_id, step.element_name, step.error_type, step.message)
     return step

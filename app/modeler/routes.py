@@ -61,6 +61,8 @@ def _render_model(process_id: str, *, error: str | None = None, status: int = 20
     [row] = model_rows(db, process_id=process_id) or [None]
     if row is None:
         drafts.get_model(db, process_id=process_id)  # raises NotFound
+    # The discard form names the bundle shown here: a colleague's later save makes it a 409.
+    draft = drafts.current_draft(db, process_id=process_id) if row is not None and row.draft else None
     links = {
         "diff": _link("process_changes.diff", process_id=process_id),
         "migration": _link("process_changes.migration", process_id=process_id),
@@ -72,6 +74,7 @@ def _render_model(process_id: str, *, error: str | None = None, status: int = 20
             may_edit=_may_edit(actor),
             links=links,
             error=error,
+            draft_hash=draft.bundle_hash if draft is not None else None,
             import_findings=import_findings,
             instance_link=lambda instance_id: _link("instance_view.show", instance_id=instance_id),
         ),
@@ -101,7 +104,16 @@ def start_draft(process_id: str, number: int):
 def discard(process_id: str, number: int):
     db = request_session()
     try:
-        drafts.discard_draft(db, actor=current_actor(), process_id=process_id, number=number)
+        drafts.discard_draft(
+            db,
+            actor=current_actor(),
+            process_id=process_id,
+            number=number,
+            expected_hash=request.form.get("expected_hash") or None,
+        )
+    except ValidationFailed as error:
+        db.rollback()
+        return _render_model(process_id, error=error.message, status=422)
     except Conflict as error:
         db.rollback()
         return _render_model(process_id, error=error.message, status=409)

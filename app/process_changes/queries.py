@@ -28,11 +28,21 @@ class VersionChoice:
 
 
 def choose_versions(
-    session: Session, *, actor: Actor, process_id: str, from_arg: str | None, to_arg: str | None
+    session: Session,
+    *,
+    actor: Actor,
+    process_id: str,
+    from_arg: str | None,
+    to_arg: str | None,
+    published_only: bool = False,
 ) -> VersionChoice:
-    """The model, its versions and the pair asked for (default: the newest and the one before)."""
+    """The model, its versions and the pair asked for (default: the newest and the one before).
+    `published_only` (the migration page): a draft is never offered as a version to move to."""
     migration.require_process_owner(actor)
-    model, versions = migration.model_versions(session, process_id=process_id)
+    if published_only:
+        model, versions = migration.published_versions(session, process_id=process_id)
+    else:
+        model, versions = migration.model_versions(session, process_id=process_id)
     numbers = [v.number for v in versions]
     to_number = _number(to_arg, numbers) or (numbers[-1] if numbers else None)
     from_number = _number(from_arg, numbers) or (numbers[-2] if len(numbers) > 1 else None)

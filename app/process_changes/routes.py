@@ -40,6 +40,7 @@ REASON_LABELS = {
     "removed_active": _l("ett pågående steg har tagits bort"),
     "removed_subprocess": _l("en pågående delprocess har tagits bort"),
     "changed_since_dry_run": _l("instansen har ändrats sedan provkörningen; provkör igen"),
+    "not_published": _l("versionen är inte publicerad"),
 }
 FIELD_LABELS = {
     "type": _l("typ"),
@@ -144,6 +145,7 @@ def _migration_page(process_id: str, *, status: int = 200, error: str | None = N
         process_id=process_id,
         from_arg=request.values.get("from"),
         to_arg=request.values.get("to"),
+        published_only=True,
     )
     dry_run = request.values.get("dry_run") == "1" or status != 200
     # The dry run restores every running instance of the version: only when asked for.

@@ -267,10 +267,14 @@ def save_draft(
     return draft, findings
 
 
-def discard_draft(session: Session, *, actor: Actor, process_id: str, number: int) -> None:
-    """Delete the open draft (it never ran, so nothing refers to it)."""
+def discard_draft(
+    session: Session, *, actor: Actor, process_id: str, number: int, expected_hash: str | None
+) -> None:
+    """Delete the open draft (it never ran, so nothing refers to it), as the owner last saw it: a
+    colleague's save since then is a 409, not silently deleted."""
     require_process_owner(actor=actor)
-    draft = _require_draft(session, process_id=process_id, number=number, expected_hash=None)
+    require_expected_hash(expected_hash)
+    draft = _require_draft(session, process_id=process_id, number=number, expected_hash=expected_hash)
     record(
         session,
         "process:draft_discarded",

@@ -123,7 +123,7 @@ def field_messages(schema: Mapping[str, Any], field_errors: Mapping[str, list[st
             messages[name] = _(
                 "Ange ett heltal från %(low)s till %(high)s.", low=question.minimum, high=question.maximum
             )
-        elif question.min_length and any("short" in e for e in errors):
+        elif question.min_length and any(e.startswith("minst") and "tecken" in e for e in errors):
             messages[name] = _("Skriv minst %(count)s tecken.", count=question.min_length)
         elif question.max_length:
             messages[name] = _("Texten får vara högst %(count)s tecken.", count=question.max_length)

@@ -4,6 +4,8 @@ the next due time (woken at once on PostgreSQL by NOTIFY when a step adds a time
 - A firing that loses a version conflict is retried at once.
 - A firing that fails is rolled back; an incident records it and the instance's due timers are
   pushed back with a growing delay, so a broken instance never spins a worker.
+- An incident retry that fails (even when rolled back) is counted and backs off the same way; an
+  incident of an instance that ended (cancelled, completed) is closed, never retried.
 - A worker killed mid-firing leaves an uncommitted transaction: the database drops it, the timer
   stays due and the next worker fires it; the effect (state, projection, outbox) happens once.
 """
@@ -23,7 +25,16 @@ from app.db import Database
 from app.engine import ProcessEngine
 from app.errors import Conflict
 from app.instances import service as instances
-from app.instances.incidents import RETRY_BACKOFF, RoutineFailed, open_incident, record_failure, resolve
+from app.instances.incidents import (
+    RETRY_BACKOFF,
+    RETRYABLE,
+    RoutineFailed,
+    close_open_incidents,
+    open_incident,
+    record_failed_retry,
+    record_failure,
+    resolve,
+)
 from app.instances.models import Incident, IncidentStatus, PendingTimer
 from app.instances.persistence import TIMER_CHANNEL as CHANNEL
 from app.timers import claims
@@ -174,10 +185,32 @@ class TimerWorker:
                         or not claims.claim_instance(session, incident.instance_id)
                     ):
                         continue
+                    if incident.instance.status not in RETRYABLE:
+                        # Left open by an instance that ended: close it, never re-run its steps.
+                        close_open_incidents(
+                            session,
+                            incident.instance_id,
+                            self.actor,
+                            reason=f"instance {incident.instance.status}",
+                        )
+                        continue
                     instances.retry_incident(session, self.engine, incident_id=incident_id, actor=self.actor)
                 self.stats.retried_incidents += 1
-            except (Conflict, RoutineFailed):
-                continue
+            except Conflict:
+                continue  # someone changed the instance meanwhile: the incident is retried next pass
+            except RoutineFailed as failure:
+                # Rolled back: count the attempt in a fresh transaction so the incident backs off.
+                self._record_failed_retry(incident_id, failure.error_type, failure.message, stop=failure.stop)
+            except Exception as exc:  # a bug must not spin the worker either
+                log.exception("retrying incident %s failed", incident_id)
+                self._record_failed_retry(incident_id, type(exc).__name__, str(exc))
+
+    def _record_failed_retry(
+        self, incident_id: int, error_type: str, message: str, *, stop: bool = False
+    ) -> None:
+        self.stats.failures += 1
+        with self.database.transaction() as session:
+            record_failed_retry(session, incident_id, error_type, message, stop=stop)
 
     # --- the loop ----------------------------------------------------------------------------
 

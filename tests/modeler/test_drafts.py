@@ -76,7 +76,13 @@ def test_only_a_process_owner_may_edit_and_the_refusal_is_forbidden(session, own
 
 
 def test_a_draft_can_be_discarded(session, owners, draft):
-    discard_draft(session, actor=owners.owner, process_id="simple_case", number=draft.number)
+    discard_draft(
+        session,
+        actor=owners.owner,
+        process_id="simple_case",
+        number=draft.number,
+        expected_hash=draft.bundle_hash,
+    )
     session.commit()
     assert current_draft(session, process_id="simple_case") is None
     assert (
