@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.audit.service import Actor
 from app.cases import chat
+from app.cases.guards import GUARDIAN_AGE_LIMIT, stockholm_date
 from app.cases.handling import earliest_close
 from app.cases.lookup import case_instance, get_case
 from app.cases.models import Case, CaseImage, CaseState, ChatMessage, Consent, ImageRequest, PatientForm
@@ -23,6 +25,8 @@ from app.patients.models import Guardianship, Patient
 from app.people.models import Unit
 from app.process_models.service import load_bundle
 from app.worklist.queries import open_tasks_for
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -156,30 +160,69 @@ def staff_messages(
     return case, session.get(Unit, case.unit_id), rows, before
 
 
-def resident_cases(session: Session, *, actor: Actor, limit: int = 100) -> list[tuple[Case, Patient, Unit]]:
-    """The resident's cases and those of their children they still act for (OG-6.4-b), newest first."""
-    children = select(Guardianship.child_id).where(Guardianship.guardian_id == actor.patient_id)
-    cases = session.scalars(
-        select(Case)
-        .where((Case.patient_id == actor.patient_id) | Case.patient_id.in_(children))
-        .order_by(Case.submitted_at.desc(), Case.id.desc())
-        .limit(limit)
-    ).all()
-    visible = [case for case in cases if is_resident_of(session, actor, case)]
+CURSOR_PATTERN = "^[0-9]{1,16}-[0-9]{1,10}$"  # "<submitted_at, µs since the epoch>-<case id>"
+
+
+def guardianship_cutoff(today: date) -> date:
+    """The latest birth date of a child who is 13 or more on `today` (OG-6.4-b): a guardian acts for
+    children born after it. Agrees with `guardian_may_act` (age_on), 29 February included: a child born
+    then turns 13 on 1 March in a common year, and on 29 February the cutoff is 28 February."""
+    year = today.year - GUARDIAN_AGE_LIMIT
+    try:
+        return today.replace(year=year)
+    except ValueError:  # 29 February in a leap year; `year` (13 years earlier) is a common year
+        return date(year, 2, 28)
+
+
+def case_cursor(case: Case) -> str:
+    """The keyset position of a case in the newest-first list (opaque to clients)."""
+    moment = case.submitted_at.astimezone(UTC)
+    micros = (moment - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}-{case.id}"
+
+
+def _after_cursor(cursor: str):
+    micros, _, case_id = cursor.partition("-")
+    submitted_at = EPOCH + timedelta(microseconds=int(micros))
+    return or_(
+        Case.submitted_at < submitted_at,
+        and_(Case.submitted_at == submitted_at, Case.id < int(case_id)),
+    )
+
+
+def resident_cases(
+    session: Session, *, actor: Actor, limit: int = 100, cursor: str | None = None
+) -> tuple[list[tuple[Case, Patient, Unit]], str | None]:
+    """A page of the resident's cases and those of the children they still act for (OG-6.4-b), newest
+    first, and the cursor of the next page (None: no more). The age rule is in the query, so a page is
+    never emptied afterwards by cases the guardian may no longer see."""
+    cutoff = guardianship_cutoff(stockholm_date(clock.now()))
+    children = (
+        select(Guardianship.child_id)
+        .join(Patient, Patient.id == Guardianship.child_id)
+        .where(Guardianship.guardian_id == actor.patient_id, Patient.birth_date > cutoff)
+    )
+    query = select(Case).where((Case.patient_id == actor.patient_id) | Case.patient_id.in_(children))
+    if cursor is not None:
+        query = query.where(_after_cursor(cursor))
+    cases = session.scalars(query.order_by(Case.submitted_at.desc(), Case.id.desc()).limit(limit + 1)).all()
+    more = len(cases) > limit
+    cases = cases[:limit]
     patients = (
         {
             p.id: p
-            for p in session.scalars(select(Patient).where(Patient.id.in_({c.patient_id for c in visible})))
+            for p in session.scalars(select(Patient).where(Patient.id.in_({c.patient_id for c in cases})))
         }
-        if visible
+        if cases
         else {}
     )
     units = (
-        {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_({c.unit_id for c in visible})))}
-        if visible
+        {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_({c.unit_id for c in cases})))}
+        if cases
         else {}
     )
-    return [(c, patients[c.patient_id], units[c.unit_id]) for c in visible]
+    rows = [(c, patients[c.patient_id], units[c.unit_id]) for c in cases]
+    return rows, case_cursor(cases[-1]) if more else None
 
 
 def task_detail(session: Session, *, actor: Actor, task_id: int) -> tuple[HumanTask, int | None, dict | None]:

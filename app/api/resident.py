@@ -28,6 +28,17 @@ BEFORE = Param(
     {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
     "Messages older than this id (from next_before_id).",
 )
+CASE_LIMIT = Param(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
+    "How many cases (newest first).",
+)
+CURSOR = Param(
+    "cursor",
+    {"type": "string", "maxLength": 40, "pattern": queries.CURSOR_PATTERN},
+    "The next page: the previous page's next_cursor (opaque).",
+    invalid=_l("Ogiltig cursor: skicka next_cursor från föregående sida."),
+)
 CASE = f"/resident/cases/<{ID}:case_id>"
 IDEMPOTENCY_KEY = Param(
     "Idempotency-Key",
@@ -85,10 +96,15 @@ def resident_triage_questionnaire(actor: Actor):
     audience=RESIDENT,
     response="ResidentCaseList",
     rules=("OG-6.4-b",),
+    query=(CURSOR, CASE_LIMIT),
+    description="Newest first, a page at a time: pass `next_cursor` as `cursor` for the next page (null: no more). "
+    "A child's cases are listed while the child is under 13 on today's Stockholm date (OG-6.4-b).",
 )
-def resident_list_cases(actor: Actor):
+def resident_list_cases(actor: Actor, query: dict):
     db = request_session()
-    rows = queries.resident_cases(db, actor=actor)
+    rows, next_cursor = queries.resident_cases(
+        db, actor=actor, limit=query["limit"], cursor=query.get("cursor")
+    )
     if rows:
         log_access(
             db,
@@ -98,7 +114,7 @@ def resident_list_cases(actor: Actor):
             context=_context(),
         )
     db.commit()
-    return jsonify({"items": [views.resident_case(c, p, u) for c, p, u in rows]})
+    return jsonify(views.resident_case_page(rows, next_cursor))
 
 
 @operation(

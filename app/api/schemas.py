@@ -616,7 +616,16 @@ def _responses() -> dict[str, dict]:
             },
             ("id", "kind", "state", "unit", "patient", "search_reason", "submitted_at"),
         ),
-        "ResidentCaseList": _list_of("ResidentCase"),
+        "ResidentCaseList": _object(
+            {
+                "items": {"type": "array", "items": _ref("ResidentCase")},
+                "next_cursor": {
+                    "type": ["string", "null"],
+                    "description": "Pass as cursor for the next (older) page; null: no more.",
+                },
+            },
+            ("items", "next_cursor"),
+        ),
         "ResidentMessage": _object(
             {"id": ID, "author": _enum(MessageAuthor), "body": {"type": "string"}, "sent_at": TIME},
             ("id", "author", "body", "sent_at"),

@@ -248,6 +248,10 @@ def resident_case(case: Case, patient: Patient, unit: Unit) -> dict:
     }
 
 
+def resident_case_page(rows: list[tuple[Case, Patient, Unit]], next_cursor: str | None) -> dict:
+    return {"items": [resident_case(c, p, u) for c, p, u in rows], "next_cursor": next_cursor}
+
+
 def resident_message(row: ChatMessage, unit: Unit | None = None, patient: Patient | None = None) -> dict:
     body = (
         fill_unit_for_reading(row.body, unit, neutral=patient.is_protected)

@@ -58,6 +58,10 @@ CHANGE_LABELS = {
     "case:referred_admin": _l("Ärendet lämnades till Medicinsk admin"),
     "case:meeting_form_switched": _l("Mötesformen byttes"),
     "case:phone_attempt": _l("Ett telefonsamtal registrerades"),
+    "notification:failed": _l("Ett sms eller e-brev till patienten kunde inte skickas"),
+    "notification:suppressed": _l(
+        "Ett sms eller e-brev till patienten skickades inte (skyddad identitet eller ingen adress)"
+    ),
     "case:colleague_invited": _l("En kollega bjöds in"),
     "case:test_followup": _l("Provtagning registrerades"),
     "case:told_patient": _l("Patienten fick ett meddelande från enheten"),

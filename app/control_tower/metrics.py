@@ -1,7 +1,8 @@
 """/metrics in the Prometheus text format (0.0.4), written here without a client library.
 
 Exposed: open cases by unit and priority, timers due and not yet fired (count and worst lateness, by
-kind, from the timer index), open incidents by source, and a request-latency histogram.
+kind, from the timer index), open incidents by source, outbox notifications by status (pending, sent,
+failed, suppressed), and a request-latency histogram.
 
 Access: the numbers name no patient, but they describe the service's load and health, so they are
 not public. With `METRICS_TOKEN` configured the scraper sends `Authorization: Bearer <token>`;
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.cases.models import OPEN_CASE_STATES, Case
 from app.instances.models import Incident, IncidentStatus, PendingTimer
+from app.notifications.models import Notification, NotificationStatus
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 LOOPBACK = {"127.0.0.1", "::1"}
@@ -157,6 +159,19 @@ def render(session: Session) -> str:
     )
     for source in sorted({"step", "timer", *incidents}):
         lines.append(f'vardflode_incidents_open{{source="{_escape(source)}"}} {incidents.get(source, 0)}')
+
+    lines += [
+        "# HELP vardflode_notifications Outbox messages (SMS, e-mail) by status; failed and suppressed ones never reached the recipient.",
+        "# TYPE vardflode_notifications gauge",
+    ]
+    by_status = {
+        str(status.value if hasattr(status, "value") else status): count
+        for status, count in session.execute(
+            select(Notification.status, func.count(Notification.id)).group_by(Notification.status)
+        )
+    }
+    for status in sorted({s.value for s in NotificationStatus} | set(by_status)):
+        lines.append(f'vardflode_notifications{{status="{_escape(status)}"}} {by_status.get(status, 0)}')
 
     histogram = current_app.extensions.get("control_tower_latency")
     if histogram is not None:

@@ -28,7 +28,9 @@ def run(once: bool, batch: int, max_idle: float, name: str | None) -> None:
     """Run a notification worker: sends pending SMS and e-mail, retries with backoff."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # NOTIFY_*/SMS_*/SMTP_*/EMAIL_FROM: the app's configuration first, then the environment.
-    transports = build_transports(notification_settings(current_app.config, os.environ))
+    # The delivery keys are HMACs under NOTIFY_KEY_SECRET, else the app's SECRET_KEY (transports.py).
+    settings = notification_settings(current_app.config, os.environ)
+    transports = build_transports(settings | {"SECRET_KEY": current_app.config.get("SECRET_KEY")})
     if current_app.config.get("ENV_NAME") == "production":
         for channel, transport in transports.items():
             if isinstance(transport, LogTransport):

@@ -7,9 +7,12 @@
   the commit sends the message again later: delivery is at least once, and the provider receives
   the same idempotency key both times to drop the duplicate.
 - A temporary failure is retried after 1, 5, 30 and 120 minutes, then the row is failed; a permanent
-  one fails at once (audited).
+  one fails at once. A failed or suppressed row is audited on its case when it has one (the
+  clinician sees the patient was not reached), else on the notification.
 - Just before sending, the patient's protection is read again: a message composed before the
-  patient claimed protected identity is suppressed, never sent (SEC-protected-sms).
+  patient claimed protected identity is suppressed, never sent (SEC-protected-sms). On PostgreSQL
+  the patient row is read FOR SHARE and held until the delivery commits: a claim in flight is
+  waited for (then seen), and a claim started later waits until the message has been handed over.
 """
 
 from __future__ import annotations
@@ -28,7 +31,13 @@ from app.audit.service import Actor, record
 from app.db import Database
 from app.notifications.compose import render_text
 from app.notifications.models import Channel, Notification, NotificationStatus
-from app.notifications.service import REFUSE_AND_REDIRECT, SYSTEM, WORKER_CHANNEL, protected_identity_policy
+from app.notifications.service import (
+    REFUSE_AND_REDIRECT,
+    SYSTEM,
+    WORKER_CHANNEL,
+    audit_subject,
+    protected_identity_policy,
+)
 from app.notifications.transports import DeliveryError, OutgoingMessage, Transport
 from app.patients.models import Patient
 from app.people.models import Unit
@@ -125,7 +134,9 @@ def _deliver_one(
             session,
             "notification:suppressed",
             actor=actor,
-            subject=("notification", row.id),
+            subject=audit_subject(row.id, row.case_id),
+            notification_id=row.id,
+            channel=row.channel.value,
             purpose=row.purpose.value,
             reason=blocked,
             patient_id=row.patient_id,
@@ -173,7 +184,9 @@ def _failed_attempt(
             session,
             "notification:failed",
             actor=actor,
-            subject=("notification", row.id),
+            subject=audit_subject(row.id, row.case_id),
+            notification_id=row.id,
+            channel=row.channel.value,
             purpose=row.purpose.value,
             error=row.last_error,
             attempts=row.attempts,
@@ -190,7 +203,11 @@ def _protection_blocks(session: Session, row: Notification) -> str | None:
     """Why this row may no longer go to its patient (protection recorded after it was queued), or None."""
     if row.patient_id is None:
         return None
-    patient = session.get(Patient, row.patient_id)
+    # Under READ COMMITTED a plain read misses a claim committed between this check and the send.
+    query = select(Patient).where(Patient.id == row.patient_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)  # FOR SHARE: conflicts with the claim's UPDATE
+    patient = session.scalar(query)
     if patient is None or not patient.is_protected:
         return None
     if not row.neutral:

@@ -325,7 +325,8 @@ def _queue(
             session,
             "notification:suppressed",
             actor=actor or SYSTEM,
-            subject=("notification", row.id),
+            subject=audit_subject(row.id, case_id),
+            notification_id=row.id,
             purpose=purpose.value,
             channel=channel.value,
             reason=reason,
@@ -338,6 +339,12 @@ def _queue(
         with session.no_autoflush:  # a NOTIFY reads nothing: the step's pending changes need not go first
             session.execute(_NOTIFY)  # wakes sleeping workers when this transaction commits
     return row
+
+
+def audit_subject(notification_id: int, case_id: int | None) -> tuple[str, int]:
+    """Whose history a notification's outcome (suppressed, failed) belongs to: its case's, if it has one,
+    so the clinician sees on the case that the patient was not reached; otherwise the notification's."""
+    return ("case", case_id) if case_id is not None else ("notification", notification_id)
 
 
 def _insert_once(session: Session, values: dict) -> Notification | None:

@@ -5,11 +5,19 @@
 cannot help (the message or address is refused) and `TemporaryDeliveryError` otherwise; anything
 else it raises is treated as temporary too. Every send carries a key derived from the outbox row's
 idempotency key, so a gateway can drop the duplicate of a send whose outcome we never learned.
+
+The derived key (gateway `idempotency_key`, e-mail `Message-ID` and `Idempotency-Key`) is an HMAC of
+the row's key under an installation secret: `NOTIFY_KEY_SECRET`, else the app's `SECRET_KEY` (required
+in production), else, in development only, `DEVELOPMENT_KEY_SECRET`. Our keys are guessable
+("case:17:received"); the HMAC reveals no case id and does not collide between installations (staging,
+a restored copy, regions) sharing a gateway. Set NOTIFY_KEY_SECRET to keep keys stable when SECRET_KEY
+is rotated: a retry after a change of secret carries a new key, so the gateway cannot drop its duplicate.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import smtplib
@@ -29,6 +37,7 @@ from app.notifications.models import Channel
 log = logging.getLogger("vardflode.notifications")
 
 SETTING_KEYS = (
+    "NOTIFY_KEY_SECRET",
     "NOTIFY_SMS_TRANSPORT",
     "SMS_GATEWAY_URL",
     "SMS_GATEWAY_TOKEN",
@@ -41,6 +50,8 @@ SETTING_KEYS = (
     "EMAIL_FROM",
 )
 DEFAULT_EMAIL_FROM = "no-reply@vardflode.invalid"
+DEVELOPMENT_KEY_SECRET = "dev-only-notification-key-secret"
+_KEY_LABEL = b"vardflode notification delivery key\x00"  # SECRET_KEY also signs sessions: separate uses
 
 
 class DeliveryError(Exception):
@@ -69,10 +80,12 @@ class OutgoingMessage:
     text: str
     idempotency_key: str
 
-    @property
-    def delivery_key(self) -> str:
-        """The key sent to providers: derived from ours, revealing no case or patient ids."""
-        return hashlib.sha256(self.idempotency_key.encode()).hexdigest()[:40]
+
+def delivery_key(secret: str, idempotency_key: str) -> str:
+    """The key sent to providers: an HMAC of ours under the installation's secret, revealing no case or
+    patient ids and differing between installations."""
+    digest = hmac.new(secret.encode(), _KEY_LABEL + idempotency_key.encode(), hashlib.sha256)
+    return digest.hexdigest()[:40]
 
 
 class Transport(Protocol):
@@ -121,7 +134,9 @@ class SmtpTransport:
         password: str | None = None,
         from_address: str = DEFAULT_EMAIL_FROM,
         timeout: float = 10.0,
+        key_secret: str = DEVELOPMENT_KEY_SECRET,
     ):
+        self.key_secret = key_secret
         self.host, self.port, self.starttls = host, port, starttls
         self.user, self.password = user, password
         self.from_address = from_address
@@ -135,8 +150,9 @@ class SmtpTransport:
         email["To"] = message.to_address
         email["Subject"] = message.subject or ""
         email["Date"] = format_datetime(clock.now())
-        email["Message-ID"] = f"<{message.delivery_key}@{domain or 'vardflode.invalid'}>"
-        email["Idempotency-Key"] = message.delivery_key
+        key = delivery_key(self.key_secret, message.idempotency_key)
+        email["Message-ID"] = f"<{key}@{domain or 'vardflode.invalid'}>"
+        email["Idempotency-Key"] = key
         email.set_content(message.text)
         return email
 
@@ -176,16 +192,19 @@ class HttpSmsTransport:
 
     channel = Channel.SMS
 
-    def __init__(self, *, url: str, token: str, timeout: float = 10.0):
-        self.url, self.token, self.timeout = url, token, timeout
+    def __init__(
+        self, *, url: str, token: str, timeout: float = 10.0, key_secret: str = DEVELOPMENT_KEY_SECRET
+    ):
+        self.url, self.token, self.timeout, self.key_secret = url, token, timeout, key_secret
         self._opener = urllib.request.build_opener(_NoRedirects)
 
     def send(self, message: OutgoingMessage) -> None:
+        key = delivery_key(self.key_secret, message.idempotency_key)
         payload = {
             "to": message.to_address,
             "from": message.sender_id,
             "text": message.text,
-            "idempotency_key": message.delivery_key,
+            "idempotency_key": key,
         }
         request = urllib.request.Request(
             self.url,
@@ -194,7 +213,7 @@ class HttpSmsTransport:
             headers={
                 "Content-Type": "application/json; charset=utf-8",
                 "Authorization": f"Bearer {self.token}",
-                "Idempotency-Key": message.delivery_key,
+                "Idempotency-Key": key,
             },
         )
         try:
@@ -225,12 +244,15 @@ def notification_settings(config: Mapping[str, Any], environ: Mapping[str, str])
 def build_transports(config: Mapping[str, Any]) -> dict[Channel, Transport]:
     """The transport per channel from NOTIFY_SMS_TRANSPORT ('log'|'http') and NOTIFY_EMAIL_TRANSPORT ('log'|'smtp')."""
     transports: dict[Channel, Transport] = {}
+    secret = key_secret(config)
     sms = str(config.get("NOTIFY_SMS_TRANSPORT") or "log").lower()
     if sms == "log":
         transports[Channel.SMS] = LogTransport(Channel.SMS)
     elif sms == "http":
         transports[Channel.SMS] = HttpSmsTransport(
-            url=_required(config, "SMS_GATEWAY_URL"), token=_required(config, "SMS_GATEWAY_TOKEN")
+            url=_required(config, "SMS_GATEWAY_URL"),
+            token=_required(config, "SMS_GATEWAY_TOKEN"),
+            key_secret=secret,
         )
     else:
         raise ValueError(f"NOTIFY_SMS_TRANSPORT must be 'log' or 'http', not {sms!r}")
@@ -246,10 +268,17 @@ def build_transports(config: Mapping[str, Any]) -> dict[Channel, Transport]:
             user=config.get("SMTP_USER") or None,
             password=config.get("SMTP_PASSWORD") or None,
             from_address=_required(config, "EMAIL_FROM"),
+            key_secret=secret,
         )
     else:
         raise ValueError(f"NOTIFY_EMAIL_TRANSPORT must be 'log' or 'smtp', not {email!r}")
     return transports
+
+
+def key_secret(config: Mapping[str, Any]) -> str:
+    """The secret the delivery keys are derived with: NOTIFY_KEY_SECRET, else SECRET_KEY (the app refuses
+    to start in production without one), else the development default."""
+    return str(config.get("NOTIFY_KEY_SECRET") or config.get("SECRET_KEY") or DEVELOPMENT_KEY_SECRET)
 
 
 def _required(config: Mapping[str, Any], key: str) -> str:

@@ -93,9 +93,10 @@ def test_temporary_failures_are_retried_after_1_5_30_and_120_minutes_then_failed
     clock.advance(hours=24)
     assert deliver_pending(database, transports).handled == 0
     with database.transaction() as session:
-        assert session.scalar(
-            select(AuditEvent.subject_id).where(AuditEvent.action == "notification:failed")
-        ) == str(notification_id)
+        failed = session.scalars(select(AuditEvent).where(AuditEvent.action == "notification:failed")).one()
+        # recorded on the message's case, where the clinician sees it (test_case_outcomes.py)
+        assert (failed.subject_type, failed.subject_id) == ("case", str(world.case_id))
+        assert failed.details["notification_id"] == notification_id
 
 
 def test_a_retried_message_is_sent_when_the_transport_recovers(database, world, clock):

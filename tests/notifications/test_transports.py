@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 
 from app.notifications.delivery import deliver_pending
@@ -11,10 +9,12 @@ from app.notifications.models import Channel, Notification, NotificationStatus
 from app.notifications.purposes import NotificationPurpose as P
 from app.notifications.service import queue_to_patient
 from app.notifications.transports import (
+    DEVELOPMENT_KEY_SECRET,
     HttpSmsTransport,
     LogTransport,
     SmtpTransport,
     build_transports,
+    delivery_key,
     notification_settings,
 )
 from app.patients.models import Patient
@@ -46,7 +46,8 @@ def _row(database, notification_id) -> Notification:
 
 
 def _derived(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:40]
+    # An HMAC under the installation secret (the development default here): test_delivery_keys.py
+    return delivery_key(DEVELOPMENT_KEY_SECRET, key)
 
 
 # --- SMTP ----------------------------------------------------------------------------------------
