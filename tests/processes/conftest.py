@@ -80,6 +80,18 @@ class World:
         self.session.commit()
         return case
 
+    def received_and_started(
+        self, case: Case, who: str = "nurse", first_message: str = "Hej! Hur mår du?"
+    ) -> Actor:
+        """'Ta emot' and 'Starta' by `who` (the first chat message goes out), committed; returns the actor."""
+        from app.cases import handling
+
+        actor = self.actor(who)
+        handling.receive(self.session, self.engine, actor=actor, case_id=case.id)
+        handling.start(self.session, self.engine, actor=actor, case_id=case.id, first_message=first_message)
+        self.session.commit()
+        return actor
+
     def tasks(self, case: Case) -> list[HumanTask]:
         self.session.expire_all()
         return list(

@@ -23,14 +23,6 @@ def _flagged(world, case, staff: str) -> list[str]:
     return [i.kind.value for i in inbox(world.session, actor=world.actor(staff)) if i.case_id == case.id]
 
 
-def _started(world, case):
-    nurse = world.actor("nurse")
-    handling.receive(world.session, world.engine, actor=nurse, case_id=case.id)
-    handling.start(world.session, world.engine, actor=nurse, case_id=case.id, first_message="Hej!")
-    world.session.commit()
-    return nurse
-
-
 def test_HA_close_plus1_OG_6_5_an_answer_after_closing_an_administrative_case_goes_to_the_role_queue_flagged(
     world,
 ):
@@ -97,7 +89,7 @@ def test_HA_close_plus1_HA_no_triage_an_answer_after_closing_a_message_goes_back
 def test_HA_close_plus1_HA_behalf_an_answer_after_a_wrong_patient_close_goes_to_the_role_queue_flagged(world):
     """HA-close-plus1 on the wrong-patient close (HA-behalf): the reply is not lost."""
     case = world.submit("adult")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     handling.wrong_patient(world.session, world.engine, actor=nurse, case_id=case.id)
     world.session.commit()
     _write_after_close(world, case, "Det var faktiskt jag själv som behövde hjälp.")
@@ -107,7 +99,7 @@ def test_HA_close_plus1_HA_behalf_an_answer_after_a_wrong_patient_close_goes_to_
 
 
 def _suicide_assessment(world, case):
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     handling.suspect_suicide_risk(world.session, world.engine, actor=nurse, case_id=case.id)
     world.session.commit()
     [task] = world.tasks(case)

@@ -23,16 +23,6 @@ from app.people.service import sign_out
 from app.phrases.models import PhraseLevel, PhraseTemplate
 
 
-def _started(world, case, who="nurse"):
-    actor = world.actor(who)
-    handling.receive(world.session, world.engine, actor=actor, case_id=case.id)
-    handling.start(
-        world.session, world.engine, actor=actor, case_id=case.id, first_message="Hej! Hur mår du?"
-    )
-    world.session.commit()
-    return actor
-
-
 def _close(world, actor, case, *, dialogue: bool):
     handling.close(
         world.session,
@@ -52,7 +42,7 @@ def test_OG_6_1_f_g_closing_an_unanswered_case_early_is_refused_by_the_close_its
     case at once: the close step holds OG-6.1-f/g itself, with the rule and the earliest time, and the
     whole action rolls back (no incident, the case stays started)."""
     case = world.submit("adult")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     monkeypatch.setattr(instances, "run_guard", lambda *args, **kwargs: None)  # as if no guard were named
     with pytest.raises(GuardRefused) as refused:
         _close(world, nurse, case, dialogue=False)
@@ -69,7 +59,7 @@ def test_OG_6_1_f_g_a_case_resumed_after_closing_counts_attempts_from_the_resump
     """Two attempts and six working hours before the first closing do not let the reopened case close
     unanswered at once: it is judged as a case started when the patient reopened it (OG-6.5)."""
     case = world.submit("adult")
-    nurse = _started(world, case)  # Monday 09:01
+    nurse = world.received_and_started(case)  # Monday 09:01
     clock.advance(hours=1)
     chat.remind(world.session, actor=nurse, case_id=case.id)
     clock.advance(hours=3)
@@ -98,7 +88,7 @@ def test_OG_6_5_HA_close_plus1_a_unit_without_reopening_keeps_the_answer_day_but
     unit.settings = {**unit.settings, "reopen_days": 0}
     world.session.commit()
     case = world.submit("adult", unit="ha")
-    nurse = _started(world, case, "ha_nurse")
+    nurse = world.received_and_started(case, "ha_nurse")
     clock.advance(hours=1)
     chat.remind(world.session, actor=nurse, case_id=case.id)
     world.session.commit()
@@ -130,7 +120,7 @@ def test_HA_close_plus1_an_answer_after_closing_that_no_routine_waits_for_reache
     """Even when the case's routine no longer runs (a close path that ended it), the patient's answer
     within the window is never left unread: the case is flagged and the unit's inbox gets it."""
     case = world.submit("adult")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     chat.patient_write(
         world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Tack."
     )
@@ -156,7 +146,7 @@ def test_HA_close_plus1_an_answer_after_closing_that_no_routine_waits_for_reache
 def test_HA_doc_b_a_halland_chat_switched_to_video_is_documented_as_a_video_visit(world):
     """HA-doc-b (Halland's policy): care contact "Distansbesök - video" for video, "- skriftlig" for chat."""
     case = world.submit("adult", unit="ha")
-    nurse = _started(world, case, "ha_nurse")
+    nurse = world.received_and_started(case, "ha_nurse")
     handling.switch_meeting_form(
         world.session, world.engine, actor=nurse, case_id=case.id, form="video", cost="0"
     )
@@ -178,7 +168,7 @@ def test_OG_11_e_HA_suicide_b_the_suicide_risk_handover_is_documented_by_the_cli
     """Handing over to a psychologist or doctor for suicide-risk assessment is a handover like any other:
     the nurse owes a journal note on it (OG-11-e, HA-doc-a)."""
     case = world.submit("adult", reason="nedstamdhet")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     handling.suspect_suicide_risk(world.session, world.engine, actor=nurse, case_id=case.id)
     world.session.commit()
     drafts = world.session.scalars(select(JournalDraft).where(JournalDraft.case_id == case.id)).all()
@@ -189,7 +179,7 @@ def test_HA_suicide_g_with_no_clinician_present_the_staff_member_who_raised_it_h
     """Never nobody's: with no psychologist, doctor, overall responsible or other clinician present, the
     one who raised the risk is named on the escalated case rather than an empty queue."""
     case = world.submit("adult", reason="nedstamdhet")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     for key in ("psychologist", "doctor", "nurse2", "physio", "nurse"):
         sign_out(world.session, actor=world.actor(key))
     world.session.commit()
@@ -203,12 +193,12 @@ def test_HA_close_day_stangning_reaches_answered_and_handed_over_cases_not_yet_c
     """ "Residents who did not answer during the day, or cases not concluded" (HA-close-day): a case whose
     patient answered but which is not concluded, and one waiting on a handover, hear it too."""
     answered = world.submit("adult", unit="ha")
-    nurse = _started(world, answered, "ha_nurse")
+    nurse = world.received_and_started(answered, "ha_nurse")
     chat.patient_write(
         world.session, world.engine, actor=world.resident("adult"), case_id=answered.id, body="Svar."
     )
     waiting = world.submit("other", unit="ha")
-    _started(world, waiting, "ha_nurse")
+    world.received_and_started(waiting, "ha_nurse")
     handling.hand_over(world.session, world.engine, actor=nurse, case_id=waiting.id, role="Läkare")
     world.session.commit()
     assert waiting.state == CaseState.HANDED_OVER
@@ -245,7 +235,7 @@ def test_OG_8_2_OG_6_1_c_HA_remind_the_received_and_reminder_sms_are_the_regions
         )
     world.session.commit()
     case = world.submit("adult")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     clock.advance(hours=1)
     chat.remind(world.session, actor=nurse, case_id=case.id)
     world.session.commit()

@@ -22,20 +22,10 @@ from app.people.service import duty_holder, take_duty
 from tests import factories as f
 
 
-def _started(world, case, who="nurse"):
-    actor = world.actor(who)
-    handling.receive(world.session, world.engine, actor=actor, case_id=case.id)
-    handling.start(
-        world.session, world.engine, actor=actor, case_id=case.id, first_message="Hej! Hur mår du?"
-    )
-    world.session.commit()
-    return actor
-
-
 def test_HA_prio_b_only_a_licensed_clinician_changes_the_priority(world):
     """Medicinsk admin handles a Sök vård matter moved to it (OG-7-b) but does not reassess its priority."""
     case = world.submit("adult")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     handling.to_medical_admin(world.session, world.engine, actor=nurse, case_id=case.id)
     world.session.commit()
     with pytest.raises(GuardRefused) as refused:
@@ -77,7 +67,7 @@ def test_HA_functions_a_chat_is_not_switched_to_video_at_a_unit_without_video(wo
     unit.functions = [f for f in unit.functions if f != "video"]
     world.session.commit()
     case = world.submit("adult")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     with pytest.raises(GuardRefused) as refused:
         handling.switch_meeting_form(
             world.session, world.engine, actor=nurse, case_id=case.id, form="video", cost="0"
@@ -91,7 +81,7 @@ def test_OG_6_2_a_test_result_follow_ups_page_is_read_like_its_case_and_access_l
     """The follow-up routine has no case of its own but carries the case's id and the doctor's note: the
     overall responsible who opens its instance page reads the patient's data, so the read is logged."""
     case = world.submit("adult")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     handling.hand_over(world.session, world.engine, actor=nurse, case_id=case.id, role="Läkare")
     consent = world.session.scalar(select(Consent).where(Consent.case_id == case.id))
     chat.answer_consent(
@@ -235,7 +225,7 @@ def test_OG_6_1_g_HA_remind_a_reminder_whose_sms_never_reached_the_patient_is_no
     from app.notifications.purposes import NotificationPurpose
 
     case = world.submit("adult")
-    nurse = _started(world, case)  # Monday 09:01
+    nurse = world.received_and_started(case)  # Monday 09:01
     clock.advance(hours=1)
     chat.remind(world.session, actor=nurse, case_id=case.id)
     clock.advance(hours=3)
@@ -274,7 +264,7 @@ def test_OG_6_1_h_the_same_message_sent_twice_at_once_is_one_message_and_one_con
     from app.notifications.models import Notification
 
     case = world.submit("adult")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     first = chat.staff_write(world.session, actor=nurse, case_id=case.id, body="Har du feber?")
     again = chat.staff_write(world.session, actor=nurse, case_id=case.id, body="Har du feber?")
     world.session.commit()
@@ -294,7 +284,7 @@ def test_OG_6_1_h_the_same_message_sent_twice_at_once_is_one_message_and_one_con
     assert count(ChatMessage) == 4  # the first message at start, two staff, one patient
     assert count(ContactAttempt) == 2
     silent = world.submit("other")
-    nurse = _started(world, silent)
+    nurse = world.received_and_started(silent)
     chat.remind(world.session, actor=nurse, case_id=silent.id)
     world.session.commit()
     clock.advance(minutes=1)

@@ -15,14 +15,6 @@ from app.errors import Conflict
 ASSESS = "Gör en samlad suicidriskbedömning"
 
 
-def _started(world, case):
-    nurse = world.actor("nurse")
-    handling.receive(world.session, world.engine, actor=nurse, case_id=case.id)
-    handling.start(world.session, world.engine, actor=nurse, case_id=case.id, first_message="Hej!")
-    world.session.commit()
-    return nurse
-
-
 def _raise_and_check(world, case, nurse) -> None:
     consent = world.session.scalar(select(Consent).where(Consent.case_id == case.id))
     assert consent.answer == ConsentAnswer.PENDING and world.titles(case) == []
@@ -51,7 +43,7 @@ def test_HA_handover_consent_HA_suicide_b_suicide_risk_while_a_handover_consent_
 ):
     """HA-handover-consent: handed to the doctor, consent pending; suspected suicide risk does not wait."""
     case = world.submit("adult")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     handling.hand_over(world.session, world.engine, actor=nurse, case_id=case.id, role="Läkare")
     world.session.commit()
     _raise_and_check(world, case, nurse)
@@ -62,7 +54,7 @@ def test_HA_handover_consent_HA_suicide_b_suicide_risk_while_a_meeting_form_cons
 ):
     """HA-suicide-b: a pending meeting-form consent (OG-8.3) does not hold back the suicide-risk handover."""
     case = world.submit("adult")
-    nurse = _started(world, case)
+    nurse = world.received_and_started(case)
     handling.switch_meeting_form(
         world.session, world.engine, actor=nurse, case_id=case.id, form="video", cost="200 kr"
     )
