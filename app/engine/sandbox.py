@@ -522,9 +522,21 @@ def _join(separator, iterable):
     return _sized(str.join(separator, items))
 
 
+# Beside its characters every new str object costs about this many bytes (CPython's header).
+_STR_OBJECT_BYTES = 50
+
+
 def _copying_str_method(method, text, *args, **kwargs):
     result = method(text, *args, **kwargs)
-    _active().charge(text, len(text))
+    run = _active()
+    if isinstance(result, (list, tuple)):
+        # split() and its kin build a new string per piece and a list to hold them: charged as such,
+        # not as one copy of the text (a million short pieces are ~60 MB, not 1 MB).
+        run.check_size(len(result), "the list")
+        run.charge(result, len(result))
+        run.charge(text, len(text) + _STR_OBJECT_BYTES * len(result))
+    else:
+        run.charge(text, len(text))
     return result
 
 

@@ -397,6 +397,8 @@ def test_huge_values_built_by_statements_are_refused(patient_env, source):
         "kept = []\nfor i in range(10**3):\n    kept.append([0] * 10**6)",
         "kept = []\nbig = 'x' * 10**6\nfor i in range(10**4):\n    kept.append(big[i:])",
         "kept = []\nbig = 'x' * 10**6\nfor i in range(10**4):\n    kept.append(big.upper())",
+        # a third of a million pieces a split: the pieces and the list are charged, not one text copy
+        "kept = []\ns = 'ab,' * 333333\nfor i in range(60):\n    kept.append(s.split(','))",
     ],
 )
 def test_copying_a_lot_within_one_call_is_refused(patient_env, source):
