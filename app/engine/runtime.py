@@ -151,6 +151,10 @@ class ProcessEngine:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
+    def function_names(self) -> frozenset[str]:
+        """The names process scripts and expressions can call (for the deploy checks)."""
+        return self.environment.function_names()
+
     def loaded(self, content_hash: str, load_bundle: Callable[[], Bundle]) -> LoadedSpec:
         """The parsed spec for a bundle hash; `load_bundle` is only called on a cache miss."""
         with self._lock:

@@ -993,6 +993,11 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         self.time_budget_s = time_budget_s
         self.size_budget = size_budget
 
+    def function_names(self) -> frozenset[str]:
+        """Every name a script can call: the product's functions and the sandbox's builtins (task data,
+        being JSON, holds no functions)."""
+        return frozenset(self.globals) | frozenset(SANDBOX_BUILTINS)
+
     def evaluate(self, expression, context, external_context=None):
         """The value of `expression`, with the task data as its globals (they win over injected names)."""
         code = _compiled(expression, "eval")

@@ -35,8 +35,10 @@ _EXAMPLES = {
 }
 
 
-def timer_findings(root: etree._Element, file: str) -> list[Finding]:
-    """Findings for timer expressions whose value SpiffWorkflow would refuse in every instance."""
+def timer_findings(root: etree._Element, file: str, functions: frozenset[str] | None = None) -> list[Finding]:
+    """Findings for timer expressions whose value SpiffWorkflow would refuse in every instance, or that
+    call a function process scripts do not have (`functions`, when given: a misspelt helper fails every
+    instance that reaches the timer)."""
     findings = []
     environment = SandboxEnvironment(time_budget_s=TRIAL_BUDGET_S)
     for tag in TIMER_TAGS:
@@ -44,12 +46,21 @@ def timer_findings(root: etree._Element, file: str) -> list[Finding]:
             source = (node.text or "").strip()
             if not source or check_source(source, "eval"):
                 continue  # empty, or refused by the compile check already
-            problem = _problem(tag, source, environment)
+            problem = _unknown_call(source, functions) or _problem(tag, source, environment)
             if problem:
                 findings.append(
                     Finding(file, f"{tag} '{source[:60]}': {problem}", _owner_id(node), "timer_expression")
                 )
     return findings
+
+
+def _unknown_call(source: str, functions: frozenset[str] | None) -> str | None:
+    if functions is None:
+        return None
+    for node in ast.walk(ast.parse(source, mode="eval")):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in functions:
+            return f"calls {node.func.id}(), which process scripts do not have (a misspelling?)"
+    return None
 
 
 def _problem(tag: str, source: str, environment: SandboxEnvironment) -> str | None:

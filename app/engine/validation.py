@@ -39,7 +39,12 @@ _FEEL_HINTS = (
 
 
 def validate_bundle(
-    bundle: Bundle, *, operators: Iterable[str], roles: Iterable[str], guards: Iterable[str] | None = None
+    bundle: Bundle,
+    *,
+    operators: Iterable[str],
+    roles: Iterable[str],
+    guards: Iterable[str] | None = None,
+    functions: Iterable[str] | None = None,
 ) -> LoadedSpec:
     """Return the parsed bundle when it may run; raise BundleInvalid listing every finding."""
     findings: list[Finding] = []
@@ -72,7 +77,7 @@ def validate_bundle(
         else:
             findings += _check_lengths(root, name)
             findings += _check_bpmn_expressions(root, name)
-            findings += timer_findings(root, name)
+            findings += timer_findings(root, name, None if functions is None else frozenset(functions))
             findings += _check_operators(root, name, set(operators))
             findings += _check_event_gateways(root, name)
     if findings:

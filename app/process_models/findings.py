@@ -47,7 +47,11 @@ def bundle_findings(bundle: Bundle, *, engine: ProcessEngine) -> list[FindingVie
     parsed_ok = True
     try:
         validate_bundle(
-            bundle, operators=engine.operators.keys(), roles=[r.value for r in Role], guards=known_guards()
+            bundle,
+            operators=engine.operators.keys(),
+            roles=[r.value for r in Role],
+            guards=known_guards(),
+            functions=engine.function_names(),
         )
     except BundleInvalid as exc:
         found += exc.findings

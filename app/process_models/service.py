@@ -63,7 +63,11 @@ def deploy_file(
     path = Path(path)
     bundle = collect_bundle(path, processes_dir, forms_dir)  # raises BundleInvalid
     validate_bundle(
-        bundle, operators=engine.operators.keys(), roles=[r.value for r in Role], guards=known_guards()
+        bundle,
+        operators=engine.operators.keys(),
+        roles=[r.value for r in Role],
+        guards=known_guards(),
+        functions=engine.function_names(),
     )
     # Locked: a deploy and an owner opening a draft number the next version one after the other.
     model = session.scalar(

@@ -216,3 +216,32 @@ def test_OG_3_a_hit_policy_the_engine_does_not_carry_out_is_refused_on_saving(se
     )
     [refused] = [f for f in findings if f.code == "hit_policy"]
     assert refused.severity == "error" and "PRIORITY" in refused.message and "FIRST" in refused.message
+
+
+def test_OG_6_5_a_timer_calling_a_function_scripts_do_not_have_is_refused_on_saving(session, engine, owners):
+    """A misspelt helper in a timer expression (iso(noww())) would pass as "depends on task data" and
+    fail every case that reaches the timer; the findings name it while the owner still edits."""
+    deploy_file(
+        session,
+        engine,
+        path=ROOT / "processes" / "chat_case.bpmn",
+        processes_dir=ROOT / "processes",
+        forms_dir=ROOT / "forms",
+        actor=Actor(label="test"),
+    )
+    draft = start_draft(session, actor=owners.owner, process_id="chat_case", from_number=1)
+    source = (ROOT / "processes" / "chat_case.bpmn").read_text(encoding="utf-8")
+    timer = "<bpmn:timeDate>closing['reopen_until'] or iso(now())</bpmn:timeDate>"
+    assert timer in source
+    _, findings = save_draft(
+        session,
+        engine,
+        actor=owners.owner,
+        process_id="chat_case",
+        number=draft.number,
+        expected_hash=draft.bundle_hash,
+        forms_dir=ROOT / "forms",
+        bpmn=source.replace(timer, timer.replace("now()", "noww()")),
+    )
+    [refused] = [f for f in findings if f.code == "timer_expression"]
+    assert refused.severity == "error" and "noww()" in refused.message
