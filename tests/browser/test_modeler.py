@@ -120,6 +120,8 @@ def test_the_form_editor_previews_live_and_the_decision_table_editor_opens(page,
     _axe(page, "decision")
     page.go_back()
     page.get_by_role("link", name=re.compile(r"Formulär receive\.schema\.json")).click()
+    # htmx binds the live preview once the page has loaded: typing before that sends nothing.
+    page.wait_for_url(re.compile(r"/forms/receive\.schema\.json$"), wait_until="load")
     schema = page.get_by_label("JSON Schema (fälten)")
     schema.fill(
         '{"type": "object", "properties": {"extra_note": {"type": "string", "title": "Extra anteckning"}}}'
