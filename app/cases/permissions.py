@@ -40,13 +40,19 @@ def require_case_reader(actor: Actor) -> None:
 
 
 def _staff_of_case_unit(session: Session, actor: Actor, case: Case) -> bool:
-    if not reads_cases(actor):
-        return False
-    if actor.unit_id == case.unit_id:
+    return reads_cases(actor) and serves_unit(session, actor, case.unit_id)
+
+
+def serves_unit(session: Session, actor: Actor, unit_id: int) -> bool:
+    """Does the actor work for `unit_id` now: at the unit itself, or at the unit keeping its service
+    open today (OG-9.2), whose staff handle its cases that day."""
+    if actor.unit_id == unit_id:
         return True
+    if actor.unit_id is None:
+        return False
     cover = session.scalar(
         select(OpeningException.id).where(
-            OpeningException.unit_id == case.unit_id,
+            OpeningException.unit_id == unit_id,
             OpeningException.day == stockholm_date(clock.now()),
             OpeningException.covering_unit_id == actor.unit_id,
         )

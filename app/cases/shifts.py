@@ -10,11 +10,14 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor, record
+from app.cases.guards import stockholm_date
 from app.cases.lookup import get_case
 from app.cases.models import OPEN_CASE_STATES, Case
+from app.cases.permissions import serves_unit
 from app.errors import Forbidden, GuardRefused
 from app.instances.persistence import reproject_case
 from app.people import service as people
+from app.people.calendars import served_unit_ids, unit_calendar
 from app.people.models import User
 from app.people.roles import DUTY
 from app.people.service import present
@@ -31,8 +34,11 @@ class OwnedCase:
 
 
 def _owned(session: Session, unit_id: int, owner_id: int | None = None) -> list[Case]:
+    """Open owned cases of the unit and of the units it keeps the service open for today (OG-9.2)."""
     query = select(Case).where(
-        Case.unit_id == unit_id, Case.state.in_(list(OPEN_CASE_STATES)), Case.owner_user_id.is_not(None)
+        Case.unit_id.in_(served_unit_ids(session, unit_id)),
+        Case.state.in_(list(OPEN_CASE_STATES)),
+        Case.owner_user_id.is_not(None),
     )
     if owner_id is not None:
         query = query.where(Case.owner_user_id == owner_id)
@@ -67,7 +73,7 @@ def absent_owner_cases(session: Session, *, unit_id: int, at: datetime | None = 
     at = at or clock.now()
     result = []
     for case in _owned(session, unit_id):
-        if not present(session, case.owner_user_id, unit_id, at):
+        if not _owner_present(session, case, at):
             owner = session.get(User, case.owner_user_id)
             result.append(
                 OwnedCase(
@@ -85,16 +91,26 @@ def absent_owner_cases(session: Session, *, unit_id: int, at: datetime | None = 
 def move_to_role_queue(session: Session, *, actor: Actor, case_id: int) -> Case:
     """The overall responsible moves a case off an absent person to its role's queue (OG-6.1-j), audited."""
     case = get_case(session, case_id)
-    if actor.unit_id != case.unit_id or (DUTY not in actor.roles and actor.user_id != case.owner_user_id):
+    if not serves_unit(session, actor, case.unit_id) or (
+        DUTY not in actor.roles and actor.user_id != case.owner_user_id
+    ):
         raise Forbidden("Det är övergripande ansvarig som flyttar ärenden från en frånvarande kollega.")
     if (
         case.owner_user_id is not None
         and case.owner_user_id != actor.user_id
-        and present(session, case.owner_user_id, case.unit_id)
+        and _owner_present(session, case, clock.now())
     ):
         raise GuardRefused("Ägaren är på plats: be kollegan lämna över ärendet.", rule="OG-6.1-j")
     _to_role_queue(session, case, actor, reason="owner absent")
     return case
+
+
+def _owner_present(session: Session, case: Case, at: datetime) -> bool:
+    """Is the case's owner at work for it: at its unit, or at the unit covering it today (OG-9.2)."""
+    if present(session, case.owner_user_id, case.unit_id, at):
+        return True
+    covering = unit_calendar(session, case.unit_id).covering_unit_on(stockholm_date(at))
+    return covering is not None and present(session, case.owner_user_id, covering, at)
 
 
 def _to_role_queue(session: Session, case: Case, actor: Actor, *, reason: str) -> None:

@@ -18,7 +18,7 @@ from app.calendar.zone import start_of_day
 from app.cases.models import OPEN_CASE_STATES, Case, CaseState
 from app.control_tower import checks
 from app.instances.models import HumanTask, PendingTimer, ProcessInstance, TimerKind
-from app.people.calendars import served_unit_ids
+from app.people.calendars import served_unit_ids, unit_calendar
 from app.people.models import Unit
 from app.people.staffing import Gap, OnShift, on_shift
 from app.process_models.models import ProcessModel, ProcessVersion
@@ -137,15 +137,25 @@ class UnitSummary:
     absent_owner: int
     unheld_role: int
     high_load: bool
+    covered_by: str | None = None  # today another unit keeps its service open: counted in that unit's row
 
 
 def region_overview(session: Session, *, region_id: int) -> list[UnitSummary]:
-    """The region's activated units side by side (counts only: the region view names no patient)."""
+    """The region's activated units side by side (counts only: the region view names no patient).
+
+    Each case is counted once, in the row of the unit whose staff handle it today: on a day another
+    unit keeps a unit's service open (OG-9.2) the covering unit's row counts the covered unit's cases
+    too, as its own tower does, and the covered unit's row only says who covers it."""
+    today = calendar.local_date(clock.now())
     summaries = []
     for unit in session.scalars(
         select(Unit).where(Unit.region_id == region_id, Unit.activated.is_(True)).order_by(Unit.name)
     ):
-        table = open_by_priority(session, unit_id=unit.id)
+        covering_id = unit_calendar(session, unit.id).covering_unit_on(today)
+        if covering_id is not None and covering_id != unit.id:
+            summaries.append(_covered_summary(session, unit, covering_id))
+            continue
+        table = open_by_priority(session, unit_id=unit.id, with_covered=True)
         cells = [cell for row in table.values() for cell in row.values()]
         urgent = sum(
             cell.count
@@ -165,6 +175,24 @@ def region_overview(session: Session, *, region_id: int) -> list[UnitSummary]:
             )
         )  # fmt: skip
     return summaries
+
+
+def _covered_summary(session: Session, unit: Unit, covering_id: int) -> UnitSummary:
+    """A unit whose service another unit keeps open today: its cases are in the covering unit's row."""
+    covering = session.get(Unit, covering_id)
+    return UnitSummary(
+        unit.id,
+        unit.name,
+        0,
+        0,
+        None,
+        None,
+        False,
+        0,
+        0,
+        False,
+        covered_by=covering.name if covering else "?",
+    )
 
 
 # --- the heatmap -------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import clock
 from app.audit.service import Actor, record
 from app.cases.models import Case
+from app.cases.permissions import serves_unit
 from app.db import Database, insert_now, transaction_store
 from app.engine import (
     EngineFailure,
@@ -294,7 +295,7 @@ def _complete_task(
 ) -> ProcessInstance:
     if expected_version is not None and instance.version != expected_version:
         raise Conflict("someone else changed this case since you opened it", current_version=instance.version)
-    _require_may_act(actor, task)
+    _require_may_act(session, actor, task)
     handle = _open(session, engine, instance)
     before = snapshot(handle)
     view = handle.user_task(task.spiff_task_id)
@@ -624,10 +625,11 @@ def _lock_instance(session: Session, instance_id: int) -> ProcessInstance:
 DUTY_TASK_ELEMENTS = frozenset({"Day_close", "Escalated"})
 
 
-def _require_may_act(actor: Actor, task) -> None:
-    """May the actor complete `task`: at its unit, in its lane's role and not a colleague's, unless it is a
-    task of the overall-responsible duty and the actor holds the duty or was assigned it as such."""
-    if actor.unit_id != task.unit_id:
+def _require_may_act(session: Session, actor: Actor, task) -> None:
+    """May the actor complete `task`: at its unit (or the unit covering it today, OG-9.2), in its lane's
+    role and not a colleague's, unless it is a task of the overall-responsible duty and the actor holds
+    the duty or was assigned it as such."""
+    if not serves_unit(session, actor, task.unit_id):
         raise Forbidden("Uppgiften hör till en annan enhet än den du arbetar för nu.")
     if task.element_id in DUTY_TASK_ELEMENTS and (DUTY in actor.roles or task.owner_user_id == actor.user_id):
         return  # the duty's task: whatever lane, and whoever the case was on (OG-10.1-a)

@@ -92,6 +92,15 @@ class World:
         self.session.commit()
         return actor
 
+    def back_at_work(self, *keys: str) -> None:
+        """Staff who keep working make requests; record that sign of life (presence expires without)."""
+        from app.people.service import sign_in
+
+        for key in keys:
+            user, unit = self.staff[key]
+            sign_in(self.session, user=user, unit_id=unit.id)
+        self.session.commit()
+
     def tasks(self, case: Case) -> list[HumanTask]:
         self.session.expire_all()
         return list(

@@ -8,15 +8,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.cases import handling, shifts
 from app.notifications.models import Notification
-from app.people.service import mark_idle, present, sign_in, take_duty
-
-
-def _back_at_work(world, *keys):
-    """Staff who keep working make requests; the test records that sign of life."""
-    for key in keys:
-        user, unit = world.staff[key]
-        sign_in(world.session, user=user, unit_id=unit.id)
-    world.session.commit()
+from app.people.service import mark_idle, present, take_duty
 
 
 def test_OG_6_1_j_a_case_left_by_a_silent_disconnect_is_listed_and_moved_to_the_role_queue(world, clock):
@@ -28,7 +20,7 @@ def test_OG_6_1_j_a_case_left_by_a_silent_disconnect_is_listed_and_moved_to_the_
     handling.start(world.session, world.engine, actor=nurse, case_id=case.id)
     world.session.commit()
     clock.advance(days=3)
-    _back_at_work(world, "nurse2")
+    world.back_at_work("nurse2")
     assert not present(world.session, nurse.user_id, case.unit_id)
     absent = shifts.absent_owner_cases(world.session, unit_id=case.unit_id)
     assert [(a.case_id, a.owner_user_id) for a in absent] == [(case.id, nurse.user_id)]
@@ -46,7 +38,7 @@ def test_HA_suicide_b_HA_suicide_g_a_psychologist_and_doctor_gone_silent_do_not_
     """The psychologist and the doctor went home hours ago without logging out: nobody is there to assess,
     so the case escalates to the overall responsible and the on-call service instead of an unwatched queue."""
     clock.advance(hours=3)
-    _back_at_work(world, "nurse", "nurse2")
+    world.back_at_work("nurse", "nurse2")
     take_duty(world.session, actor=world.actor("nurse2"))
     world.session.commit()
     case = world.submit("adult", reason="nedstamdhet")

@@ -10,12 +10,15 @@ import pytest
 
 from app.audit.service import Actor
 from app.calendar.zone import STOCKHOLM
+from app.cases import chat, handling, shifts
 from app.cases.models import CaseState
 from app.cases.permissions import can_act
 from app.control_tower.checks import ha_day_end_untreated
-from app.control_tower.queries import unit_overview
+from app.control_tower.queries import region_overview, unit_overview
+from app.errors import Forbidden
 from app.instances.expressions import expression_session, is_open
 from app.people.calendars import served_unit_ids, set_exception
+from app.people.service import sign_out, take_duty
 from app.worklist.queries import open_tasks_for
 from tests.worklist.conftest import rows_of
 
@@ -92,3 +95,88 @@ def test_OG_9_2_the_covering_units_control_tower_counts_and_lists_the_covered_un
     clock.advance(minutes=20)  # a priority-2 case nobody has acted on: the urgent check (OG-10.1-h)
     html = pages.sign_in("ha_head").text("/control-tower/checks/urgent")
     assert "Anna Andersson" in html and "Täckning för: Vårdcentralen Ekdalen" in html
+
+
+def test_OG_9_2_the_region_view_counts_a_covered_units_cases_once_in_the_covering_units_row(
+    world, pages, clock, covered_tuesday
+):
+    """On a covered day the region view counts each case in the row of the unit whose staff handle it
+    (OG-9.2): the covering unit's row has the covered unit's case, absent owner included; the covered
+    unit's row only says who covers it (the same case counted in both rows read as two cases)."""
+    og, ha = covered_tuesday
+    clock.set(_at(10))
+    case = world.submit("adult", unit="og", high_fever=True)
+    world.received_and_started(case, who="ha_nurse")
+    sign_out(world.session, actor=world.actor("ha_nurse"))  # still owns the case, no longer present
+    world.session.commit()
+
+    rows = {
+        row.name: row
+        for region_id in (og.region_id, ha.region_id)
+        for row in region_overview(world.session, region_id=region_id)
+    }
+    covered, covering = rows["Vårdcentralen Ekdalen"], rows["Vårdcentralen Havsbris"]
+    assert covered.covered_by == "Vårdcentralen Havsbris"
+    assert (covered.open_cases, covered.urgent, covered.absent_owner, covered.unheld_role) == (0, 0, 0, 0)
+    assert (covering.open_cases, covering.urgent, covering.absent_owner) == (1, 1, 1)
+    assert covering.covered_by is None
+    page = pages.sign_in("head").text("/control-tower/region")
+    assert "Täcks i dag av Vårdcentralen Havsbris: ärendena räknas på den enheten." in page
+
+    clock.set(_at(10, day=TUESDAY + timedelta(days=1)))  # Wednesday: Ekdalen serves its own cases again
+    rows = {row.name: row for row in region_overview(world.session, region_id=og.region_id)}
+    assert (rows["Vårdcentralen Ekdalen"].covered_by, rows["Vårdcentralen Ekdalen"].open_cases) == (None, 1)
+
+
+def test_OG_9_2_the_covering_nurse_receives_starts_and_closes_a_covered_units_case(
+    world, clock, covered_tuesday
+):
+    """The covering unit's staff handle the covered unit's cases (OG-9.2): its routine tasks, not only
+    its chat; a nurse of a third unit may not."""
+    og, ha = covered_tuesday
+    clock.set(_at(10))
+    case = world.submit("adult", unit="og", high_fever=True)
+    nurse = world.received_and_started(case, who="ha_nurse")  # 'Ta emot' and 'Starta': routine tasks
+    assert (case.state, case.owner_user_id) == (CaseState.STARTED, nurse.user_id)
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Tack!"
+    )
+    handling.close(
+        world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=True, confirmed=True
+    )
+    world.session.commit()
+    assert case.state == CaseState.CLOSED
+
+    clock.set(_at(10, day=TUESDAY + timedelta(days=1)))  # the cover was for Tuesday only
+    later = world.submit("other", unit="og")
+    with pytest.raises(Forbidden):
+        world.received_and_started(later, who="ha_nurse")
+
+
+def test_OG_9_2_OG_6_1_i_ending_the_shift_moves_the_covered_cases_too(world, clock, covered_tuesday):
+    og, ha = covered_tuesday
+    clock.set(_at(10))
+    case = world.submit("adult", unit="og", high_fever=True)
+    nurse = world.received_and_started(case, who="ha_nurse")
+    assert [c.case_id for c in shifts.my_ongoing_cases(world.session, actor=nurse)] == [case.id]
+    assert shifts.end_shift(world.session, actor=nurse, confirmed=True) == [case.id]
+    world.session.commit()
+    assert case.owner_user_id is None  # in the role's queue, not left on someone gone home
+
+
+def test_OG_9_2_OG_6_1_j_the_covering_duty_holder_moves_a_covered_case_off_an_absent_owner(
+    world, clock, covered_tuesday
+):
+    og, ha = covered_tuesday
+    clock.set(_at(10))
+    case = world.submit("adult", unit="og", high_fever=True)
+    world.back_at_work("ha_nurse", "ha_nurse2")
+    world.received_and_started(case, who="ha_nurse")
+    assert shifts.absent_owner_cases(world.session, unit_id=ha.id) == []  # at work at the covering unit
+    sign_out(world.session, actor=world.actor("ha_nurse"))
+    take_duty(world.session, actor=world.actor("ha_nurse2"))
+    world.session.commit()
+    assert [c.case_id for c in shifts.absent_owner_cases(world.session, unit_id=ha.id)] == [case.id]
+    shifts.move_to_role_queue(world.session, actor=world.actor("ha_nurse2"), case_id=case.id)
+    world.session.commit()
+    assert case.owner_user_id is None
