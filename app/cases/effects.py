@@ -38,10 +38,11 @@ from app.people.service import duty_holder, present_users, roles_at
 from app.people.unit_settings import unit_setting
 
 MEETING_FORMS = {"video": "video", "phone": "telefon", "physical": "besök på mottagningen", "chat": "chatt"}
-REFERRAL_TEXTS = {
-    "call_112": "Utifrån dina svar bör du ringa 112 nu.",
-    "call_1177": "Mottagningen har stängt. Utifrån dina svar bör du ringa 1177 för rådgivning.",
-    "self_care": "Mottagningen har stängt. Läs om egenvård på 1177.se och kontakta oss igen om du inte blir bättre.",
+# The routing table's referral (OG-3) → the phrase template telling the patient where to turn (OG-8.2).
+REFERRAL_PHRASES = {
+    "call_112": "referral_112",
+    "call_1177": "referral_1177",
+    "self_care": "referral_self_care",
 }
 WRONG_PATIENT_NOTE = "OBS FEL PATIENT"
 
@@ -91,7 +92,8 @@ class CaseEffectsImpl:
         messaging.post(
             self.session,
             self.case,
-            body=REFERRAL_TEXTS.get(referral, REFERRAL_TEXTS["call_1177"]),
+            # An unknown value (a process owner's typo in the table) still sends the patient to 1177.
+            body=messaging.phrase(self.session, self.case, REFERRAL_PHRASES.get(referral, "referral_1177")),
             author=MessageAuthor.UNIT,
             purpose=f"referral:{referral}",
         )

@@ -111,6 +111,20 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Har du frågor om samma besvär kan du svara i det här ärendet till och med {reopen_until}. Gäller det "
         "något nytt behöver du skapa ett nytt ärende.",
     ),
+    # OG-3, HA-after-hours: the after-hours referral the routing table chose, shown at once on submitting
+    "referral_112": (
+        "Hänvisning till 112",
+        "Utifrån dina svar bör du ringa 112 nu.",
+    ),
+    "referral_1177": (
+        "Hänvisning till 1177",
+        "Mottagningen har stängt. Utifrån dina svar bör du ringa 1177 för sjukvårdsrådgivning.",
+    ),
+    "referral_self_care": (
+        "Hänvisning till egenvård",
+        "Mottagningen har stängt. Läs om egenvård på 1177.se och kontakta oss igen om du inte blir bättre. "
+        + _SEEK_CARE,
+    ),
     "staffing_gap": (  # HA-chat-staff: to the head of unit and the overall responsible, not to patients
         "Ingen chattansvarig",
         "Det finns ingen namngiven chattansvarig under öppettiden {date} från klockan {time}. Planera in en "

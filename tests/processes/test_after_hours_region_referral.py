@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.cases.models import CaseState, ChatMessage
 from app.notifications.models import Notification
 from app.people.models import UnitKind
+from app.phrases.models import PhraseStatus, PhraseTemplate
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MONDAY_EVENING = datetime(
@@ -119,3 +120,23 @@ def test_OG_3_OG_6_1_e_a_case_sent_while_the_unit_is_open_gets_no_next_weekday_m
         case = _submit(world, unit, 5)
         assert case.state == CaseState.NEW and world.titles(case) == ["Ta emot ärendet"]
         assert [m.phrase_purpose for m in _messages(world, case)] == []
+
+
+def test_OG_3_OG_8_2_the_referral_text_is_the_regions_phrase_template(world, clock):
+    """The referral the patient reads is the region's published template for it, not a text built into
+    the code: a region that words its self-care advice its own way sends that wording."""
+    own_words = "Mottagningen har stängt. Läs om egenvård på 1177.se. Ring 1177 om du blir sämre."
+    region_id = world.units["og"].region_id
+    template = world.session.scalar(
+        select(PhraseTemplate).where(
+            PhraseTemplate.region_id == region_id,
+            PhraseTemplate.purpose == "referral_self_care",
+            PhraseTemplate.status == PhraseStatus.PUBLISHED,
+        )
+    )
+    template.text = own_words
+    world.session.commit()
+    clock.set(MONDAY_EVENING)
+    case = _submit(world, "og", 3)
+    [message] = _messages(world, case)
+    assert (message.phrase_purpose, message.body) == ("referral:self_care", own_words)
