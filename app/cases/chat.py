@@ -37,6 +37,7 @@ from app.cases.models import (
 from app.cases.patient_forms import form_definition, score
 from app.cases.permissions import require_act, require_read, require_resident
 from app.engine import ProcessEngine
+from app.engine.messages import Message
 from app.errors import Conflict, GuardRefused, NotFound, ValidationFailed
 from app.instances.persistence import reproject_case
 from app.instances.service import deliver_message, validate_form_data
@@ -352,7 +353,7 @@ def patient_write(
     if case.state == CaseState.CLOSED:
         instance = case_instance(session, case.id)
         if instance is not None:
-            deliver_message(session, engine, instance_id=instance.id, name="patient_reply", actor=actor)
+            deliver_message(session, engine, instance_id=instance.id, name=Message.PATIENT_REPLY, actor=actor)
         else:
             _answer_nobody_waits_for(session, case, actor)
     session.flush()
@@ -515,7 +516,7 @@ def answer_consent(
             session,
             engine,
             instance_id=instance.id,
-            name="consent_given" if given else "consent_declined",
+            name=Message.CONSENT_GIVEN if given else Message.CONSENT_DECLINED,
             actor=actor,
             payload={"consent_id": consent.id},
         )
@@ -545,7 +546,7 @@ def reopen(
     if instance is None:
         raise GuardRefused("Ärendet kan inte längre återupptas.", rule="OG-6.5")
     record(session, "case:reopen_requested", actor=actor, subject=("case", case.id))
-    deliver_message(session, engine, instance_id=instance.id, name="case_reopened", actor=actor)
+    deliver_message(session, engine, instance_id=instance.id, name=Message.CASE_REOPENED, actor=actor)
     session.refresh(case)
     return case
 

@@ -29,6 +29,7 @@ from app.cases.models import (
 )
 from app.cases.permissions import require_act
 from app.engine import ProcessEngine
+from app.engine.messages import Message
 from app.errors import Conflict, GuardRefused
 from app.instances import service as instances
 from app.instances.guards import task_guard
@@ -381,7 +382,7 @@ def suspect_suicide_risk(
     _withdraw_pending_consents(session, actor, case)
     try:
         instances.deliver_message(
-            session, engine, instance_id=instance.id, name="suicide_risk_raised", actor=actor
+            session, engine, instance_id=instance.id, name=Message.SUICIDE_RISK_RAISED, actor=actor
         )
     except Conflict as exc:  # the routine waits for no consent either: nothing to raise it from now
         raise Conflict(NOT_WAITING) from exc

@@ -1,8 +1,9 @@
 """Everything deploy checks before a bundle may run: the server is the authority.
 
 Parsing (safe XML, BPMN/DMN schema, SpiffWorkflow's own checks), forms (JSON Schema 2020-12),
-service operators, lanes naming known roles, every expression compiled in the sandbox, and timer
-expressions whose value can be known before deploy parsed as SpiffWorkflow will parse it.
+service operators, lanes naming known roles, every expression compiled in the sandbox, timer
+expressions whose value can be known before deploy parsed as SpiffWorkflow will parse it, and
+message waits for a message nothing in the product sends (app/engine/messages.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from app.engine.bundle import BPMN_NS, NS, Bundle, BundleInvalid, Finding
+from app.engine.messages import SENT_MESSAGES
 from app.engine.sandbox import FORBIDDEN_NAMES, check_source
 from app.engine.specs import LoadedSpec, parse_bundle
 from app.engine.timer_expressions import timer_findings
@@ -45,6 +47,7 @@ def validate_bundle(
     roles: Iterable[str],
     guards: Iterable[str] | None = None,
     functions: Iterable[str] | None = None,
+    sent_messages: Iterable[str] = SENT_MESSAGES,
 ) -> LoadedSpec:
     """Return the parsed bundle when it may run; raise BundleInvalid listing every finding."""
     findings: list[Finding] = []
@@ -66,12 +69,17 @@ def validate_bundle(
                         "guard_unknown",
                     )
                 )
+    roots = {}
     for name, text in bundle.documents.items():
         try:
-            root = parse_xml(text, name)
+            roots[name] = parse_xml(text, name)
         except UnsafeXml as exc:  # already reported by parse_bundle; keep the message
             findings.append(Finding(name, str(exc), code="unsafe_xml"))
-            continue
+    # A message thrown inside the routine itself (a throw or end event, a send task) arrives too.
+    sent = set(sent_messages) | {
+        message for name, root in roots.items() if name.endswith(".bpmn") for message in _thrown(root)
+    }
+    for name, root in roots.items():
         if name.endswith(".dmn"):
             findings += _check_dmn_expressions(root, name)
         else:
@@ -80,6 +88,7 @@ def validate_bundle(
             findings += timer_findings(root, name, None if functions is None else frozenset(functions))
             findings += _check_operators(root, name, set(operators))
             findings += _check_event_gateways(root, name)
+            findings += _check_message_waits(root, name, sent)
     if findings:
         raise BundleInvalid(findings)
     return loaded
@@ -235,6 +244,56 @@ def _check_event_gateways(root, file: str) -> list[Finding]:
                     "gateway_timers",
                 )
             )
+    return findings
+
+
+_CATCHING = ("intermediateCatchEvent", "boundaryEvent")
+_THROWING = ("intermediateThrowEvent", "endEvent")
+
+
+def _message_name(root, element, definition) -> str | None:
+    """The name SpiffWorkflow gives the message (the referenced bpmn:message's name), as its parser does."""
+    ref = definition.get("messageRef")
+    if not ref:
+        return element.get("name")
+    message = next((m for m in root.iter(f"{{{BPMN_NS}}}message") if m.get("id") == ref), None)
+    return message.get("name") if message is not None else None
+
+
+def _thrown(root) -> set[str]:
+    names = set()
+    for tag in _THROWING:
+        for event in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            for definition in event.iterfind("bpmn:messageEventDefinition", NS):
+                names.add(_message_name(root, event, definition))
+    for task in root.iter(f"{{{BPMN_NS}}}sendTask"):
+        names.add(_message_name(root, task, task))
+    return {n for n in names if n}
+
+
+def _check_message_waits(root, file: str, sent: set[str]) -> list[Finding]:
+    """A wait for a message nothing sends never ends: the case would stand still for good."""
+    waits = [
+        (event, definition)
+        for tag in _CATCHING
+        for event in root.iter(f"{{{BPMN_NS}}}{tag}")
+        for definition in event.iterfind("bpmn:messageEventDefinition", NS)
+    ]
+    waits += [(task, task) for task in root.iter(f"{{{BPMN_NS}}}receiveTask")]
+    findings = []
+    for element, definition in waits:
+        name = _message_name(root, element, definition)
+        if name in sent:
+            continue
+        findings.append(
+            Finding(
+                file,
+                f"waits for the message '{name or ''}', which nothing in the product sends, so the case "
+                f"would wait for ever; the product sends: {', '.join(sorted(sent))}",
+                element.get("id"),
+                "message_never_sent",
+            )
+        )
     return findings
 
 
