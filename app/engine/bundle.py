@@ -212,3 +212,110 @@ def collect_bundle(entry_path: Path, processes_dir: Path, forms_dir: Path) -> Bu
     if findings:
         raise BundleInvalid(findings)
     return Bundle(ids[0], entry_path.name, documents, forms)
+
+
+# --- called processes ----------------------------------------------------------------------------
+#
+# A process another routine calls (a call activity's calledElement) is a process model of its own,
+# published and versioned on its own. A version's bundle therefore holds only the routine's own
+# part: its file, the decision tables and the forms that file uses (`own_part`). The bundle an
+# instance runs is composed when it starts (`compose`): the own part plus, for each process it
+# calls, that model's version in effect then, and so on down. The composed bundle is stored once by
+# content hash and pinned on the instance like any bundle, so a running instance keeps what it
+# started with (until migrated), while new instances get the called process's current version.
+# Older bundles that still carry a copy of a called file are read the same way: the copy is left
+# out wherever the called model is found.
+
+
+def _calls(root: etree._Element) -> set[str]:
+    return {c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity") if c.get("calledElement")}
+
+
+def _decisions_used(root: etree._Element) -> set[str]:
+    used = set()
+    for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        ref = task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
+        if ref is not None and ref.text:
+            used.add(ref.text.strip())
+    return used
+
+
+def _forms_used(root: etree._Element) -> set[str]:
+    return {
+        prop.get("value", "")
+        for prop in root.iterfind(".//spiffworkflow:property", NS)
+        if prop.get("name") in FORM_PROPERTIES
+    }
+
+
+def _decision_ids(name: str, text: str) -> set[str]:
+    try:
+        return {d.get("id") for d in parse_xml(text, name).iter("{*}decision")}
+    except UnsafeXml:
+        return set()
+
+
+def called_processes(bundle: Bundle) -> set[str]:
+    """The ids of the processes the routine's own file calls and does not itself define."""
+    try:
+        root = parse_xml(bundle.entry_text, bundle.entry_file)
+    except UnsafeXml:
+        return set()
+    defined = {p.get("id") for p in root.iterfind("bpmn:process", NS)}
+    return _calls(root) - defined
+
+
+def own_part(bundle: Bundle) -> Bundle:
+    """The bundle without what belongs to called processes: the entry file, the decision tables it
+    uses and the forms it names (a copy of a called file, and what only that copy used, is left out)."""
+    try:
+        root = parse_xml(bundle.entry_text, bundle.entry_file)
+    except UnsafeXml:
+        return bundle  # validation reports it; nothing to separate
+    decisions, forms = _decisions_used(root), _forms_used(root)
+    documents = {bundle.entry_file: bundle.entry_text}
+    for name, text in bundle.documents.items():
+        if not name.endswith(".dmn"):
+            continue
+        defined = _decision_ids(name, text)
+        if defined & decisions or not defined:
+            documents[name] = text
+    return Bundle(
+        bundle.process_id,
+        bundle.entry_file,
+        documents,
+        {name: text for name, text in bundle.forms.items() if name in forms},
+    )
+
+
+def compose(bundle: Bundle, called: Mapping[str, Bundle]) -> Bundle:
+    """The bundle an instance runs: `bundle`'s own part plus the called processes' bundles (by
+    process id, each already its model's own part). The caller's files win a name both use (a shared
+    decision table or form); a called process missing from `called` keeps the copy `bundle` has."""
+    if not called:
+        return bundle
+    own = own_part(bundle)
+    documents, forms = dict(own.documents), dict(own.forms)
+    for part in called.values():
+        for name, text in part.documents.items():
+            documents.setdefault(name, text)
+        for name, text in part.forms.items():
+            forms.setdefault(name, text)
+    # Copies of called files in an older bundle: kept only for processes no model was found for
+    # (with the decision tables they use, unless a table of that id is already there).
+    decisions = {d for n, t in documents.items() if n.endswith(".dmn") for d in _decision_ids(n, t)}
+    for name, text in bundle.documents.items():
+        if name in documents:
+            continue
+        try:
+            root = parse_xml(text, name)
+        except UnsafeXml:
+            continue
+        if name.endswith(".dmn"):
+            if not _decision_ids(name, text) & decisions:
+                documents[name] = text
+        elif not {p.get("id") for p in root.iterfind("bpmn:process", NS)} & called.keys():
+            documents[name] = text
+    for name, text in bundle.forms.items():
+        forms.setdefault(name, text)
+    return Bundle(bundle.process_id, bundle.entry_file, documents, forms)

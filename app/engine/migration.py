@@ -5,6 +5,11 @@ it covers what a process owner edits: name, type, lane, properties, conditions, 
 flows and the forms a task shows. Moving a workflow uses SpiffWorkflow's `diff_workflow` and
 `migrate_workflow`, refused when a step the instance completed or is at changed or disappeared
 (architecture notes): its history and its open tasks must mean what they meant when they happened.
+
+One exception is the process owner's repair path: a step that *failed* (in ERROR, with an open
+incident) may change, because the new version is the fix. Nothing of that step happened (its
+data and effects were not kept), and retrying the incident runs it again, now on the fixed
+version. A failed step that disappeared is still refused: the instance would have nowhere to go on.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ _SKIPPED = {
     "association",
 }
 # States where a step has happened or is happening: a change there is refused.
-_HELD = TaskState.COMPLETED | TaskState.STARTED | TaskState.READY | TaskState.WAITING | TaskState.ERROR
+_HELD = TaskState.COMPLETED | TaskState.STARTED | TaskState.READY | TaskState.WAITING
+# A failed step (its incident open): it may be changed (repaired), never removed.
+_FAILED = TaskState.ERROR
 
 
 @dataclass(frozen=True)
@@ -60,9 +67,11 @@ class VersionDiff:
 
 @dataclass(frozen=True)
 class MigrationCheck:
-    """Whether one workflow can move to the new version, and if not, each reason (element, why)."""
+    """Whether one workflow can move to the new version, and if not, each reason (element, why);
+    `repairs` are the failed steps the new version changes (the fix the move brings)."""
 
     reasons: list[tuple[str, str]]
+    repairs: list[str] = field(default_factory=list)
 
     @property
     def possible(self) -> bool:
@@ -197,7 +206,7 @@ def check_migration(handle: WorkflowHandle, target: LoadedSpec, changed_elements
     """Can this workflow move to `target`? Refused when a completed or active step changed or is gone.
 
     `changed_elements` are ids the element diff found changed (it also sees forms and labels, which
-    the engine's spec comparison does not).
+    the engine's spec comparison does not). A failed step (ERROR) may change: that is the repair.
     """
     workflow = handle._workflow
     registry = handle.engine._serializer._serializer.registry
@@ -208,19 +217,31 @@ def check_migration(handle: WorkflowHandle, target: LoadedSpec, changed_elements
             reasons.append((str(workflow.subprocesses[sp_id].spec.name), "removed_subprocess"))
     diffs = [top, *(d for d in subs.values() if d is not None)]
     seen: set[tuple[str, str]] = set()
+    repairs: set[str] = set()
     for diff in diffs:
         for task in diff.removed:
-            if task.has_state(_HELD):
+            if task.has_state(_HELD | _FAILED):
                 seen.add((task.task_spec.bpmn_id or task.task_spec.name, "removed_" + _held_word(task)))
         for task in diff.changed:
             if task.has_state(_HELD):
                 seen.add((task.task_spec.bpmn_id or task.task_spec.name, "changed_" + _held_word(task)))
+            elif task.has_state(_FAILED):
+                repairs.add(task.task_spec.bpmn_id or task.task_spec.name)
     for task in handle._all_tasks():
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-        if bpmn_id in changed_elements and task.has_state(_HELD) and not any(r[0] == bpmn_id for r in seen):
+        if bpmn_id not in changed_elements:
+            continue
+        if task.has_state(_HELD) and not any(r[0] == bpmn_id for r in seen):
             seen.add((bpmn_id, "changed_" + _held_word(task)))
+        elif task.has_state(_FAILED) and bpmn_id not in target.element_names:
+            # Gone from the new version, though the engine aligned its place with another step.
+            seen.add((bpmn_id, "removed_active"))
+        elif task.has_state(_FAILED):
+            repairs.add(bpmn_id)
     reasons.extend(sorted(r for r in seen if r[0] is not None))
-    return MigrationCheck(reasons)
+    # A step both failed and held elsewhere (e.g. a loop) is refused, not repaired.
+    held = {element for element, _ in reasons}
+    return MigrationCheck(reasons, sorted(r for r in repairs if r is not None and r not in held))
 
 
 def _held_word(task) -> str:

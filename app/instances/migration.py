@@ -16,13 +16,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.audit.service import Actor, record
 from app.db import Database
 from app.engine import ProcessEngine
+from app.engine.bundle import own_part
 from app.engine.migration import VersionDiff, check_migration, diff_bundles, migrate
 from app.errors import Conflict, Forbidden, NotFound
 from app.instances.models import HumanTask, InstanceStatus, ProcessInstance
 from app.instances.persistence import CaseRef, save, stored_snapshot
 from app.people.roles import Role
 from app.process_models.models import ProcessModel, ProcessVersion, VersionStatus
-from app.process_models.service import load_bundle
+from app.process_models.service import load_bundle, runnable_bundle_hash
 
 REASONS = {
     "not_running": "the instance is not running",
@@ -40,12 +41,14 @@ REASONS = {
 
 @dataclass(frozen=True)
 class Candidate:
-    """One instance in a dry run: whether it can move, and why not (reason code, element id)."""
+    """One instance in a dry run: whether it can move, and why not (reason code, element id);
+    `repairs` are its failed steps (open incidents) that the new version changes."""
 
     instance_id: int
     case_id: int | None
     version: int
     reasons: list[tuple[str, str | None]] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
 
     @property
     def possible(self) -> bool:
@@ -114,7 +117,10 @@ def version_diff(
     require_process_owner(actor)
     old = version_by_number(session, process_id=process_id, number=from_number)
     new = version_by_number(session, process_id=process_id, number=to_number)
-    return diff_bundles(load_bundle(session, old.bundle_hash), load_bundle(session, new.bundle_hash))
+    # The routine's own part: a called process is a model of its own, with its own versions.
+    return diff_bundles(
+        own_part(load_bundle(session, old.bundle_hash)), own_part(load_bundle(session, new.bundle_hash))
+    )
 
 
 def dry_run(
@@ -135,9 +141,10 @@ def dry_run(
         .where(ProcessInstance.process_version_id == old.id, ProcessInstance.status == InstanceStatus.RUNNING)
         .order_by(ProcessInstance.id)
     )
-    changed = _changed_elements(session, old, new)
+    target = runnable_bundle_hash(session, new)
+    changed: dict[str, set[str]] = {}
     return [
-        Candidate(i.id, i.case_id, i.version, _reasons(session, engine, i, old, new, changed))
+        Candidate(i.id, i.case_id, i.version, *_reasons(session, engine, i, old, new, target, changed))
         for i in instances
     ]
 
@@ -170,7 +177,8 @@ def migrate_instance(
         )
     old = version_by_number(session, process_id=instance.process_id, number=from_number)
     new = target_version(session, process_id=instance.process_id, number=to_number)
-    reasons = _reasons(session, engine, instance, old, new, _changed_elements(session, old, new))
+    target = runnable_bundle_hash(session, new)
+    reasons, repairs = _reasons(session, engine, instance, old, new, target, {})
     if reasons:
         raise Conflict(
             "the instance cannot move: "
@@ -182,15 +190,15 @@ def migrate_instance(
         )
     handle = _open(session, engine, instance)
     before = stored_snapshot(session, instance.id)
-    moved = migrate(handle, _loaded(session, engine, new.bundle_hash))
+    moved = migrate(handle, _loaded(session, engine, target))
     set_committed_value(instance, "process_version_id", new.id)
-    set_committed_value(instance, "bundle_hash", new.bundle_hash)
+    set_committed_value(instance, "bundle_hash", target)
     # save() checks the row version, writes the state and brings task and timer rows in line.
     save(session, instance, moved, CaseRef(session, instance.case_id), before)
     session.execute(
         update(ProcessInstance.__table__)
         .where(ProcessInstance.__table__.c.id == instance.id)
-        .values(process_version_id=new.id, bundle_hash=new.bundle_hash)
+        .values(process_version_id=new.id, bundle_hash=target)
     )
     tasks = HumanTask.__table__
     for view in moved.ready_user_tasks():
@@ -213,6 +221,7 @@ def migrate_instance(
         from_version=old.number,
         to_version=new.number,
         case_id=instance.case_id,
+        repaired=repairs,  # failed steps the move changed: their incidents' retry runs the fix
     )
     return instance
 
@@ -255,24 +264,37 @@ def migrate_all(
     return result
 
 
-def _changed_elements(session: Session, old: ProcessVersion, new: ProcessVersion) -> set[str]:
-    diff = diff_bundles(load_bundle(session, old.bundle_hash), load_bundle(session, new.bundle_hash))
+def _changed_elements(session: Session, old_hash: str, new_hash: str) -> set[str]:
+    diff = diff_bundles(load_bundle(session, old_hash), load_bundle(session, new_hash))
     return {c.element_id for c in diff.changed} | {c.element_id for c in diff.removed}
 
 
 def _reasons(
-    session, engine, instance: ProcessInstance, old: ProcessVersion, new: ProcessVersion, changed: set[str]
-) -> list[tuple[str, str | None]]:
+    session,
+    engine,
+    instance: ProcessInstance,
+    old: ProcessVersion,
+    new: ProcessVersion,
+    target: str,
+    changed: dict[str, set[str]],
+) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """Why the instance cannot move (empty: it can), and the failed steps the move repairs.
+
+    `target` is the bundle the instance would run: the new version with the processes it calls in
+    their versions in effect now. Moving within one version is how a running instance takes up a
+    called process's newer version; `changed` caches the element diff per instance bundle."""
     if instance.status != InstanceStatus.RUNNING:
-        return [("not_running", None)]
-    if instance.process_version_id == new.id:
-        return [("same_version", None)]
+        return [("not_running", None)], []
+    if instance.bundle_hash == target or (instance.process_version_id == new.id and old.id != new.id):
+        return [("same_version", None)], []
     if instance.process_version_id != old.id:
-        return [("other_version", None)]
+        return [("other_version", None)], []
+    if instance.bundle_hash not in changed:
+        changed[instance.bundle_hash] = _changed_elements(session, instance.bundle_hash, target)
     check = check_migration(
-        _open(session, engine, instance), _loaded(session, engine, new.bundle_hash), changed
+        _open(session, engine, instance), _loaded(session, engine, target), changed[instance.bundle_hash]
     )
-    return [(code, element) for element, code in check.reasons]
+    return [(code, element) for element, code in check.reasons], check.repairs
 
 
 def _loaded(session: Session, engine: ProcessEngine, bundle_hash: str):

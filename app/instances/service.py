@@ -48,7 +48,7 @@ from app.instances.incidents import (
 from app.instances.models import HumanTask, Incident, IncidentStatus, InstanceStatus, ProcessInstance
 from app.instances.persistence import CaseRef, Snapshot, save, snapshot, stored_snapshot, task_case_fields
 from app.people.roles import DUTY
-from app.process_models.service import load_bundle, runnable_version
+from app.process_models.service import load_bundle, runnable_bundle_hash, runnable_version
 
 T = TypeVar("T")
 
@@ -190,7 +190,9 @@ def start_instance(
 ) -> ProcessInstance:
     """Start the version of `process_id` in effect now, for a case (or another business object)."""
     version = runnable_version(session, process_id)
-    loaded = _loaded(session, engine, version.bundle_hash)
+    # The version's bundle with the processes it calls in their versions in effect now (pinned).
+    bundle_hash = runnable_bundle_hash(session, version)
+    loaded = _loaded(session, engine, bundle_hash)
     start_data = {
         "case_id": case.id if case else None,
         "unit_id": case.unit_id if case else unit_id,
@@ -201,7 +203,7 @@ def start_instance(
     instance = ProcessInstance(
         process_version_id=version.id,
         process_id=process_id,
-        bundle_hash=version.bundle_hash,
+        bundle_hash=bundle_hash,
         case_id=case.id if case else None,
         unit_id=case.unit_id if case else unit_id,
         business_key=business_key or (f"case:{case.id}" if case else None),

@@ -24,7 +24,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.people.roles import Role
 from app.process_models.findings import FindingView, bundle_findings
 from app.process_models.models import ProcessModel, ProcessVersion, VersionOrigin, VersionStatus
-from app.process_models.service import load_bundle, store_bundle
+from app.process_models.service import called_parts, load_bundle, store_bundle
 
 MAX_FORM_BYTES = 256 * 1024
 FORM_SUFFIXES = (".schema.json", ".uischema.json")
@@ -253,7 +253,7 @@ def save_draft(
     draft.deployed_by = actor.label
     draft.deployed_at = clock.now()
     session.flush()
-    findings = bundle_findings(bundle, engine=engine)
+    findings = bundle_findings(bundle, engine=engine, called=called_parts(session, bundle))
     record(
         session,
         "process:draft_saved",
@@ -292,7 +292,8 @@ def draft_findings(
 ) -> list[FindingView]:
     """The findings of a stored version's bundle (a draft or a published one)."""
     version = get_version(session, process_id=process_id, number=number)
-    return bundle_findings(load_bundle(session, version.bundle_hash), engine=engine)
+    bundle = load_bundle(session, version.bundle_hash)
+    return bundle_findings(bundle, engine=engine, called=called_parts(session, bundle))
 
 
 def form_library(forms_dir: Path) -> list[str]:

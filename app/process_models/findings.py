@@ -6,10 +6,11 @@ any finding of severity "error". Each finding names the element to highlight on 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.engine import Bundle, BundleInvalid, Finding, ProcessEngine, UnsafeXml, parse_xml, validate_bundle
-from app.engine.bundle import BPMN_NS, NS, executable_process_ids, owner_id
+from app.engine.bundle import BPMN_NS, NS, compose, executable_process_ids, own_part, owner_id
 from app.engine.trial import trial_findings
 from app.instances.guards import known_guards
 from app.people.roles import Role
@@ -40,8 +41,20 @@ def _view(finding: Finding) -> FindingView:
     return FindingView(finding.element_id, finding.code, finding.message, finding.severity, finding.file)
 
 
-def bundle_findings(bundle: Bundle, *, engine: ProcessEngine) -> list[FindingView]:
-    """Every finding for a bundle (deploy checks, lint, references, trial runs), errors first."""
+def bundle_findings(
+    bundle: Bundle, *, engine: ProcessEngine, called: Mapping[str, Bundle] | None = None
+) -> list[FindingView]:
+    """Every finding for a bundle (deploy checks, lint, references, trial runs), errors first.
+
+    `called` are the processes the routine calls, as their models publish them now: the routine is
+    checked together with them, but findings inside them are theirs (each model's own publishing
+    checks it) and are not reported here."""
+    theirs: set[str] = set()
+    if called:
+        own = own_part(bundle)
+        theirs = {n for part in called.values() for n in [*part.documents, *part.forms]}
+        theirs -= {*own.documents, *own.forms}
+        bundle = compose(bundle, called)
     found: list[Finding] = []
     found += _reference_findings(bundle)
     parsed_ok = True
@@ -57,7 +70,7 @@ def bundle_findings(bundle: Bundle, *, engine: ProcessEngine) -> list[FindingVie
         found += exc.findings
         parsed_ok = not any(f.code in ("unsafe_xml", "invalid_bpmn", "unparseable") for f in exc.findings)
     for name, text in bundle.documents.items():
-        if not name.endswith(".bpmn"):
+        if not name.endswith(".bpmn") or name in theirs:
             continue
         try:
             root = parse_xml(text, name)
@@ -76,7 +89,7 @@ def bundle_findings(bundle: Bundle, *, engine: ProcessEngine) -> list[FindingVie
             )
     if parsed_ok:
         found += trial_findings(bundle)
-    unique = list(dict.fromkeys(_view(f) for f in found))
+    unique = list(dict.fromkeys(_view(f) for f in found if f.file not in theirs))
     return sorted(unique, key=lambda f: f.severity != "error")
 
 
@@ -120,7 +133,7 @@ def _reference_findings(bundle: Bundle) -> list[Finding]:
                 findings.append(
                     Finding(
                         name,
-                        f"calls process '{call.get('calledElement')}', which the routine does not contain",
+                        f"calls process '{call.get('calledElement')}', which neither the routine defines nor a published process model",
                         call.get("id"),
                         "missing_process",
                     )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.instances.models import InstanceStatus, ProcessInstance
 from app.process_models.models import ProcessModel, ProcessVersion, VersionStatus
+from app.process_models.service import called_of
 
 
 @dataclass
@@ -35,6 +36,10 @@ class ModelRow:
     name: str
     versions: list[VersionRow] = field(default_factory=list)
     draft: VersionRow | None = None
+    # (process id, name) of the models whose version in effect calls this one: new cases of theirs
+    # run this model's version in effect (a called process is not copied into its callers).
+    callers: list[tuple[str, str]] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)  # process ids this model's version in effect calls
 
     @property
     def running(self) -> int:
@@ -94,7 +99,28 @@ def model_rows(session: Session, *, process_id: str | None = None) -> list[Model
                 )
             if v.status == VersionStatus.DRAFT:
                 row.draft = item
-            else:
+            elif v.number == in_effect:
+                row.calls = sorted(called_of(session, v.bundle_hash))
+            if v.status != VersionStatus.DRAFT:
                 row.versions.append(item)
         rows.append(row)
+    _fill_callers(session, rows, process_id)
     return rows
+
+
+def _fill_callers(session: Session, rows: list[ModelRow], process_id: str | None) -> None:
+    """Each row's callers; on one model's page the other models are read for it (their version in
+    effect, whose bundle's called processes are cached by content hash)."""
+    calls = {row.process_id: (row.name, row.calls) for row in rows}
+    if process_id is not None:
+        for other in model_rows(session):
+            calls.setdefault(other.process_id, (other.name, other.calls))
+    for row in rows:
+        row.callers = sorted(
+            (
+                (pid, name)
+                for pid, (name, called) in calls.items()
+                if row.process_id in called and pid != row.process_id
+            ),
+            key=lambda caller: caller[1],
+        )

@@ -18,7 +18,7 @@ from app.people.roles import Role
 from app.process_models.drafts import _require_draft, require_expected_hash, require_process_owner
 from app.process_models.findings import bundle_findings, has_errors
 from app.process_models.models import ProcessVersion, VersionStatus
-from app.process_models.service import load_bundle
+from app.process_models.service import called_parts, load_bundle
 
 MAX_NOTE = 2000
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -87,7 +87,8 @@ def publish_draft(
         raise Conflict(
             f"Version {newer.number} publicerades av {newer.deployed_by} efter att utkastet skapades. Släng utkastet och börja om från den."
         )
-    findings = bundle_findings(load_bundle(session, draft.bundle_hash), engine=engine)
+    bundle = load_bundle(session, draft.bundle_hash)
+    findings = bundle_findings(bundle, engine=engine, called=called_parts(session, bundle))
     if has_errors(findings):
         raise ValidationFailed(
             "Utkastet har fel som måste rättas innan det kan publiceras.",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
 from app.engine import Bundle, ProcessEngine
-from app.engine.bundle import NS
+from app.engine.bundle import NS, own_part
 from app.errors import Conflict
 from app.process_models.drafts import (
     _new_draft,
@@ -42,7 +42,7 @@ def export_to_directories(
     processes_dir: Path,
     forms_dir: Path,
 ) -> list[Path]:
-    """Write a version's diagrams, decision tables and forms back into processes/ and forms/."""
+    """Write a version's diagram, decision tables and forms back into processes/ and forms/."""
     if number is None:
         published = [
             v
@@ -54,7 +54,9 @@ def export_to_directories(
         version = published[-1]
     else:
         version = get_version(session, process_id=process_id, number=number)
-    bundle = load_bundle(session, version.bundle_hash)
+    # Its own part only: a called process is a model of its own and is exported from there (an
+    # older bundle's copy of it would overwrite that model's file with a stale text).
+    bundle = own_part(load_bundle(session, version.bundle_hash))
     written = []
     for name, text in [
         *((Path(processes_dir) / n, t) for n, t in bundle.documents.items()),
