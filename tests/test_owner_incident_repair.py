@@ -191,3 +191,13 @@ def test_repairing_keeps_the_other_migration_checks(owner, session, engine):
         migration.migrate_instance(
             session, engine, actor=owner.owner, instance_id=instance.id, from_number=1, to_number=3
         )
+
+
+def test_the_migration_page_says_which_failed_step_the_move_repairs(owner, session, client):
+    owner.stuck_instance()
+    owner.deploy(FIX)
+    with client.session_transaction() as browser:
+        browser["user_id"], browser["unit_id"] = owner.owner.user_id, owner.owner.unit_id
+    session.commit()
+    html = client.get("/process-models/repair_case/migration?from=1&to=2&dry_run=1").get_data(as_text=True)
+    assert "Lagar det felade steget Script_score: kör om incidenten efter flytten." in html
