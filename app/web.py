@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
     from app.modeler.routes import bp as modeler_bp
     from app.process_changes.routes import bp as process_changes_bp
     from app.resident.routes import bp as resident_bp
+    from app.scheduling.routes import bp as scheduling_bp
     from app.vendor import bp as vendor_bp
     from app.worklist.routes import bp as worklist_bp
 
@@ -57,6 +58,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (
         auth_bp, worklist_bp, casework_bp, resident_bp, api_bp, vendor_bp,
         modeler_bp, process_changes_bp, instance_view_bp, control_tower_bp, admin_bp, log_review_bp,
+        scheduling_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     if app.config["DEV_CLOCK_CONTROL"]:

@@ -14,24 +14,30 @@ def _endpoints(*roles: Role) -> list[str]:
 
 
 def test_a_nurse_is_offered_the_patient_list_and_documentation_and_on_duty_the_control_tower():
-    assert _endpoints(Role.NURSE) == ["worklist.index", "casework.undocumented"]
+    assert _endpoints(Role.NURSE) == ["worklist.index", "casework.undocumented", "scheduling.week"]
     on_duty = Actor(label="test", user_id=1, unit_id=1, roles=frozenset({str(Role.NURSE), DUTY}))
     assert [link.endpoint for link in links_for(on_duty)] == [
         "worklist.index",
         "casework.undocumented",
         "control_tower.index",
+        "scheduling.week",  # every member of the unit reads its schedule (OG-5)
     ]
 
 
 def test_a_process_owner_is_offered_the_processes_and_a_sysadmin_the_administration_and_log_review():
-    assert _endpoints(Role.PROCESS_OWNER) == ["modeler.index", "process_changes.traceability"]
-    assert _endpoints(Role.LOCAL_SYSADMIN) == ["admin.index", "log_review.index"]
+    assert _endpoints(Role.PROCESS_OWNER) == [
+        "modeler.index",
+        "process_changes.traceability",
+        "scheduling.week",
+    ]
+    assert _endpoints(Role.LOCAL_SYSADMIN) == ["admin.index", "log_review.index", "scheduling.week"]
     assert _endpoints(Role.HEAD_OF_UNIT) == [
         "worklist.index",  # a head of unit reads the unit's cases, so the list is offered too
         "control_tower.index",
         "modeler.index",
         "process_changes.traceability",
         "log_review.index",
+        "scheduling.week",
     ]
 
 

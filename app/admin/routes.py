@@ -506,6 +506,8 @@ def _shown(setting: catalog.Setting, value) -> str:
             f"{ROLE_LABELS[role]} → {', '.join(str(ROLE_LABELS[t]) for t in targets)}"
             for role, targets in value.items()
         )
+    if setting.kind is catalog.Kind.ROLE_SET:
+        return ", ".join(str(ROLE_LABELS[role]) for role in catalog.effective(setting, {setting.key: value}))
     return str(value)
 
 
@@ -549,6 +551,12 @@ def _routine_groups(page: settings_services.RoutineSettings, typed: dict, field_
                     ],
                 }
                 for i, role in enumerate(catalog.HANDOVER_ROLES)
+            ]
+        elif setting.kind is catalog.Kind.ROLE_SET:
+            ticked = typed.get(setting.key, state.value)
+            row["choices"] = [
+                {"role": role, "label": ROLE_LABELS[role], "index": i, "checked": role in ticked}
+                for i, role in enumerate(catalog.ROLE_SET_CHOICES)
             ]
         elif setting.kind is catalog.Kind.BOOLEAN:
             row["checked"] = typed[setting.key] if setting.key in typed else bool(state.value)

@@ -47,6 +47,7 @@ class Kind(StrEnum):
     SMS_SENDER = "sms_sender"
     SLUG = "slug"
     ROLE_MAP = "role_map"  # from role -> the roles it may hand a case over to
+    ROLE_SET = "role_set"  # some roles of the unit (ticked), e.g. the roles that may schedule
 
 
 class Group(StrEnum):
@@ -55,6 +56,7 @@ class Group(StrEnum):
     CARE = "care"
     CONTACT = "contact"
     TOWER = "tower"
+    STAFFING = "staffing"
 
 
 GROUP_LEGENDS = {
@@ -63,6 +65,7 @@ GROUP_LEGENDS = {
     Group.CARE: _l("Beredskap och registrering"),
     Group.CONTACT: _l("Enhetens kontaktuppgifter i meddelanden"),
     Group.TOWER: _l("Flygledartornet"),
+    Group.STAFFING: _l("Bemanning"),
 }
 
 # The roles that handle a chat case (the lanes of processes/chat_case.bpmn), in the order shown.
@@ -75,6 +78,8 @@ HANDOVER_ROLES: tuple[str, ...] = (
 )
 # Without a unit routine for a role, it may hand over to each of these (app.cases.handling).
 HANDOVER_DEFAULT_TARGETS: tuple[str, ...] = HANDOVER_ROLES
+# The roles a ROLE_SET setting offers, in the order shown: every role a membership can grant.
+ROLE_SET_CHOICES: tuple[str, ...] = tuple(role.value for role in Role)
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,11 @@ CATALOG: tuple[Setting, ...] = (
         _l("OG-9.1: över detta antal visar flygledartornet hög belastning, så att den övergripande ansvarige kan besluta om extra bemanning."),
         rule="OG-9.1", minimum=1, maximum=50,
     ),
+    Setting(
+        "schedulers", Kind.ROLE_SET, Group.STAFFING, _l("Roller som får lägga schema"),
+        _l("OG-5: varje enhet beslutar vem som lägger schema. Den som har en av rollerna lägger till, ändrar och tar bort pass i enhetens schema. Ingen vald: verksamhetschefen."),
+        rule="OG-5",
+    ),
 )  # fmt: skip
 BY_KEY: dict[str, Setting] = {setting.key: setting for setting in CATALOG}
 
@@ -177,6 +187,8 @@ def effective(setting: Setting, settings: Mapping[str, Any] | None) -> Any:
     if setting.kind is Kind.ROLE_MAP:
         value = value or {}
         return {role: list(value.get(role, HANDOVER_DEFAULT_TARGETS)) for role in HANDOVER_ROLES}
+    if setting.kind is Kind.ROLE_SET:
+        return list(value or setting.default)
     return value
 
 
@@ -227,6 +239,10 @@ def parse(form: FormLike, *, unit_name: str) -> Parsed:
             raw_map = {role: form.getlist(role_field(role)) for role in HANDOVER_ROLES}
             typed[setting.key] = raw_map
             value, error = _role_map(raw_map)
+        elif setting.kind is Kind.ROLE_SET:
+            ticked = [role for role in form.getlist(setting.key) if role]
+            typed[setting.key] = ticked
+            value, error = _role_set(ticked)
         elif setting.kind is Kind.BOOLEAN:
             typed[setting.key] = form.get(setting.key) is not None
             value, error = typed[setting.key], None
@@ -306,6 +322,14 @@ def _role_map(raw: dict[str, list[str]]) -> tuple[Any, Any]:
             "Varje roll behöver minst en roll att lämna över till: %(roles)s.", roles=", ".join(empty)
         )
     return {role: [t for t in HANDOVER_ROLES if t in raw[role]] for role in HANDOVER_ROLES}, None
+
+
+def _role_set(ticked: list[str]) -> tuple[Any, Any]:
+    if any(role not in ROLE_SET_CHOICES for role in ticked):
+        return None, _l("Välj bland rollerna i listan.")
+    if not ticked:
+        return None, None  # none ticked: the default applies (nobody at all would leave the task unowned)
+    return [role for role in ROLE_SET_CHOICES if role in ticked], None
 
 
 def _stops_neutral_messages(key: str, value: str, *, unit_name: str) -> bool:

@@ -30,6 +30,8 @@ AREAS = (
     ("process_changes.traceability", _l("Spårbarhet"), {Role.PROCESS_OWNER, Role.HEAD_OF_UNIT}),
     ("admin.index", _l("Administration"), {Role.LOCAL_SYSADMIN}),
     ("log_review.index", _l("Loggkontroll"), {Role.LOCAL_SYSADMIN, Role.HEAD_OF_UNIT}),
+    # Every member reads the unit's schedule; the unit's routine says who changes it (OG-5).
+    ("scheduling.week", _l("Schema"), set(Role)),
 )
 
 

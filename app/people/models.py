@@ -165,6 +165,10 @@ class ScheduledShift(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     chat_responsible: Mapped[bool] = mapped_column(Boolean, default=False)  # named person for the chat inflow
+    # Optimistic lock: two schedulers changing one shift at once is a conflict, never an overwrite.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Shift(Base):

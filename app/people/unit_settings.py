@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.people.models import Unit
+from app.people.roles import Role
 
 DEFAULTS: dict[str, Any] = {
     "reopen_days": 3,  # OG-6.5
@@ -24,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "slug": None,
     "urgent_no_action_minutes": 15,  # OG-10.1-h
     "high_load_waiting_per_clinician": 4,  # OG-9.1
+    "schedulers": [Role.HEAD_OF_UNIT.value],  # OG-5: the roles that may schedule the unit's staff
 }
 
 
