@@ -21,7 +21,7 @@ from app.auth.current import current_actor
 from app.db import get_database, request_session
 from app.errors import Conflict, DomainError, Forbidden, GuardRefused, NotFound, ValidationFailed
 from app.ids import bounded_big_version, bounded_id
-from app.people.roles import Role
+from app.people.labels import ROLE_LABELS, WEEKDAYS
 from app.phrases.defaults import PURPOSES
 
 bp = Blueprint(
@@ -33,19 +33,6 @@ bp = Blueprint(
     static_url_path="/static/admin",
 )
 
-WEEKDAYS = (_l("Måndag"), _l("Tisdag"), _l("Onsdag"), _l("Torsdag"), _l("Fredag"), _l("Lördag"), _l("Söndag"))
-ROLE_LABELS = {
-    Role.NURSE.value: _l("Sjuksköterska"),
-    Role.DOCTOR.value: _l("Läkare"),
-    Role.PSYCHOLOGIST.value: _l("Psykolog"),
-    Role.PHYSIOTHERAPIST.value: _l("Fysioterapeut"),
-    Role.MEDICAL_ADMIN.value: _l("Medicinsk admin"),
-    Role.ADMIN_CONTACT.value: _l("Administrativ kontakt"),
-    Role.LOCAL_SYSADMIN.value: _l("Lokal systemadministratör"),
-    Role.PROCESS_OWNER.value: _l("Processägare"),
-    Role.HEAD_OF_UNIT.value: _l("Verksamhetschef"),
-    Role.DEVIATION_COORDINATOR.value: _l("Avvikelsesamordnare"),
-}
 LEVEL_LABELS = {"regional": _l("Regional"), "local": _l("Lokal")}
 STATUS_LABELS = {"draft": _l("Utkast"), "published": _l("Publicerad"), "retired": _l("Tillbakadragen")}
 FIELD_TEXTS = {

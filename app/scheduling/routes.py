@@ -22,7 +22,7 @@ from app.db import get_database, request_session
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.ids import bounded_version
 from app.people import scheduling
-from app.people.roles import Role
+from app.people.labels import ROLE_LABELS, WEEKDAYS
 
 bp = Blueprint(
     "scheduling",
@@ -33,19 +33,6 @@ bp = Blueprint(
     static_url_path="/static/scheduling",
 )
 
-WEEKDAYS = (_l("Måndag"), _l("Tisdag"), _l("Onsdag"), _l("Torsdag"), _l("Fredag"), _l("Lördag"), _l("Söndag"))
-ROLE_LABELS = {
-    Role.NURSE.value: _l("Sjuksköterska"),
-    Role.DOCTOR.value: _l("Läkare"),
-    Role.PSYCHOLOGIST.value: _l("Psykolog"),
-    Role.PHYSIOTHERAPIST.value: _l("Fysioterapeut"),
-    Role.MEDICAL_ADMIN.value: _l("Medicinsk admin"),
-    Role.ADMIN_CONTACT.value: _l("Administrativ kontakt"),
-    Role.LOCAL_SYSADMIN.value: _l("Lokal systemadministratör"),
-    Role.PROCESS_OWNER.value: _l("Processägare"),
-    Role.HEAD_OF_UNIT.value: _l("Verksamhetschef"),
-    Role.DEVIATION_COORDINATOR.value: _l("Avvikelsesamordnare"),
-}
 FIELD_LABELS = {
     "user_id": _l("Person"),
     "role": _l("Roll"),

@@ -18,7 +18,7 @@ from app.cases.models import AckKind
 from app.cases.permissions import reads_cases
 from app.db import get_database, request_session
 from app.errors import DomainError, Forbidden
-from app.people.roles import Role
+from app.people.labels import ROLE_LABELS
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -30,18 +30,6 @@ bp = Blueprint(
     static_url_path="/static/worklist",
 )
 
-ROLE_LABELS = {
-    Role.NURSE.value: _l("Sjuksköterska"),
-    Role.DOCTOR.value: _l("Läkare"),
-    Role.PSYCHOLOGIST.value: _l("Psykolog"),
-    Role.PHYSIOTHERAPIST.value: _l("Fysioterapeut"),
-    Role.MEDICAL_ADMIN.value: _l("Medicinsk admin"),
-    Role.ADMIN_CONTACT.value: _l("Administrativ kontakt"),
-    Role.LOCAL_SYSADMIN.value: _l("Lokal systemadministratör"),
-    Role.PROCESS_OWNER.value: _l("Processägare"),
-    Role.HEAD_OF_UNIT.value: _l("Verksamhetschef"),
-    Role.DEVIATION_COORDINATOR.value: _l("Avvikelsesamordnare"),
-}
 KIND_LABELS = {"sok_vard": _l("Sök vård"), "admin": _l("Administrativt"), "no_triage": _l("Utan triage")}
 STATE_LABELS = {
     "new": _l("Nytt"),
