@@ -179,21 +179,22 @@ def _time(raw: Any) -> time | None:
 # --- the rules ---------------------------------------------------------------------------------
 
 
+def _refuse(field: str, message, **details) -> ValidationFailed:
+    """A refusal naming the field to correct (the page shows it beside the field)."""
+    return ValidationFailed(str(_l("Rätta fälten som är markerade.")), {field: [message]}, **details)
+
+
 def _moment(day: date, wall: time, field: str) -> datetime:
     """The UTC moment of a Stockholm wall time; a time the clock skips (spring DST change) is refused."""
     moment = wall_to_utc(day, wall)
     if moment.astimezone(STOCKHOLM).time() != wall:
-        raise ValidationFailed(
-            str(_l("Rätta fälten som är markerade.")),
-            {
-                field: [
-                    _l(
-                        "Klockan %(time)s finns inte den %(day)s: klockan ställs fram en timme till sommartid. Välj en annan tid.",
-                        time=wall.strftime("%H:%M"),
-                        day=day.isoformat(),
-                    )
-                ]
-            },
+        raise _refuse(
+            field,
+            _l(
+                "Klockan %(time)s finns inte den %(day)s: klockan ställs fram en timme till sommartid. Välj en annan tid.",
+                time=wall.strftime("%H:%M"),
+                day=day.isoformat(),
+            ),
         )
     return moment
 
@@ -202,25 +203,16 @@ def _span(entry: ShiftEntry) -> tuple[datetime, datetime]:
     starts_at = _moment(entry.day, entry.starts, "starts")
     ends_at = _moment(entry.day + timedelta(days=1 if entry.ends_next_day else 0), entry.ends, "ends")
     if ends_at <= starts_at:
-        raise ValidationFailed(
-            str(_l("Rätta fälten som är markerade.")),
-            {
-                "ends": [
-                    _l(
-                        "Passet ska sluta efter att det börjar. Slutar det efter midnatt: kryssa i att det slutar nästa dag."
-                    )
-                ]
-            },
+        raise _refuse(
+            "ends",
+            _l(
+                "Passet ska sluta efter att det börjar. Slutar det efter midnatt: kryssa i att det slutar nästa dag."
+            ),
         )
     if ends_at - starts_at > MAX_SHIFT:
-        raise ValidationFailed(
-            str(_l("Rätta fälten som är markerade.")), {"ends": [_l("Ett pass får vara högst 24 timmar.")]}
-        )
+        raise _refuse("ends", _l("Ett pass får vara högst 24 timmar."))
     if ends_at <= clock.now():
-        raise ValidationFailed(
-            str(_l("Rätta fälten som är markerade.")),
-            {"ends": [_l("Passet har redan slutat. Schemat gäller pass som pågår eller kommer.")]},
-        )
+        raise _refuse("ends", _l("Passet har redan slutat. Schemat gäller pass som pågår eller kommer."))
     return starts_at, ends_at
 
 
@@ -244,10 +236,8 @@ def _check(
     """The person holds the role at the unit for the whole shift and has no overlapping shift there."""
     person = _locked_person(session, entry.user_id)
     if person is None or not person.active:
-        raise ValidationFailed(
-            str(_l("Rätta fälten som är markerade.")),
-            {"user_id": [_l("Personen finns inte eller har inget aktivt konto.")]},
-        )
+        raise _refuse("user_id", _l("Personen finns inte eller har inget aktivt konto."))
+    # One membership per person, unit and role (a unique key): its period must cover the shift.
     membership = session.scalar(
         select(Membership).where(
             Membership.user_id == person.id, Membership.unit_id == unit.id, Membership.role == entry.role
@@ -255,33 +245,25 @@ def _check(
     )
     role = Role(entry.role)
     if membership is None:
-        raise ValidationFailed(
-            str(_l("Rätta fälten som är markerade.")),
-            {
-                "role": [
-                    _l(
-                        "%(name)s har inte rollen %(role)s på enheten.",
-                        name=person.display_name,
-                        role=role.value,
-                    )
-                ]
-            },
+        raise _refuse(
+            "role",
+            _l(
+                "%(name)s har inte rollen %(role)s på enheten.",
+                name=person.display_name,
+                role=role.value,
+            ),
         )
     if membership.valid_from > starts_at or (
         membership.valid_until is not None and membership.valid_until < ends_at
     ):
-        raise ValidationFailed(
-            str(_l("Rätta fälten som är markerade.")),
-            {
-                "role": [
-                    _l(
-                        "%(name)s har rollen %(role)s på enheten %(period)s, inte under hela passet.",
-                        name=person.display_name,
-                        role=role.value,
-                        period=_validity(membership),
-                    )
-                ]
-            },
+        raise _refuse(
+            "role",
+            _l(
+                "%(name)s har rollen %(role)s på enheten %(period)s, inte under hela passet.",
+                name=person.display_name,
+                role=role.value,
+                period=_validity(membership),
+            ),
         )
     overlapping = session.scalars(
         select(ScheduledShift)
@@ -295,17 +277,13 @@ def _check(
         .order_by(ScheduledShift.starts_at)
     ).first()
     if overlapping is not None:
-        raise ValidationFailed(
-            str(_l("Rätta fälten som är markerade.")),
-            {
-                "starts": [
-                    _l(
-                        "%(name)s har redan ett pass som överlappar: %(shift)s.",
-                        name=person.display_name,
-                        shift=describe(overlapping),
-                    )
-                ]
-            },
+        raise _refuse(
+            "starts",
+            _l(
+                "%(name)s har redan ett pass som överlappar: %(shift)s.",
+                name=person.display_name,
+                shift=describe(overlapping),
+            ),
             overlapping_shift_id=overlapping.id,
         )
     return person
