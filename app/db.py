@@ -253,6 +253,11 @@ def insert_now(session: Session, obj: Any) -> Any:
     for key, column in _scalar_defaults(mapper).items():
         if key not in state.dict:
             state.dict[key] = column.default.arg
+    # Columns left out that have no default at all are NULL in the row: say so on the object too,
+    # or the first read of one (case.owner_user_id, instance.completed_at) loads them all back.
+    for key in _null_when_unset(mapper):
+        if key not in state.dict:
+            state.dict[key] = None
     if version_key is not None and state.dict.get(version_key) is None:
         state.dict[version_key] = mapper.version_id_generator(None)
     [primary_key] = mapper.primary_key
@@ -280,6 +285,23 @@ def _scalar_defaults(mapper) -> dict:
             for key, name in _plain_columns(mapper).items()
             if mapper.local_table.c[name].default is not None and mapper.local_table.c[name].default.is_scalar
         }
+    return held
+
+
+_NULL_WHEN_UNSET: dict[Any, tuple[str, ...]] = {}
+
+
+def _null_when_unset(mapper) -> tuple[str, ...]:
+    held = _NULL_WHEN_UNSET.get(mapper)
+    if held is None:
+        table = mapper.local_table
+        held = _NULL_WHEN_UNSET[mapper] = tuple(
+            key
+            for key, name in _plain_columns(mapper).items()
+            if table.c[name].default is None
+            and table.c[name].server_default is None
+            and not table.c[name].primary_key
+        )
     return held
 
 

@@ -167,10 +167,12 @@ def test_insert_now_inserts_with_defaults_readable_without_a_query_and_the_row_i
         try:
             insert_now(session, case)
             defaults = (case.state, case.version, case.chargeable, case.meeting_form)
+            unset = (case.owner_user_id, case.received_at, case.closed_at)  # NULL, known without a read
         finally:
             stop()
         assert [s.split(" (")[0] for s in seen] == ["INSERT INTO care_case"]  # no read-back
         assert case.id is not None and defaults == (CaseState.NEW, 1, False, "chat")
+        assert unset == (None, None, None)
         case_id = case.id
     with database.transaction() as session:
         stored = session.get(Case, case_id)
