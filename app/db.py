@@ -7,7 +7,7 @@ action or one timer firing is one transaction together with its audit record.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,6 +94,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_options)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        event.listen(self.session_factory, "after_commit", _run_on_commit)
 
     @property
     def dialect(self) -> str:
@@ -127,6 +128,22 @@ def transaction_store(session: Session, name: str) -> dict:
     if held is None or held[0] is not transaction:
         held = stores[name] = (transaction, {})
     return held[1]
+
+
+def on_commit(session: Session, key: Any, callback: Callable[[], None]) -> None:
+    """Call `callback` once the current transaction has committed; never if it rolls back. A later
+    call with the same key in the same transaction replaces the earlier one."""
+    if session.get_transaction() is None:
+        session.begin()  # the transaction the callback waits for (no SQL until the first statement)
+    transaction_store(session, "on_commit")[key] = callback
+
+
+def _run_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint was released: the transaction goes on
+        return
+    callbacks = transaction_store(session, "on_commit")
+    while callbacks:
+        callbacks.pop(next(iter(callbacks)))()
 
 
 def get_held(session: Session, entity: type, ident: Any) -> Any:

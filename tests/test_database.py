@@ -177,3 +177,22 @@ def test_insert_now_inserts_with_defaults_readable_without_a_query_and_the_row_i
     with database.transaction() as session:
         stored = session.get(Case, case_id)
         assert (stored.search_reason, stored.state, stored.version) == ("Feber", CaseState.NEW, 1)
+
+
+def test_on_commit_runs_after_the_transaction_commits_never_after_a_rollback_or_a_savepoint(database):
+    from app.db import on_commit
+
+    ran: list[str] = []
+    with database.transaction() as session:
+        on_commit(session, "a", lambda: ran.append("first"))
+        on_commit(session, "a", lambda: ran.append("replaced"))
+        with session.begin_nested():
+            on_commit(session, "b", lambda: ran.append("in savepoint"))
+        assert ran == []  # the savepoint's release is no commit
+    assert ran == ["replaced", "in savepoint"]
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        on_commit(session, "c", lambda: ran.append("rolled back"))
+        raise RuntimeError("the action failed")
+    with database.transaction() as session:
+        session.execute(text("SELECT 1"))
+    assert ran == ["replaced", "in savepoint"]
