@@ -518,7 +518,7 @@ class WorkflowHandle:
             raise EngineRefused(f"no task {task_id} in this instance") from exc
 
 
-_JSON_SCALARS = (str, int, float, bool, type(None))
+_JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def _round_trips(workflow: BpmnWorkflow) -> bool:
