@@ -519,6 +519,7 @@ class WorkflowHandle:
 
 
 _JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
+_STR = frozenset((str,))
 
 
 def _round_trips(workflow: BpmnWorkflow) -> bool:
@@ -531,24 +532,24 @@ def _round_trips(workflow: BpmnWorkflow) -> bool:
     seen: set[int] = set()
 
     def plain(data: Any) -> bool:
-        if type(data) is not dict or id(data) in seen:
+        if type(data) is not dict or id(data) in seen or not _STR.issuperset(map(type, data)):
             return False
         seen.add(id(data))
-        for key, value in data.items():
-            if type(key) is not str:
-                return False
+        if _JSON_SCALARS.issuperset(map(type, data.values())):  # the usual case, checked in one pass
+            return True
+        for value in data.values():
             kind = type(value)
             if kind in _JSON_SCALARS:
                 continue
-            if kind is list:
-                items = value
-            elif kind is dict:
-                if not all(type(k) is str for k in value):
+            if kind is dict:
+                if not _STR.issuperset(map(type, value)):
                     return False
                 items = value.values()
+            elif kind is list:
+                items = value
             else:
                 return False
-            if id(value) in seen or not all(type(item) in _JSON_SCALARS for item in items):
+            if id(value) in seen or not _JSON_SCALARS.issuperset(map(type, items)):
                 return False
             seen.add(id(value))
         return True
