@@ -66,9 +66,7 @@ def create_draft(
     includes_anamnesis, images = False, 0
     if reason is not DraftReason.FORM:
         with session.no_autoflush:  # the case's pending change (it is closing, say) is not what this reads
-            documented, images = session.execute(
-                _ANAMNESIS_DOCUMENTED_AND_IMAGES, {"case_id": case.id}
-            ).one()
+            documented, images = session.execute(_ANAMNESIS_DOCUMENTED_AND_IMAGES, {"case_id": case.id}).one()
         includes_anamnesis = not documented
     note = BUILDERS[template_key](
         NoteInput(
