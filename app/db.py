@@ -7,6 +7,7 @@ action or one timer firing is one transaction together with its audit record.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,8 @@ from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.types import TypeDecorator
 
 from app.errors import Conflict
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -143,7 +146,11 @@ def _run_on_commit(session: Session) -> None:
         return
     callbacks = transaction_store(session, "on_commit")
     while callbacks:
-        callbacks.pop(next(iter(callbacks)))()
+        callback = callbacks.pop(next(iter(callbacks)))
+        try:
+            callback()
+        except Exception:  # the action is committed: a failing follow-up must not report it failed
+            log.exception("an after-commit callback failed")
 
 
 def get_held(session: Session, entity: type, ident: Any) -> Any:

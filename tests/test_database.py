@@ -196,3 +196,11 @@ def test_on_commit_runs_after_the_transaction_commits_never_after_a_rollback_or_
     with database.transaction() as session:
         session.execute(text("SELECT 1"))
     assert ran == ["replaced", "in savepoint"]
+
+    def broken():
+        raise RuntimeError("a bug in a follow-up")
+
+    with database.transaction() as session:  # committed: the follow-up's failure is logged, not raised
+        on_commit(session, "d", broken)
+        on_commit(session, "e", lambda: ran.append("after the broken one"))
+    assert ran[-1] == "after the broken one"
