@@ -7,7 +7,8 @@ action or one timer firing is one transaction together with its audit record.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.types import TypeDecorator
 
 from app.errors import Conflict
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -94,6 +97,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_options)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        event.listen(self.session_factory, "after_commit", _run_on_commit)
 
     @property
     def dialect(self) -> str:
@@ -127,6 +131,26 @@ def transaction_store(session: Session, name: str) -> dict:
     if held is None or held[0] is not transaction:
         held = stores[name] = (transaction, {})
     return held[1]
+
+
+def on_commit(session: Session, key: Any, callback: Callable[[], None]) -> None:
+    """Call `callback` once the current transaction has committed; never if it rolls back. A later
+    call with the same key in the same transaction replaces the earlier one."""
+    if session.get_transaction() is None:
+        session.begin()  # the transaction the callback waits for (no SQL until the first statement)
+    transaction_store(session, "on_commit")[key] = callback
+
+
+def _run_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint was released: the transaction goes on
+        return
+    callbacks = transaction_store(session, "on_commit")
+    while callbacks:
+        callback = callbacks.pop(next(iter(callbacks)))
+        try:
+            callback()
+        except Exception:  # the action is committed: a failing follow-up must not report it failed
+            log.exception("an after-commit callback failed")
 
 
 def get_held(session: Session, entity: type, ident: Any) -> Any:
@@ -253,6 +277,11 @@ def insert_now(session: Session, obj: Any) -> Any:
     for key, column in _scalar_defaults(mapper).items():
         if key not in state.dict:
             state.dict[key] = column.default.arg
+    # Columns left out that have no default at all are NULL in the row: say so on the object too,
+    # or the first read of one (case.owner_user_id, instance.completed_at) loads them all back.
+    for key in _null_when_unset(mapper):
+        if key not in state.dict:
+            state.dict[key] = None
     if version_key is not None and state.dict.get(version_key) is None:
         state.dict[version_key] = mapper.version_id_generator(None)
     [primary_key] = mapper.primary_key
@@ -280,6 +309,23 @@ def _scalar_defaults(mapper) -> dict:
             for key, name in _plain_columns(mapper).items()
             if mapper.local_table.c[name].default is not None and mapper.local_table.c[name].default.is_scalar
         }
+    return held
+
+
+_NULL_WHEN_UNSET: dict[Any, tuple[str, ...]] = {}
+
+
+def _null_when_unset(mapper) -> tuple[str, ...]:
+    held = _NULL_WHEN_UNSET.get(mapper)
+    if held is None:
+        table = mapper.local_table
+        held = _NULL_WHEN_UNSET[mapper] = tuple(
+            key
+            for key, name in _plain_columns(mapper).items()
+            if table.c[name].default is None
+            and table.c[name].server_default is None
+            and not table.c[name].primary_key
+        )
     return held
 
 

@@ -167,11 +167,40 @@ def test_insert_now_inserts_with_defaults_readable_without_a_query_and_the_row_i
         try:
             insert_now(session, case)
             defaults = (case.state, case.version, case.chargeable, case.meeting_form)
+            unset = (case.owner_user_id, case.received_at, case.closed_at)  # NULL, known without a read
         finally:
             stop()
         assert [s.split(" (")[0] for s in seen] == ["INSERT INTO care_case"]  # no read-back
         assert case.id is not None and defaults == (CaseState.NEW, 1, False, "chat")
+        assert unset == (None, None, None)
         case_id = case.id
     with database.transaction() as session:
         stored = session.get(Case, case_id)
         assert (stored.search_reason, stored.state, stored.version) == ("Feber", CaseState.NEW, 1)
+
+
+def test_on_commit_runs_after_the_transaction_commits_never_after_a_rollback_or_a_savepoint(database):
+    from app.db import on_commit
+
+    ran: list[str] = []
+    with database.transaction() as session:
+        on_commit(session, "a", lambda: ran.append("first"))
+        on_commit(session, "a", lambda: ran.append("replaced"))
+        with session.begin_nested():
+            on_commit(session, "b", lambda: ran.append("in savepoint"))
+        assert ran == []  # the savepoint's release is no commit
+    assert ran == ["replaced", "in savepoint"]
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        on_commit(session, "c", lambda: ran.append("rolled back"))
+        raise RuntimeError("the action failed")
+    with database.transaction() as session:
+        session.execute(text("SELECT 1"))
+    assert ran == ["replaced", "in savepoint"]
+
+    def broken():
+        raise RuntimeError("a bug in a follow-up")
+
+    with database.transaction() as session:  # committed: the follow-up's failure is logged, not raised
+        on_commit(session, "d", broken)
+        on_commit(session, "e", lambda: ran.append("after the broken one"))
+    assert ran[-1] == "after the broken one"

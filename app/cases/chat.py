@@ -57,10 +57,12 @@ IMAGE_TYPES = {"image/jpeg", "image/png", "image/heic", "image/webp"}
 # once as a contact attempt (OG-6.1-g/h) and once as an SMS.
 REPLAY_WINDOW = timedelta(minutes=2)
 REMINDER_REPLAY_WINDOW = timedelta(minutes=10)
+# The columns the comparison needs, not the message object: nearly always it is no replay.
+_M = ChatMessage.__table__.c
 _LATEST_MESSAGE = (
-    select(ChatMessage)
-    .where(ChatMessage.case_id == bindparam("case_id"))
-    .order_by(ChatMessage.id.desc())
+    select(_M.id, _M.body, _M.author_user_id, _M.author_patient_id, _M.sent_at)
+    .where(_M.case_id == bindparam("case_id"))
+    .order_by(_M.id.desc())
     .limit(1)
 )
 
@@ -74,7 +76,7 @@ def _just_sent(
     author_patient_id: int | None = None,
 ) -> ChatMessage | None:
     with session.no_autoflush:
-        latest = session.scalars(_LATEST_MESSAGE, {"case_id": case.id}).first()
+        latest = session.execute(_LATEST_MESSAGE, {"case_id": case.id}).first()
     if (
         latest is not None
         and latest.body == body
@@ -82,7 +84,7 @@ def _just_sent(
         and latest.author_patient_id == author_patient_id
         and clock.now() - latest.sent_at < REPLAY_WINDOW
     ):
-        return latest
+        return session.get(ChatMessage, latest.id)
     return None
 
 

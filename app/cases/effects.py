@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -22,12 +22,14 @@ from app.cases.models import (
     AckKind,
     Case,
     CaseState,
+    ChatMessage,
     Consent,
     ConsentAnswer,
     ConsentKind,
     MessageAuthor,
 )
 from app.db import get_held, write_now
+from app.documentation.models import DraftReason, JournalDraft
 from app.instances.persistence import defer_reprojection
 from app.notifications.purposes import NotificationPurpose
 from app.notifications.service import notify_staff_of_new_case
@@ -45,6 +47,25 @@ REFERRAL_PHRASES = {
     "self_care": "referral_self_care",
 }
 WRONG_PATIENT_NOTE = "OBS FEL PATIENT"
+
+
+# HA-doc-a: the clinicians who wrote in a case's chat and have no note of their own for it yet (a
+# form note documents the form, not their assessment), in the order they first wrote. One statement.
+_UNDOCUMENTED_WRITERS = (
+    select(ChatMessage.author_user_id)
+    .where(
+        ChatMessage.case_id == bindparam("case_id"),
+        ChatMessage.author == MessageAuthor.STAFF,
+        ChatMessage.author_user_id.is_not(None),
+        ~exists().where(
+            JournalDraft.case_id == ChatMessage.case_id,
+            JournalDraft.for_user_id == ChatMessage.author_user_id,
+            JournalDraft.reason != DraftReason.FORM,
+        ),
+    )
+    .group_by(ChatMessage.author_user_id)
+    .order_by(func.min(ChatMessage.id))
+)
 
 
 def region_policy(session: Session, unit: Unit, key: str, default: Any = None) -> Any:
@@ -211,34 +232,12 @@ class CaseEffectsImpl:
         """HA-doc-a: everyone documents their own medical assessment. Every other clinician who wrote
         in the chat (an invited colleague, OG-8.5, or one who had the case before) and has no note
         for the case yet gets an assessment draft of their own."""
-        from app.cases.models import ChatMessage
-        from app.documentation.models import DraftReason, JournalDraft
         from app.documentation.service import create_draft
 
         with self.session.no_autoflush:  # reads only; the closing change is flushed with the drafts
-            writers = list(
-                dict.fromkeys(
-                    self.session.scalars(
-                        select(ChatMessage.author_user_id)
-                        .where(
-                            ChatMessage.case_id == self.case.id,
-                            ChatMessage.author == MessageAuthor.STAFF,
-                            ChatMessage.author_user_id.is_not(None),
-                        )
-                        .order_by(ChatMessage.id)
-                    )
-                )
-            )
-            # A form note documents the form, not the clinician's own assessment.
-            documented = set(
-                self.session.scalars(
-                    select(JournalDraft.for_user_id).where(
-                        JournalDraft.case_id == self.case.id, JournalDraft.reason != DraftReason.FORM
-                    )
-                )
-            )
+            writers = self.session.scalars(_UNDOCUMENTED_WRITERS, {"case_id": self.case.id}).all()
         for user_id in writers:
-            if user_id == self.actor.user_id or user_id in documented:
+            if user_id == self.actor.user_id:
                 continue
             if not roles_at(self.session, user_id, self.case.unit_id) & CLINICAL_ROLES:
                 continue  # administrative staff assess nothing medical

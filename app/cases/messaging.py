@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import instance_state
 from app import clock
 from app.cases.lookup import get_unit
 from app.cases.models import Case, ChatMessage, MessageAuthor
-from app.db import get_held, write_now
+from app.db import get_held, transaction_store, write_now
 from app.notifications.purposes import NotificationPurpose
 from app.notifications.service import queue_to_patient
 from app.people.models import Membership, User
@@ -32,6 +32,7 @@ _ROLE_AT_UNIT = (
     .where(Membership.user_id == bindparam("user_id"), Membership.unit_id == bindparam("unit_id"))
     .limit(1)
 )
+_USER_AND_ROLE_AT_UNIT = select(User, _ROLE_AT_UNIT.scalar_subquery()).where(User.id == bindparam("user_id"))
 
 # The short SMS notice of a new chat message: the content itself stays in the chat, behind the
 # resident's e-ID login. The SMS that say something of their own (received, reminder) are phrase
@@ -58,13 +59,26 @@ def _known_fields(session: Session, case: Case, user_id: int | None) -> dict:
         "time": now.strftime("%H:%M"),
     }
     if user_id is not None:
-        user = get_held(session, User, user_id)
-        role = session.scalar(_ROLE_AT_UNIT, {"user_id": user_id, "unit_id": case.unit_id})
+        user, role = _writer(session, user_id, case.unit_id)
         fields.update(
             staff_first_name=user.given_name,
             staff_role=(role.value.lower() if role else (user.title or "vårdpersonal")),
         )
     return fields
+
+
+def _writer(session: Session, user_id: int, unit_id: int):
+    """The writing user (kept for the transaction, like `get_held`) and their role at the unit: one
+    statement for both when the user is not held yet."""
+    held = transaction_store(session, "held")
+    user = held.get((User, user_id))
+    if user is not None:
+        return user, session.scalar(_ROLE_AT_UNIT, {"user_id": user_id, "unit_id": unit_id})
+    row = session.execute(_USER_AND_ROLE_AT_UNIT, {"user_id": user_id, "unit_id": unit_id}).first()
+    if row is None:
+        return get_held(session, User, user_id), None  # no such user: as before (get_held says None)
+    transaction_store(session, "held")[(User, user_id)] = row[0]  # looked up again: the read may begin it
+    return row[0], row[1]
 
 
 def post(

@@ -27,10 +27,11 @@ from app.people.roles import Role
 WRONG_PATIENT_MARK = "OBS FEL PATIENT"
 
 
-_ANAMNESIS_DOCUMENTED = select(
-    exists().where(JournalDraft.case_id == bindparam("case_id"), JournalDraft.includes_anamnesis.is_(True))
+# Both in one statement: whether the anamnesis is documented already, and how many images the case has.
+_ANAMNESIS_DOCUMENTED_AND_IMAGES = select(
+    exists().where(JournalDraft.case_id == bindparam("case_id"), JournalDraft.includes_anamnesis.is_(True)),
+    select(func.count(CaseImage.id)).where(CaseImage.case_id == bindparam("case_id")).scalar_subquery(),
 )
-_IMAGES_IN_CASE = select(func.count(CaseImage.id)).where(CaseImage.case_id == bindparam("case_id"))
 
 
 def create_draft(
@@ -60,12 +61,13 @@ def create_draft(
     form_summary = _checked_form(reason, form_summary)
     template_key = _journal_template(session, case.unit_id)
     # HA-doc-a: the anamnesis is documented once, by the first assessor; form notes are additions.
-    with session.no_autoflush:  # the case's pending change (it is closing, say) is not what this reads
-        includes_anamnesis = reason is not DraftReason.FORM and not session.scalar(
-            _ANAMNESIS_DOCUMENTED, {"case_id": case.id}
-        )
-        # HA-doc-a: the images are records to document; a form note is only about its form.
-        images = 0 if reason is DraftReason.FORM else session.scalar(_IMAGES_IN_CASE, {"case_id": case.id})
+    # HA-doc-a: the images are records to document; a form note is only about its form (nor does it
+    # carry the anamnesis).
+    includes_anamnesis, images = False, 0
+    if reason is not DraftReason.FORM:
+        with session.no_autoflush:  # the case's pending change (it is closing, say) is not what this reads
+            documented, images = session.execute(_ANAMNESIS_DOCUMENTED_AND_IMAGES, {"case_id": case.id}).one()
+        includes_anamnesis = not documented
     note = BUILDERS[template_key](
         NoteInput(
             reason=reason,

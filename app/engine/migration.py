@@ -251,6 +251,7 @@ def _held_word(task) -> str:
 def migrate(handle: WorkflowHandle, target: LoadedSpec) -> WorkflowHandle:
     """The workflow moved onto `target` (call check_migration first); open timers keep their due time."""
     workflow = handle._workflow
+    handle._changing()  # moved below: what `handle` last serialized no longer describes it
     registry = handle.engine._serializer._serializer.registry
     # The waiting timers' computed due times live in internal data that a reset would recompute
     # from now: an old deadline must not silently move later by migrating.

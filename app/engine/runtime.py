@@ -133,6 +133,7 @@ class ProcessEngine:
         max_tasks: int = 2_000,
         max_depth: int = 400,
         cache_size: int = 64,
+        kept_workflows: int = 32,
         caller_errors: tuple[type[BaseException], ...] = (),
     ):
         engine_clock.install()
@@ -149,6 +150,9 @@ class ProcessEngine:
         self._serializer = InstanceSerializer()
         self._cache: OrderedDict[str, LoadedSpec] = OrderedDict()
         self._cache_size = cache_size
+        # Workflows whose committed state this process wrote last, by instance (see keep/restore).
+        self._kept: OrderedDict[Any, tuple[str, LoadedSpec, BpmnWorkflow]] = OrderedDict()
+        self._kept_size = kept_workflows
         self._lock = threading.Lock()
 
     def function_names(self) -> frozenset[str]:
@@ -177,11 +181,35 @@ class ProcessEngine:
             task.data.update(dict(data or {}))
         return WorkflowHandle(self, loaded, workflow)
 
-    def restore(self, loaded: LoadedSpec, state: str) -> WorkflowHandle:
-        """The workflow saved as `state` (from WorkflowHandle.serialize) on its pinned spec."""
-        workflow = self._serializer.load(state, loaded.spec, loaded.subprocess_specs)
+    def restore(self, loaded: LoadedSpec, state: str, *, key: Any = None) -> WorkflowHandle:
+        """The workflow saved as `state` (from WorkflowHandle.serialize) on its pinned spec.
+
+        With `key`, a workflow `keep` holds under it is taken instead of deserializing, but only when
+        it was serialized as exactly `state`: the state just read from the database decides, so a
+        change by another process (or a rolled-back one) simply misses. Taken, it is no longer held."""
+        workflow = None
+        if key is not None:
+            with self._lock:
+                kept = self._kept.pop(key, None)
+            if kept is not None and kept[1] is loaded and kept[0] == state:
+                workflow = kept[2]
+        if workflow is None:
+            workflow = self._serializer.load(state, loaded.spec, loaded.subprocess_specs)
         workflow.script_engine = self._script_engine()
         return WorkflowHandle(self, loaded, workflow)
+
+    def keep(self, key: Any, handle: WorkflowHandle) -> None:
+        """Hold `handle`'s workflow for the next `restore(key=key)`. Call only once the state it was
+        last serialized as is committed, and do not use the handle afterwards. Nothing is held if the
+        workflow changed since, or if deserializing its state would not give an equal workflow."""
+        state = handle._saved_state
+        if state is None or not _round_trips(handle._workflow):
+            return
+        with self._lock:
+            self._kept[key] = (state, handle.loaded, handle._workflow)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self._kept_size:
+                self._kept.popitem(last=False)
 
     def _script_engine(self) -> _ScriptEngine:
         return _ScriptEngine(self.environment, self.operators, self.caller_errors)
@@ -196,6 +224,11 @@ class WorkflowHandle:
         self.loaded = loaded
         self._workflow = workflow
         self._size: TreeSize | None = None  # measured by advance(); any later change forgets it
+        self._saved_state: str | None = None  # what serialize() returned; any later change forgets it
+
+    def _changing(self) -> None:
+        self._size = None
+        self._saved_state = None
 
     def _caller_errors(self) -> tuple[type[BaseException], ...]:
         return self._engine.caller_errors
@@ -367,7 +400,7 @@ class WorkflowHandle:
     # --- acting --------------------------------------------------------------------------------
 
     def complete_user_task(self, task_id: str, data: Mapping[str, Any]) -> None:
-        self._size = None
+        self._changing()
         task = self._task(task_id)
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise EngineRefused(f"task '{task.task_spec.bpmn_name}' is not waiting for completion")
@@ -388,7 +421,7 @@ class WorkflowHandle:
         payload: Mapping[str, Any] | None = None,
         correlations: Mapping[str, Any] | None = None,
     ) -> None:
-        self._size = None
+        self._changing()
         event = BpmnEvent(MessageEventDefinition(name), dict(payload or {}), dict(correlations or {}))
         try:
             self._workflow.send_event(event)
@@ -400,12 +433,12 @@ class WorkflowHandle:
             raise EngineFailure(_error_message(exc), _failed_element(exc), type(exc).__name__) from exc
 
     def cancel(self) -> None:
-        self._size = None
+        self._changing()
         self._workflow.cancel()
 
     def retry_failed(self) -> list[str]:
         """Put every task in ERROR back to READY (after an incident was fixed); returns element ids."""
-        self._size = None
+        self._changing()
         retried = []
         for task in list(self._all_tasks()):
             if task.state == TaskState.ERROR:
@@ -421,7 +454,7 @@ class WorkflowHandle:
         wrong raises EngineFailure so the caller rolls the whole action back.
         """
         # No size check before: a saved state passed the one below when it was saved.
-        self._size = None
+        self._changing()
         script_engine = self._workflow.script_engine
         script_engine.service_context = service_context
         incident = None
@@ -475,13 +508,59 @@ class WorkflowHandle:
             )
 
     def serialize(self) -> str:
-        return self._engine._serializer.dump(self._workflow)
+        self._saved_state = self._engine._serializer.dump(self._workflow)
+        return self._saved_state
 
     def _task(self, task_id: str):
         try:
             return self._workflow.get_task_from_id(UUID(str(task_id)))
         except (ValueError, WorkflowException) as exc:
             raise EngineRefused(f"no task {task_id} in this instance") from exc
+
+
+_JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
+_STR = frozenset((str,))
+
+
+def _round_trips(workflow: BpmnWorkflow) -> bool:
+    """Would deserializing this workflow's state give an equal workflow? Only when every task's data
+    holds plain JSON values no deeper than one list or dict, none of them shared: a tuple comes back
+    a list, a datetime loses its zone, a dropped callable is gone, and objects two names share (or
+    nested ones SpiffWorkflow's data merge shares) come back apart. Anything else: not kept."""
+    if workflow.bpmn_events or workflow.correlations:
+        return False
+    seen: set[int] = set()
+
+    def plain(data: Any) -> bool:
+        if type(data) is not dict or id(data) in seen or not _STR.issuperset(map(type, data)):
+            return False
+        seen.add(id(data))
+        if _JSON_SCALARS.issuperset(map(type, data.values())):  # the usual case, checked in one pass
+            return True
+        for value in data.values():
+            kind = type(value)
+            if kind in _JSON_SCALARS:
+                continue
+            if kind is dict:
+                if not _STR.issuperset(map(type, value)):
+                    return False
+                items = value.values()
+            elif kind is list:
+                items = value
+            else:
+                return False
+            if id(value) in seen or not _JSON_SCALARS.issuperset(map(type, items)):
+                return False
+            seen.add(id(value))
+        return True
+
+    for flow in (workflow, *workflow.subprocesses.values()):
+        if flow.correlations or not plain(flow.data):
+            return False
+        for task in flow.tasks.values():
+            if not (plain(task.data) and plain(task.internal_data)):
+                return False
+    return True
 
 
 def _failed_element(exc: BaseException) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -102,10 +102,13 @@ def resolve(session: Session, incident: Incident, actor: Actor, *, reason: str |
 def close_open_incidents(session: Session, instance_id: int, actor: Actor, *, reason: str) -> None:
     """Close the open incidents of an instance that ended (cancelled or completed): nothing of it
     may be retried any more."""
-    for incident in session.scalars(
-        select(Incident).where(Incident.instance_id == instance_id, Incident.status == IncidentStatus.OPEN)
-    ).all():
+    for incident in session.scalars(_OPEN_INCIDENTS, {"iid": instance_id}).all():
         resolve(session, incident, actor, reason=reason)
+
+
+_OPEN_INCIDENTS = select(Incident).where(
+    Incident.instance_id == bindparam("iid"), Incident.status == IncidentStatus.OPEN
+)
 
 
 def record_failed_retry(

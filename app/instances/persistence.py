@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
 from app.cases.models import Case, CaseState
-from app.db import transaction_store
+from app.db import on_commit, transaction_store
 from app.engine import WorkflowHandle
 from app.errors import Conflict
 from app.instances.models import HumanTask, InstanceStatus, PendingTimer, ProcessInstance, TimerKind
@@ -328,6 +328,11 @@ def save(
             raise Conflict("someone else changed this case at the same moment; nothing was overwritten")
         for key, value in values.items():
             set_committed_value(instance, key, value)
+    # Once committed, the next action on this running instance in this process can skip deserializing
+    # the state it just wrote (the engine checks it against the state read then).
+    if running:
+        instance_id = instance.id
+        on_commit(session, ("keep_workflow", instance_id), lambda: handle.engine.keep(instance_id, handle))
 
 
 def _role(lane: str | None) -> Role | None:

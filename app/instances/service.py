@@ -573,7 +573,9 @@ def _loaded(session: Session, engine: ProcessEngine, bundle_hash: str):
 
 
 def _open(session: Session, engine: ProcessEngine, instance: ProcessInstance) -> WorkflowHandle:
-    return engine.restore(_loaded(session, engine, instance.bundle_hash), instance.state)
+    # Keyed by the instance: the workflow this process committed last for it is used when the state
+    # just read (under the instance's lock) is the one it wrote (see persistence.save).
+    return engine.restore(_loaded(session, engine, instance.bundle_hash), instance.state, key=instance.id)
 
 
 # The row was inserted by this transaction: nobody else can have changed it, no version check needed.

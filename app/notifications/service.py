@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,7 +28,7 @@ from app.notifications.compose import NEUTRAL_UNIT, Recipient, SenderUnit, compo
 from app.notifications.models import Channel, Notification, NotificationStatus, RecipientKind
 from app.notifications.purposes import NotificationPurpose
 from app.patients.models import Patient
-from app.people.models import Membership, Unit, User
+from app.people.models import Unit, User
 from app.people.roles import Role
 from app.people.service import present_users
 
@@ -122,20 +122,11 @@ def notify_staff_of_new_case(
     """OG-8.7: SMS only, only to staff present at the unit in one of `roles`, only to work phones."""
     now = clock.now()
     wanted = {Role(role) for role in roles}
-    present = [user for user in present_users(session, unit.id, now) if user.active and user.work_phone]
-    if not present or not wanted:
+    if not wanted:
         return []
-    holders = set(
-        session.scalars(
-            _ROLE_HOLDERS,
-            {
-                "unit_id": unit.id,
-                "user_ids": [user.id for user in present],
-                "roles": list(wanted),
-                "now": now,
-            },
-        )
-    )
+    present = [
+        user for user in present_users(session, unit.id, now, roles=wanted) if user.active and user.work_phone
+    ]
     return [
         queue_to_staff(
             session,
@@ -149,17 +140,7 @@ def notify_staff_of_new_case(
             actor=actor,
         )
         for user in present
-        if user.id in holders
     ]
-
-
-_ROLE_HOLDERS = select(Membership.user_id).where(
-    Membership.unit_id == bindparam("unit_id"),
-    Membership.user_id.in_(bindparam("user_ids", expanding=True)),
-    Membership.role.in_(bindparam("roles", expanding=True)),
-    Membership.valid_from <= bindparam("now"),
-    or_(Membership.valid_until.is_(None), Membership.valid_until > bindparam("now")),
-)
 
 
 def protected_identity_policy(unit: Unit) -> str:

@@ -11,6 +11,7 @@ closes the browser records nothing, so without that expiry they would stay "pres
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -124,12 +125,27 @@ _PRESENT_USERS = (
 )
 
 
-def present_users(session: Session, unit_id: int, at: datetime | None = None) -> list[User]:
-    """Everyone present at the unit at `at`."""
-    at = at or clock.now()
-    return list(
-        session.scalars(_PRESENT_USERS, {"unit_id": unit_id, "at": at, "since": at - presence_expiry()})
+# The same, only those who hold one of the given roles at the unit at that moment.
+_PRESENT_ROLE_HOLDERS = _PRESENT_USERS.where(
+    exists().where(
+        Membership.user_id == User.id,
+        Membership.unit_id == bindparam("unit_id"),
+        Membership.role.in_(bindparam("roles", expanding=True)),
+        Membership.valid_from <= bindparam("at"),
+        or_(Membership.valid_until.is_(None), Membership.valid_until > bindparam("at")),
     )
+)
+
+
+def present_users(
+    session: Session, unit_id: int, at: datetime | None = None, *, roles: Iterable[Role] | None = None
+) -> list[User]:
+    """Everyone present at the unit at `at`; with `roles`, only those holding one of them there then."""
+    at = at or clock.now()
+    params = {"unit_id": unit_id, "at": at, "since": at - presence_expiry()}
+    if roles is None:
+        return list(session.scalars(_PRESENT_USERS, params))
+    return list(session.scalars(_PRESENT_ROLE_HOLDERS, {**params, "roles": list(roles)}))
 
 
 def open_shift(session: Session, user_id: int, unit_id: int) -> Shift | None:

@@ -35,7 +35,7 @@ from app.instances.incidents import (
     record_failure,
     resolve,
 )
-from app.instances.models import Incident, IncidentStatus, PendingTimer
+from app.instances.models import Incident, IncidentStatus, InstanceStatus, PendingTimer
 from app.instances.persistence import TIMER_CHANNEL as CHANNEL
 from app.timers import claims
 from app.timers.housekeeping import Housekeeping
@@ -124,8 +124,11 @@ class TimerWorker:
                     due = claims.earliest_due(session, instance_id, now)
                     if due is None:
                         return False
-                    instances.fire_timers(session, self.engine, instance_id=instance_id, actor=self.actor)
-                    _resolve_timer_incidents(session, instance_id, self.actor)
+                    fired = instances.fire_timers(
+                        session, self.engine, instance_id=instance_id, actor=self.actor
+                    )
+                    if fired.status != InstanceStatus.COMPLETED:  # completing closed its incidents already
+                        _resolve_timer_incidents(session, instance_id, self.actor)
                 self.stats.fired += 1
                 if self.record_firings and due is not None:
                     self.stats.firings.append((due.timestamp(), time.time()))

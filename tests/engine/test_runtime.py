@@ -55,6 +55,44 @@ def test_serialize_and_restore_mid_way_keeps_state_without_the_spec():
     assert not restored.completed
 
 
+def test_a_kept_workflow_is_used_only_for_exactly_the_state_it_was_saved_as():
+    engine = _engine()
+    loaded = _loaded(engine, "simple_case.bpmn")
+    handle = engine.start(loaded, {"case_id": 7})
+    handle.advance()
+    state = handle.serialize()
+    engine.keep(7, handle)
+    # Another state for the instance (written by another process, or this one rolled back): not used.
+    other = engine.restore(loaded, state.replace('"case_id": 7', '"case_id": 8'), key=7)
+    assert other._workflow is not handle._workflow and other.data["case_id"] == 8
+    assert engine.restore(loaded, state, key=7)._workflow is not handle._workflow  # taken once: gone
+
+    engine.keep(7, handle)
+    kept = engine.restore(loaded, state, key=7)
+    assert kept._workflow is handle._workflow
+    [task] = kept.ready_user_tasks()
+    kept.complete_user_task(task.task_id, {"priority_checked": True, "needs_doctor": True})
+    kept.advance()
+    assert json.loads(kept.serialize()) == json.loads(engine.restore(loaded, kept.serialize()).serialize())
+
+
+def test_a_workflow_changed_since_its_save_or_not_equal_once_deserialized_is_not_kept():
+    engine = _engine()
+    loaded = _loaded(engine, "simple_case.bpmn")
+    changed = engine.start(loaded, {"case_id": 7})
+    state = changed.serialize()
+    changed.advance()  # after the save: the saved state no longer describes it
+    engine.keep(7, changed)
+    assert engine.restore(loaded, state, key=7)._workflow is not changed._workflow
+
+    for value in [(1, 2), {1: "a"}, {"deep": [1]}, [[1]]]:  # a tuple, an int key, nesting: not plain JSON
+        odd = engine.start(loaded, {"case_id": 7, "value": value})
+        odd.advance()
+        state = odd.serialize()
+        engine.keep(7, odd)
+        assert engine.restore(loaded, state, key=7)._workflow is not odd._workflow, value
+
+
 def test_the_spec_is_parsed_once_per_bundle_hash():
     engine = _engine()
     bundle = collect_bundle(FIXTURES / "bpmn" / "simple_case.bpmn", FIXTURES / "bpmn", FIXTURES / "forms")
