@@ -126,6 +126,10 @@ class Database:
 def transaction_store(session: Session, name: str) -> dict:
     """A dict that lives as long as the session's current transaction (a new one starts empty)."""
     transaction = session.get_transaction()
+    if transaction is None:
+        # Before the first statement there is no transaction yet: begin the one that statement will
+        # use (no SQL is sent), or what is stored now would be dropped as soon as it begins.
+        transaction = session.begin()
     stores = session.info.setdefault("transaction_stores", {})
     held = stores.get(name)
     if held is None or held[0] is not transaction:
@@ -136,8 +140,6 @@ def transaction_store(session: Session, name: str) -> dict:
 def on_commit(session: Session, key: Any, callback: Callable[[], None]) -> None:
     """Call `callback` once the current transaction has committed; never if it rolls back. A later
     call with the same key in the same transaction replaces the earlier one."""
-    if session.get_transaction() is None:
-        session.begin()  # the transaction the callback waits for (no SQL until the first statement)
     transaction_store(session, "on_commit")[key] = callback
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 
 from app import clock as app_clock
@@ -204,3 +204,16 @@ def test_on_commit_runs_after_the_transaction_commits_never_after_a_rollback_or_
         on_commit(session, "d", broken)
         on_commit(session, "e", lambda: ran.append("after the broken one"))
     assert ran[-1] == "after the broken one"
+
+
+def test_a_transaction_store_written_before_the_first_statement_lasts_the_transaction(database):
+    """Stored before any SQL (e.g. a row claimed for later in the action), still there after the
+    first statement; gone with the transaction."""
+    from app.db import transaction_store
+
+    with database.transaction() as session:
+        transaction_store(session, "claims")["instance"] = 1
+        session.execute(select(AuditEvent.id).limit(1)).all()
+        assert transaction_store(session, "claims") == {"instance": 1}
+    with database.transaction() as session:
+        assert transaction_store(session, "claims") == {}
