@@ -11,6 +11,7 @@ from app.people.models import Membership, User
 from app.people.roles import Role
 from tests.processes import conftest as processes_conftest
 from tests.processes.conftest import World
+from tests.worklist.conftest import Pages
 
 world = processes_conftest.world  # the routines' care world, shared as a fixture
 
@@ -42,30 +43,6 @@ def admin_world(world, clock) -> World:
     add_staff(world, "sysadmin", "og", Role.LOCAL_SYSADMIN, clock)
     add_staff(world, "sysadmin", "ha", Role.LOCAL_SYSADMIN, clock)
     return world
-
-
-class Pages:
-    """A test client signed in as one of the world's staff, with the CSRF token at hand."""
-
-    def __init__(self, client, world: World):
-        self.client, self.world = client, world
-
-    def sign_in(self, key: str, *, lang: str | None = None) -> Pages:
-        user, unit = self.world.staff[key]
-        with self.client.session_transaction() as browser:
-            browser.clear()
-            browser["user_id"], browser["unit_id"], browser["csrf_token"] = user.id, unit.id, "test-token"
-            if lang:
-                browser["lang"] = lang
-        return self
-
-    def get(self, path: str, **kw):
-        self.world.session.commit()  # SQLite: the test's session must not hold a transaction during a request
-        return self.client.get(path, **kw)
-
-    def post(self, path: str, data: dict | None = None, **kw):
-        self.world.session.commit()
-        return self.client.post(path, data={"csrf_token": "test-token", **(data or {})}, **kw)
 
 
 @pytest.fixture

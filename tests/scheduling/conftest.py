@@ -15,6 +15,7 @@ from app.people.roles import Role
 from app.people.scheduling import ShiftEntry
 from app.people.service import actor_for
 from tests import factories
+from tests.pages import SignedInPages
 
 MONDAY = date(2026, 11, 23)
 
@@ -66,28 +67,15 @@ def ward(session, clock) -> Ward:
     return w
 
 
-class Pages:
+class Pages(SignedInPages):
     """A test client signed in as one of the ward's people, with the CSRF token at hand."""
 
     def __init__(self, client, ward: Ward):
-        self.client, self.ward = client, ward
+        super().__init__(client, ward.session)
+        self.ward = ward
 
-    def sign_in(self, key: str, *, lang: str | None = None) -> Pages:
-        user, unit = self.ward.people[key], self.ward.home(key)
-        with self.client.session_transaction() as browser:
-            browser.clear()
-            browser["user_id"], browser["unit_id"], browser["csrf_token"] = user.id, unit.id, "test-token"
-            if lang:
-                browser["lang"] = lang
-        return self
-
-    def get(self, path: str, **kw):
-        self.ward.session.commit()  # SQLite: the test's session must not hold a transaction during a request
-        return self.client.get(path, **kw)
-
-    def post(self, path: str, data: dict | None = None, **kw):
-        self.ward.session.commit()
-        return self.client.post(path, data={"csrf_token": "test-token", **(data or {})}, **kw)
+    def _who(self, key: str) -> tuple[int, int]:
+        return self.ward.people[key].id, self.ward.home(key).id
 
 
 @pytest.fixture

@@ -13,43 +13,28 @@ from app.audit.models import AccessLog, AccessLogPatient, AuditEvent
 from app.cases import handling
 from app.people.models import Membership, User
 from app.people.roles import Role
+from tests.pages import SignedInPages
 from tests.processes import conftest as processes_conftest
 from tests.processes.conftest import World
 
 world = processes_conftest.world  # the care world of the routines' walk-throughs, shared as a fixture
 
 
-class Pages:
+class Pages(SignedInPages):
     """A test client signed in as one of the world's staff, with the CSRF token at hand."""
 
     def __init__(self, client, world: World):
-        self.client, self.world = client, world
+        super().__init__(client, world.session)
+        self.world = world
 
-    def sign_in(self, key: str, *, lang: str | None = None) -> Pages:
+    def _who(self, key: str) -> tuple[int, int]:
         user, unit = self.world.staff[key]
-        with self.client.session_transaction() as browser:
-            browser.clear()
-            browser["user_id"], browser["unit_id"], browser["csrf_token"] = user.id, unit.id, "test-token"
-            if lang:
-                browser["lang"] = lang
-        return self
-
-    def _release(self) -> None:
-        # SQLite transactions begin IMMEDIATE: the test's own session must not hold one during a request.
-        self.world.session.commit()
-
-    def get(self, path: str, **kw):
-        self._release()
-        return self.client.get(path, **kw)
+        return user.id, unit.id
 
     def text(self, path: str, **kw) -> str:
         response = self.get(path, **kw)
         assert response.status_code == 200, (response.status_code, response.get_data(as_text=True)[:2000])
         return response.get_data(as_text=True)
-
-    def post(self, path: str, data: dict | None = None, **kw):
-        self._release()
-        return self.client.post(path, data={"csrf_token": "test-token", **(data or {})}, **kw)
 
 
 @pytest.fixture
