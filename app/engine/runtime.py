@@ -74,6 +74,7 @@ class UserTaskView:
     rules: tuple[str, ...]
     data: dict
     guard: str | None = None
+    duty: bool = False  # the overall responsible's task (see app.engine.specs.DUTY_PROPERTY)
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,7 @@ class WorkflowHandle:
             meta.rules,
             dict(task.data),
             meta.guard,
+            meta.duty,
         )
 
     def timers(self) -> list[TimerView]:

@@ -14,6 +14,12 @@ from app.engine.dmn import DecisionParser
 from app.engine.xml import UnsafeXml, parse_xml
 
 RULES_PROPERTY = "guidelineRules"
+# A user task of the overall-responsible duty (OG-10.1-a): completed by the duty holder, or whoever it
+# was assigned to as such, whatever the lane's role (the duty is no role). Marked in the diagram, so
+# renaming the element keeps it the duty's.
+DUTY_PROPERTY = "dutyTask"
+# Bundles deployed before the property existed mark none: there the duty's tasks are known by id.
+_DUTY_TASKS_BEFORE_THE_PROPERTY = frozenset({"Day_close", "Escalated"})
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class UserTaskMeta:
     rules: tuple[str, ...] = ()
     documentation: str | None = None
     guard: str | None = None  # the task guard the app runs before completion
+    duty: bool = False  # the overall responsible's task, whatever the lane (property dutyTask="true")
 
 
 @dataclass
@@ -92,27 +99,37 @@ def parse_bundle(bundle: Bundle) -> LoadedSpec:
         subprocess_specs,
         forms=forms,
     )
-    for process_spec in [spec, *subprocess_specs.values()]:
-        if process_spec is None:
+    task_specs = [
+        task_spec
+        for process_spec in [spec, *subprocess_specs.values()]
+        if process_spec is not None
+        for task_spec in process_spec.task_specs.values()
+    ]
+    marks_duty = any(DUTY_PROPERTY in _properties(task_spec) for task_spec in task_specs)
+    for task_spec in task_specs:
+        bpmn_id = getattr(task_spec, "bpmn_id", None)
+        if bpmn_id is None:
             continue
-        for task_spec in process_spec.task_specs.values():
-            bpmn_id = getattr(task_spec, "bpmn_id", None)
-            if bpmn_id is None:
-                continue
-            loaded.element_names[bpmn_id] = task_spec.bpmn_name or bpmn_id
-            if isinstance(task_spec, UserTaskMixin):
-                props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
-                loaded.user_tasks[bpmn_id] = UserTaskMeta(
-                    element_id=bpmn_id,
-                    name=task_spec.bpmn_name or bpmn_id,
-                    lane=task_spec.lane,
-                    form_schema=props.get("formJsonSchemaFilename"),
-                    form_ui_schema=props.get("formUiSchemaFilename"),
-                    rules=split_rules(props.get(RULES_PROPERTY)),
-                    documentation=getattr(task_spec, "documentation", None),
-                    guard=props.get("guard"),
-                )
+        loaded.element_names[bpmn_id] = task_spec.bpmn_name or bpmn_id
+        if isinstance(task_spec, UserTaskMixin):
+            props = _properties(task_spec)
+            loaded.user_tasks[bpmn_id] = UserTaskMeta(
+                element_id=bpmn_id,
+                name=task_spec.bpmn_name or bpmn_id,
+                lane=task_spec.lane,
+                form_schema=props.get("formJsonSchemaFilename"),
+                form_ui_schema=props.get("formUiSchemaFilename"),
+                rules=split_rules(props.get(RULES_PROPERTY)),
+                documentation=getattr(task_spec, "documentation", None),
+                guard=props.get("guard"),
+                duty=props.get(DUTY_PROPERTY) == "true"
+                or (not marks_duty and bpmn_id in _DUTY_TASKS_BEFORE_THE_PROPERTY),
+            )
     return loaded
+
+
+def _properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
 
 
 def _finding_from_validation(exc: ValidationException, default_file: str) -> Finding:

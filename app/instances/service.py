@@ -297,7 +297,8 @@ def _complete_task(
 ) -> ProcessInstance:
     if expected_version is not None and instance.version != expected_version:
         raise Conflict("someone else changed this case since you opened it", current_version=instance.version)
-    _require_may_act(session, actor, task)
+    meta = _loaded(session, engine, instance.bundle_hash).user_tasks.get(task.element_id)
+    _require_may_act(session, actor, task, duty=meta is not None and meta.duty)
     handle = _open(session, engine, instance)
     before = snapshot(handle)
     view = handle.user_task(task.spiff_task_id)
@@ -622,20 +623,14 @@ def _lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
-# Tasks that are the overall responsible's whatever lane they are drawn in (element ids; a called
-# process's tasks keep their own ids): the day's closing, assigned to the duty holder at closing
-# (OG-6.1-e, HA-close-day), and the suicide-risk escalation when no psychologist or doctor is present
-# (HA-suicide-g). Their holder may be a doctor or a physiotherapist: the duty is no role (OG-10.1-a).
-DUTY_TASK_ELEMENTS = frozenset({"Day_close", "Escalated"})
-
-
-def _require_may_act(session: Session, actor: Actor, task) -> None:
+def _require_may_act(session: Session, actor: Actor, task, *, duty: bool) -> None:
     """May the actor complete `task`: at its unit (or the unit covering it today, OG-9.2), in its lane's
-    role and not a colleague's, unless it is a task of the overall-responsible duty and the actor holds
-    the duty or was assigned it as such."""
+    role and not a colleague's, unless it is a task of the overall-responsible duty (`duty`: marked so
+    in the diagram, e.g. Dagens stängning and the suicide-risk escalation; the holder may be a doctor or
+    a physiotherapist, the duty is no role, OG-10.1-a) and the actor holds the duty or was assigned it."""
     if not serves_unit(session, actor, task.unit_id):
         raise Forbidden("Uppgiften hör till en annan enhet än den du arbetar för nu.")
-    if task.element_id in DUTY_TASK_ELEMENTS and (DUTY in actor.roles or task.owner_user_id == actor.user_id):
+    if duty and (DUTY in actor.roles or task.owner_user_id == actor.user_id):
         return  # the duty's task: whatever lane, and whoever the case was on (OG-10.1-a)
     if task.role is not None and task.role.value not in actor.roles:
         raise Forbidden(

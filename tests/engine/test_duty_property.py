@@ -1,0 +1,76 @@
+"""The overall responsible's tasks are marked in the diagram (property dutyTask="true"), not known by
+element id: a process owner who renames the element keeps it the duty's (OG-10.1-a)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.engine import collect_bundle
+from app.engine.specs import parse_bundle
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _user_tasks(folder: Path, name: str, text: str) -> dict:
+    (folder / name).write_text(text, encoding="utf-8")
+    return parse_bundle(collect_bundle(folder / name, folder, ROOT / "forms")).user_tasks
+
+
+def _task(element_id: str, incoming: str, outgoing: str, duty: str | None) -> str:
+    properties = (
+        '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="dutyTask" '
+        f'value="{duty}"/></spiffworkflow:properties></bpmn:extensionElements>'
+        if duty is not None
+        else ""
+    )
+    return (
+        f'<bpmn:userTask id="{element_id}" name="{element_id}">{properties}'
+        f"<bpmn:incoming>{incoming}</bpmn:incoming><bpmn:outgoing>{outgoing}</bpmn:outgoing></bpmn:userTask>"
+    )
+
+
+def _diagram(first: str, second: str, *, first_duty: str | None, second_duty: str | None) -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="duty_case" isExecutable="true">
+    <bpmn:startEvent id="Start_duty"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    {_task(first, "F1", "F2", first_duty)}
+    {_task(second, "F2", "F3", second_duty)}
+    <bpmn:endEvent id="End_duty"><bpmn:incoming>F3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="Start_duty" targetRef="{first}" />
+    <bpmn:sequenceFlow id="F2" sourceRef="{first}" targetRef="{second}" />
+    <bpmn:sequenceFlow id="F3" sourceRef="{second}" targetRef="End_duty" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_OG_10_1_a_a_task_marked_duty_task_is_the_dutys_whatever_its_id(tmp_path):
+    text = _diagram("Closing_renamed", "Other", first_duty="true", second_duty=None)
+    tasks = _user_tasks(tmp_path, "duty_case.bpmn", text)
+    assert tasks["Closing_renamed"].duty and not tasks["Other"].duty
+
+
+def test_OG_10_1_a_a_diagram_marking_its_duty_tasks_marks_no_other_by_its_old_id(tmp_path):
+    """Once a diagram marks duty tasks, an element that happens to be called Day_close is not one."""
+    text = _diagram("Escalation", "Day_close", first_duty="true", second_duty=None)
+    tasks = _user_tasks(tmp_path, "duty_case.bpmn", text)
+    assert tasks["Escalation"].duty and not tasks["Day_close"].duty
+
+
+def test_a_bundle_from_before_the_property_knows_the_dutys_tasks_by_their_old_ids(tmp_path):
+    """Versions deployed before dutyTask existed (running cases stay on them) keep working."""
+    text = _diagram("Day_close", "Other", first_duty=None, second_duty=None)
+    tasks = _user_tasks(tmp_path, "duty_case.bpmn", text)
+    assert tasks["Day_close"].duty and not tasks["Other"].duty
+
+
+def test_OG_10_1_a_the_products_duty_tasks_stay_the_dutys_when_renamed(tmp_path):
+    for file, element in (("unit_day_close.bpmn", "Day_close"), ("suicide_risk.bpmn", "Escalated")):
+        text = (ROOT / "processes" / file).read_text(encoding="utf-8")
+        # every reference: the element, its flows' source/target, lanes' flowNodeRef, its DI shape
+        renamed = text.replace(f'"{element}"', '"Renamed_duty_task"').replace(
+            f">{element}<", ">Renamed_duty_task<"
+        )
+        tasks = _user_tasks(tmp_path, file, renamed)
+        assert tasks["Renamed_duty_task"].duty, file
