@@ -156,6 +156,7 @@ def test_the_side_panel_edits_form_operator_and_gateway_conditions_as_spiffworkf
     expect(page.locator('#canvas [data-element-id="Handle_admin"]')).to_be_visible()
     _select(page, "Handle_admin")
     page.get_by_label("Formulär", exact=True).select_option("handling.schema.json")
+    page.get_by_label("Övergripande ansvarigs uppgift", exact=False).check()  # OG-10.1-a: the duty's task
     page.get_by_role("button", name="Använd").click()
     _select(page, "Notify_admin")
     page.get_by_label("Tjänst").select_option("notify_staff_new_case")
@@ -187,5 +188,6 @@ def test_the_side_panel_edits_form_operator_and_gateway_conditions_as_spiffworkf
         bundle = load_bundle(session, draft.bundle_hash)
         handle = bundle.entry_text.split('id="Handle_admin"')[1].split("</bpmn:userTask>")[0]
         assert 'value="handling.schema.json"' in handle and 'name="guard" value="admin_handling"' in handle
+        assert 'name="dutyTask" value="true"' in handle
         assert "handling.schema.json" in bundle.forms  # the shared form came into the draft with it
         assert "outcome == 'prescription'" in bundle.entry_text

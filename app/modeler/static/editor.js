@@ -111,6 +111,7 @@
     show("userTask", element.type === "bpmn:UserTask");
     $("p-form").value = getProperty(bo, "formJsonSchemaFilename");
     $("p-uiform").value = getProperty(bo, "formUiSchemaFilename");
+    $("p-duty").checked = getProperty(bo, "dutyTask") === "true";
     show("serviceTask", element.type === "bpmn:ServiceTask");
     $("p-operator").value = getOperator(bo);
     var timer = is(bo, "bpmn:Event") ? timerOf(bo) : null;
@@ -135,6 +136,9 @@
     if (element.type === "bpmn:UserTask") {
       setProperty(bo, "formJsonSchemaFilename", $("p-form").value);
       setProperty(bo, "formUiSchemaFilename", $("p-uiform").value);
+      // Unticked, a task once marked says "false": a diagram that marks none falls back to the old ids.
+      var duty = $("p-duty").checked ? "true" : (getProperty(bo, "dutyTask") ? "false" : "");
+      setProperty(bo, "dutyTask", duty);
     }
     if (element.type === "bpmn:ServiceTask" && $("p-operator").value) { setOperator(bo, $("p-operator").value); }
     if (is(bo, "bpmn:FlowNode")) { setProperty(bo, "guidelineRules", $("p-rules").value.trim()); }
