@@ -8,6 +8,7 @@ message waits for a message nothing in the product sends (app/engine/messages.py
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -94,6 +95,17 @@ def validate_bundle(
     return loaded
 
 
+@functools.lru_cache(maxsize=512)
+def _schema_error(text: str) -> SchemaError | None:
+    """Checking a form against the JSON Schema metaschema takes ~8 ms, and every deploy and draft
+    check sees the same forms again: once per text (a pure function of it)."""
+    try:
+        Draft202012Validator.check_schema(json.loads(text))
+    except SchemaError as exc:
+        return exc
+    return None
+
+
 def _check_forms(bundle: Bundle) -> list[Finding]:
     findings = []
     for name, text in bundle.forms.items():
@@ -118,12 +130,11 @@ def _check_forms(bundle: Bundle) -> list[Finding]:
                 )
             )
             continue
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            path = "/".join(str(p) for p in exc.path) or "(root)"
+        error = _schema_error(text)
+        if error is not None:
+            path = "/".join(str(p) for p in error.path) or "(root)"
             findings.append(
-                Finding(name, f"not a valid JSON Schema at {path}: {exc.message}", code="invalid_form")
+                Finding(name, f"not a valid JSON Schema at {path}: {error.message}", code="invalid_form")
             )
             continue
         # Form fields become task data that expressions read by name: a field must be a name the
