@@ -199,7 +199,8 @@ def test_every_clinician_page_has_no_serious_accessibility_violation(page, live_
     page.get_by_label("Text").fill("Hej! Ring OBS vårdcentralen.")
     page.get_by_role("button", name="Spara", exact=True).click()
     page.get_by_role("heading", name="Tänk på tonen").wait_for()
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    # The heading is there before the deferred script has moved the focus: wait for the focus itself.
+    page.wait_for_function("document.activeElement.classList.contains('error-summary')", timeout=3_000)
     assert page.get_by_label("Text").input_value() == "Hej! Ring OBS vårdcentralen."
     assert axe_violations(page) == []
     page.get_by_label("Rubrik").fill("")
