@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -53,8 +55,31 @@ def split_rules(value: str | None) -> tuple[str, ...]:
     return tuple(r.strip() for r in (value or "").replace(";", ",").split(",") if r.strip())
 
 
+# Parsed bundles by content hash, shared by every engine in the process: a parse is a pure function
+# of the bundle's text, and specs are only ever read (every workflow of a version shares one). Spares
+# a deploy re-parsing what the checks just parsed, and every new app (a test's) re-parsing processes/.
+_PARSED: OrderedDict[str, LoadedSpec] = OrderedDict()
+_PARSED_SIZE = 64
+_parsed_lock = threading.Lock()
+
+
 def parse_bundle(bundle: Bundle) -> LoadedSpec:
     """Build specs from a bundle's documents, or raise BundleInvalid naming file and element."""
+    content_hash = bundle.content_hash
+    with _parsed_lock:
+        hit = _PARSED.get(content_hash)
+        if hit is not None:
+            _PARSED.move_to_end(content_hash)
+            return hit
+    loaded = _parse(bundle, content_hash)
+    with _parsed_lock:
+        _PARSED[content_hash] = loaded
+        while len(_PARSED) > _PARSED_SIZE:
+            _PARSED.popitem(last=False)
+    return loaded
+
+
+def _parse(bundle: Bundle, content_hash: str) -> LoadedSpec:
     parser = DecisionParser(validator=VALIDATOR)
     findings: list[Finding] = []
     for name, text in bundle.documents.items():
@@ -92,7 +117,7 @@ def parse_bundle(bundle: Bundle) -> LoadedSpec:
         raise BundleInvalid(findings)
 
     loaded = LoadedSpec(
-        bundle.content_hash,
+        content_hash,
         bundle.process_id,
         getattr(spec, "description", None) or bundle.process_id,
         spec,
