@@ -85,6 +85,29 @@ def test_a_receive_task_and_a_boundary_message_event_nothing_sends_are_findings_
     assert _never_sent(engine, thrown) == []
 
 
+EVENT_SUBPROCESS = (
+    '<bpmn:endEvent id="End_m">',
+    '<bpmn:subProcess id="On_message" name="Vid meddelande" triggeredByEvent="true">'
+    '<bpmn:startEvent id="Message_starts" name="Provsvar kommer" isInterrupting="false"><bpmn:outgoing>S1</bpmn:outgoing>'
+    '<bpmn:messageEventDefinition id="MED_4" messageRef="Message_other" /></bpmn:startEvent>'
+    '<bpmn:endEvent id="End_s"><bpmn:incoming>S1</bpmn:incoming></bpmn:endEvent>'
+    '<bpmn:sequenceFlow id="S1" sourceRef="Message_starts" targetRef="End_s" /></bpmn:subProcess>'
+    '<bpmn:endEvent id="End_m">',
+)
+
+
+def test_an_event_subprocess_started_by_a_message_nothing_sends_is_a_finding(engine):
+    unsent = _bundle(
+        EVENT_SUBPROCESS, messages='<bpmn:message id="Message_other" name="lab_result_arrived" />'
+    )
+    assert _never_sent(engine, unsent) == [("Message_starts", "waits_for_reply.bpmn")]
+    sent = _bundle(
+        EVENT_SUBPROCESS,
+        messages=f'<bpmn:message id="Message_other" name="{Message.SUICIDE_RISK_RAISED.value}" />',
+    )
+    assert _never_sent(engine, sent) == []
+
+
 def _sender_names(node: ast.expr) -> list[str | None]:
     """The message names a sender's `name` argument can take (None: not read from the list)."""
     if isinstance(node, ast.IfExp):

@@ -15,11 +15,12 @@ from collections.abc import Iterable
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from lxml import etree
 
-from app.engine.bundle import BPMN_NS, NS, Bundle, BundleInvalid, Finding
+from app.engine.bundle import BPMN_NS, NS, Bundle, BundleInvalid, Finding, owner_element
 from app.engine.messages import SENT_MESSAGES
 from app.engine.sandbox import FORBIDDEN_NAMES, check_source
-from app.engine.specs import LoadedSpec, parse_bundle
+from app.engine.specs import DUTY_PROPERTY, LoadedSpec, parse_bundle
 from app.engine.timer_expressions import timer_findings
 from app.engine.xml import UnsafeXml, parse_xml
 
@@ -90,6 +91,7 @@ def validate_bundle(
             findings += _check_operators(root, name, set(operators))
             findings += _check_event_gateways(root, name)
             findings += _check_message_waits(root, name, sent)
+            findings += _check_duty_marks(root, name)
     if findings:
         raise BundleInvalid(findings)
     return loaded
@@ -291,6 +293,13 @@ def _check_message_waits(root, file: str, sent: set[str]) -> list[Finding]:
         for definition in event.iterfind("bpmn:messageEventDefinition", NS)
     ]
     waits += [(task, task) for task in root.iter(f"{{{BPMN_NS}}}receiveTask")]
+    # An event subprocess started by a message waits beside the routine for as long as it runs.
+    waits += [
+        (start, definition)
+        for start in root.iter(f"{{{BPMN_NS}}}startEvent")
+        if start.getparent().get("triggeredByEvent") == "true"
+        for definition in start.iterfind("bpmn:messageEventDefinition", NS)
+    ]
     findings = []
     for element, definition in waits:
         name = _message_name(root, element, definition)
@@ -315,6 +324,38 @@ NAME_LENGTH = 200  # task titles, element names in incidents, form file names
 _NAMED_STEPS = ("userTask", "manualTask", "task", "serviceTask", "scriptTask", "sendTask", "receiveTask",
                 "businessRuleTask", "callActivity", "subProcess", "startEvent", "endEvent",
                 "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent")  # fmt: skip
+
+
+def _check_duty_marks(root, file: str) -> list[Finding]:
+    """dutyTask marks a user task with "true" or "false": any other value ("yes", "True") or a mark on
+    another kind of element would silently leave the task with its lane instead of the duty."""
+    findings = []
+    for prop in root.iterfind(".//spiffworkflow:property", NS):
+        if prop.get("name") != DUTY_PROPERTY:
+            continue
+        owner = owner_element(prop)
+        owner_id = owner.get("id") if owner is not None else None
+        value = prop.get("value")
+        if owner is None or owner.tag != f"{{{BPMN_NS}}}userTask":
+            kind = etree.QName(owner).localname if owner is not None else "nothing"
+            findings.append(
+                Finding(
+                    file,
+                    f"{DUTY_PROPERTY} marks a user task; here it is on {kind}",
+                    owner_id,
+                    "duty_task_misplaced",
+                )
+            )
+        elif value not in ("true", "false"):
+            findings.append(
+                Finding(
+                    file,
+                    f"{DUTY_PROPERTY} is 'true' or 'false', not '{value or ''}': the task would stay its lane's",
+                    owner_id,
+                    "duty_task_value",
+                )
+            )
+    return findings
 
 
 def _check_lengths(root, file: str) -> list[Finding]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.engine import collect_bundle
+from app.engine import Bundle, collect_bundle
 from app.engine.specs import parse_bundle
+from app.process_models.findings import bundle_findings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,3 +75,19 @@ def test_OG_10_1_a_the_products_duty_tasks_stay_the_dutys_when_renamed(tmp_path)
         )
         tasks = _user_tasks(tmp_path, file, renamed)
         assert tasks["Renamed_duty_task"].duty, file
+
+
+def test_a_duty_mark_other_than_true_or_false_or_off_a_user_task_is_a_finding(engine):
+    """A typo ("yes") would silently leave the task with its lane: the process owner is told instead."""
+    diagram = _diagram("Check_day", "Close_day", first_duty="yes", second_duty="false").replace(
+        '<bpmn:endEvent id="End_duty">',
+        '<bpmn:endEvent id="End_duty"><bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="dutyTask" value="true"/></spiffworkflow:properties></bpmn:extensionElements>',
+    )
+    bundle = Bundle("duty_case", "duty_case.bpmn", {"duty_case.bpmn": diagram}, {})
+    found = {
+        (finding.code, finding.element_id)
+        for finding in bundle_findings(bundle, engine=engine)
+        if finding.code.startswith("duty_task")
+    }
+    assert found == {("duty_task_value", "Check_day"), ("duty_task_misplaced", "End_duty")}
