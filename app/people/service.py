@@ -162,10 +162,10 @@ def sign_in(session: Session, *, user: User, unit_id: int) -> Actor:
     if not roles:
         raise Forbidden("you have no role at that unit")
     now = clock.now()
+    actor = _actor(session, user, unit_id, roles)  # read before the new rows: nothing to flush for it
     if open_shift(session, user.id, unit_id) is None:
         session.add(Shift(user_id=user.id, unit_id=unit_id, started_at=now))
     session.add(SessionEvent(user_id=user.id, unit_id=unit_id, kind=SessionEventKind.LOGIN, at=now))
-    actor = actor_for(session, user, unit_id)
     record(session, "session:login", actor=actor, subject=("user", user.id))
     return actor
 
@@ -206,7 +206,11 @@ def end_shift(session: Session, *, actor: Actor) -> Shift:
 
 def actor_for(session: Session, user: User, unit_id: int) -> Actor:
     """The Actor a signed-in user acts as at a unit, with roles and the duty if held."""
-    roles = {role.value for role in roles_at(session, user.id, unit_id)}
+    return _actor(session, user, unit_id, roles_at(session, user.id, unit_id))
+
+
+def _actor(session: Session, user: User, unit_id: int, held: frozenset[Role]) -> Actor:
+    roles = {role.value for role in held}
     duty = current_duty(session, unit_id)
     if duty is not None and duty.user_id == user.id:
         roles.add(DUTY)
