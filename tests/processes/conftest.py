@@ -154,29 +154,38 @@ def world(session, engine, clock) -> World:
         "admin": Role.ADMIN_CONTACT,
         "head": Role.HEAD_OF_UNIT,
     }
-    for unit_key, unit in w.units.items():
-        for key, role in roles.items():
-            user = User(
-                username=f"{unit_key}.{key}",
-                given_name=key.capitalize(),
-                family_name=unit_key.upper(),
-                title=role.value,
-                email=f"{unit_key}.{key}@example.invalid",
-                work_phone="070-555 00 00",
-                created_at=clock.now(),
-                active=True,
-            )
-            session.add(user)
-            session.flush()
-            session.add(
-                Membership(
-                    user_id=user.id, unit_id=unit.id, role=role, valid_from=clock.now() - timedelta(days=30)
-                )
-            )
-            session.flush()
-            if key != "head":
-                sign_in(session, user=user, unit_id=unit.id)
-            w.staff[key if unit_key == "og" else f"ha_{key}"] = (user, unit)
+    # Everyone first, one flush; then their memberships, one flush; then their logins.
+    users = {
+        (unit_key, key): User(
+            username=f"{unit_key}.{key}",
+            given_name=key.capitalize(),
+            family_name=unit_key.upper(),
+            title=role.value,
+            email=f"{unit_key}.{key}@example.invalid",
+            work_phone="070-555 00 00",
+            created_at=clock.now(),
+            active=True,
+        )
+        for unit_key in w.units
+        for key, role in roles.items()
+    }
+    session.add_all(users.values())
+    session.flush()
+    session.add_all(
+        Membership(
+            user_id=user.id,
+            unit_id=w.units[unit_key].id,
+            role=roles[key],
+            valid_from=clock.now() - timedelta(days=30),
+        )
+        for (unit_key, key), user in users.items()
+    )
+    session.flush()
+    for (unit_key, key), user in users.items():
+        unit = w.units[unit_key]
+        if key != "head":
+            sign_in(session, user=user, unit_id=unit.id)
+        w.staff[key if unit_key == "og" else f"ha_{key}"] = (user, unit)
     people = {
         "adult": ("199203012381", date(1992, 3, 1), "Anna", "Andersson"),
         "guardian": ("199205042386", date(1992, 5, 4), "Bertil", "Berg"),
@@ -198,8 +207,8 @@ def world(session, engine, clock) -> World:
             protection=Protection.NONE,
         )
         session.add(patient)
-        session.flush()
         w.patients[key] = patient
+    session.flush()
     for child in ("child", "teen", "infant"):
         session.add(
             Guardianship(
