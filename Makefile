@@ -52,11 +52,12 @@ setup: $(VENV)/.run-deps node_modules/.installed app/translations/.compiled
 
 setup-test: $(VENV)/.test-deps node_modules/.installed app/translations/.compiled
 
-# Migrations, first deployment of processes/ and demo data; safe to run again.
+# Migrations, demo data (on a new database it deploys processes/ as of the demo cases' morning),
+# then processes/ again (changed files become new versions); safe to run again.
 db: setup
 	VARDFLODE_DEV_LOGIN=1 $(VENV)/bin/flask db upgrade
-	$(VENV)/bin/flask processes deploy
 	$(VENV)/bin/flask demo seed
+	$(VENV)/bin/flask processes deploy
 
 run: db
 	PORT=$(PORT) VARDFLODE_DEV_LOGIN=1 VARDFLODE_DEV_CLOCK_CONTROL=1 $(PY) -m app.devserver

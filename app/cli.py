@@ -108,12 +108,24 @@ def processes_layout(paths: tuple[Path, ...], missing_only: bool) -> None:
 
 @demo_cli.command("seed")
 def demo_seed() -> None:
-    """Create the demo regions, units, staff, schedules and patients (idempotent)."""
+    """Create the demo regions, units, staff, schedules and patients, then a few cases (idempotent)."""
+    from app.demo.cases import DemoCasesNotMade, seed_demo_cases
     from app.demo.seed import seed_demo
 
-    with get_database().transaction() as session:
+    database = get_database()
+    with database.transaction() as session:
         summary = seed_demo(session)
     click.echo(summary)
+    try:
+        made = seed_demo_cases(
+            database,
+            current_app.extensions["engine"],
+            processes_dir=Path(current_app.config["PROCESSES_DIR"]),
+            forms_dir=Path(current_app.config["FORMS_DIR"]),
+        )
+        click.echo(made)
+    except DemoCasesNotMade as exc:
+        click.echo(f"demo cases: not made: {exc}")
 
 
 def init_app(app: Flask) -> None:

@@ -5,14 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
+from app.audit.service import Actor
+from app.cases.models import Case, CaseKind, CaseState, ContactAttempt
+from app.demo.cases import DemoCasesNotMade, seed_demo_cases
 from app.demo.seed import seed_demo
+from app.documentation.models import JournalDraft
+from app.instances.models import Incident, InstanceStatus, ProcessInstance
 from app.patients.models import Guardianship, IdentityKind, Patient
 from app.patients.service import guardians_of
 from app.people.identity import age_at
 from app.people.models import Membership, Region, ScheduledShift, Unit, UnitKind, User
 from app.people.roles import Role
+from app.process_models.service import deploy_directory
+from app.timers.worker import TimerWorker
+from tests.conftest import DEFAULT_NOW, ROOT
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -78,3 +87,69 @@ def test_demo_patients_cover_the_age_rules_and_ages_follow_the_clock(database, c
             age_at(patients["Cecilia"].birth_date, now + timedelta(days=366))
             == age_at(patients["Cecilia"].birth_date, now) + 1
         )
+
+
+def _demo_cases(database, engine) -> str:
+    with database.transaction() as session:
+        seed_demo(session)
+    return seed_demo_cases(database, engine, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms")
+
+
+def test_the_demo_has_cases_in_the_states_a_working_morning_leaves_them_once(database, engine, clock):
+    """Made through the services on the last open weekday morning (the test clock is a Monday 09:00, so
+    the Friday before); a second seeding makes none."""
+    summary = _demo_cases(database, engine)
+    assert summary.startswith("demo cases: 6 made on Friday 2026-11-20 08:45"), summary
+    assert clock.now() == DEFAULT_NOW  # the real clock again
+    with database.transaction() as session:
+        cases = {c.submission_key.removeprefix("demo:"): c for c in session.scalars(select(Case))}
+        assert set(cases) == {"waiting", "answered", "reminded", "closed", "admin", "halland"}
+        assert (cases["waiting"].state, cases["waiting"].priority) == (CaseState.NEW, 3)
+        assert cases["answered"].state == CaseState.STARTED and cases["answered"].patient_answered
+        assert cases["answered"].priority == 2  # high fever in the stand-in questionnaire
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(ContactAttempt)
+                .where(ContactAttempt.case_id == cases["reminded"].id)
+            )
+            >= 1
+            and not cases["reminded"].patient_answered
+        )
+        assert cases["closed"].state == CaseState.CLOSED and cases["closed"].reopen_until is not None
+        assert session.scalar(select(JournalDraft.id).where(JournalDraft.case_id == cases["closed"].id))
+        assert cases["admin"].kind == CaseKind.ADMIN and cases["admin"].priority is None
+        units = {u.id: u.name for u in session.scalars(select(Unit))}
+        assert units[cases["halland"].unit_id] == "Vårdcentralen Havsbris"
+        assert {units[c.unit_id] for k, c in cases.items() if k != "halland"} == {"Vårdcentralen Ekdalen"}
+        # Each case runs its routine, and nothing failed on the way.
+        for case in cases.values():
+            statuses = session.scalars(
+                select(ProcessInstance.status).where(ProcessInstance.case_id == case.id)
+            ).all()
+            assert InstanceStatus.RUNNING in statuses, (case.submission_key, statuses)
+        assert session.scalar(select(func.count()).select_from(Incident)) == 0
+        count = session.scalar(select(func.count()).select_from(Case))
+    # Whatever came due since that morning fires without a failure.
+    TimerWorker(database, engine, name="test").run_once()
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 0
+    assert _demo_cases(database, engine) == "demo cases: kept (made before)"
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == count
+
+
+def test_without_the_demo_world_or_with_routines_deployed_after_that_morning_no_demo_case_is_made(
+    database, engine, clock
+):
+    dirs = {"processes_dir": ROOT / "processes", "forms_dir": ROOT / "forms"}
+    with pytest.raises(DemoCasesNotMade, match="demo world"):
+        seed_demo_cases(database, engine, **dirs)
+    with database.transaction() as session:
+        seed_demo(session)
+        deploy_directory(session, engine, **dirs, actor=Actor(label="test"))  # now: after Friday's morning
+    with pytest.raises(DemoCasesNotMade, match="no routine chat_case was in effect on 2026-11-20 08:45"):
+        seed_demo_cases(database, engine, **dirs)
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
+    assert clock.now() == DEFAULT_NOW
