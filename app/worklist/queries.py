@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, false, func, or_, select, true
+from sqlalchemy import and_, case, distinct, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app import calendar, clock
@@ -177,7 +177,8 @@ def _counts(session: Session, actor: Actor, view: ListFilter, today, served: lis
     else:
         columns.append(func.count().filter(false()).label("earlier"))
     columns.append(
-        func.count()
+        # Cases, not tasks: a case past its same-day deadline has two open tasks of its owner.
+        func.count(distinct(HumanTask.case_id))
         .filter(and_(HumanTask.owner_user_id == actor.user_id, HumanTask.patient_answered.is_(True)))
         .label("my_answered")
     )

@@ -3,10 +3,14 @@ administrative contact's start page, self-refresh and the access log."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from app.audit.service import Actor
 from app.cases import chat
 from app.cases.models import CaseKind
+from app.instances import service as instances
+from app.timers.claims import due_instances
 from app.worklist.queries import open_tasks_for
 from tests.worklist.conftest import access_rows, rows_of, start
 
@@ -269,3 +273,25 @@ def test_HA_day_end_within_the_last_hour_before_closing_the_list_reminds_to_revi
     assert f'<a href="/?scope=unit&amp;date={today}">Dagens ärenden (2)</a>' in html
     clock.advance(minutes=50)  # 17:05: closed, nothing more to remind of
     assert "Enheten stänger" not in pages.text("/")
+
+
+def test_the_owners_notice_counts_answered_cases_not_their_tasks(world, pages, clock):
+    """A priority-2 case past its same-day deadline (OG-6.1-h) has two open tasks of its owner, "Handlägg
+    ärendet" and the phone task: the patient answered in one case, and the notice says one."""
+    urgent = world.submit("other", high_fever=True)
+    start(world, urgent)
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("other"), case_id=urgent.id, body="Febern är kvar."
+    )
+    world.session.commit()
+    clock.set(datetime(2026, 11, 23, 16, 0, 1, tzinfo=ZoneInfo("Europe/Stockholm")))
+    for instance_id in due_instances(world.session, clock.now(), 100):
+        instances.fire_timers(
+            world.session, world.engine, instance_id=instance_id, actor=Actor.system("timer")
+        )
+    world.session.commit()
+    assert len(world.tasks(urgent)) == 2
+
+    html = pages.sign_in("nurse").text("/")
+    assert rows_of(html) == ["Fredrik Fors", "Fredrik Fors"]
+    assert "Patienten har svarat i 1 av dina ärenden." in html
