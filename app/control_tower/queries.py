@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from app import calendar, clock
@@ -220,12 +220,27 @@ def diagram_loads(
     (open user tasks) and the timer index (waiting timer events), for one unit or one region's units."""
     if unit_id is None and region_id is None:
         raise ValueError("diagram loads are counted for a unit or a region, never for every region")
-    tasks = select(
-        HumanTask.process_version_id,
-        HumanTask.element_id,
-        HumanTask.title,
-        func.count(func.distinct(HumanTask.instance_id)),
-    ).group_by(HumanTask.process_version_id, HumanTask.element_id, HumanTask.title)
+    if unit_id is not None:
+        on_tasks = [HumanTask.unit_id == unit_id]
+        on_timers = [ProcessInstance.unit_id == unit_id]
+    else:
+        region_units = select(Unit.id).where(Unit.region_id == region_id)
+        on_tasks = [HumanTask.unit_id.in_(region_units)]
+        on_timers = [ProcessInstance.unit_id.in_(region_units)]
+    if version_id is not None:
+        on_tasks.append(HumanTask.process_version_id == version_id)
+        on_timers.append(ProcessInstance.process_version_id == version_id)
+    on_timers.append(PendingTimer.kind == TimerKind.BPMN)
+    tasks = (
+        select(
+            HumanTask.process_version_id,
+            HumanTask.element_id,
+            HumanTask.title,
+            func.count(func.distinct(HumanTask.instance_id)),
+        )
+        .where(*on_tasks)
+        .group_by(HumanTask.process_version_id, HumanTask.element_id, HumanTask.title)
+    )
     timers = (
         select(
             ProcessInstance.process_version_id,
@@ -233,19 +248,24 @@ def diagram_loads(
             func.count(func.distinct(PendingTimer.instance_id)),
         )
         .join(ProcessInstance, ProcessInstance.id == PendingTimer.instance_id)
-        .where(PendingTimer.kind == TimerKind.BPMN)
+        .where(*on_timers)
         .group_by(ProcessInstance.process_version_id, PendingTimer.element_id)
     )
-    if unit_id is not None:
-        tasks = tasks.where(HumanTask.unit_id == unit_id)
-        timers = timers.where(ProcessInstance.unit_id == unit_id)
-    else:
-        region_units = select(Unit.id).where(Unit.region_id == region_id)
-        tasks = tasks.where(HumanTask.unit_id.in_(region_units))
-        timers = timers.where(ProcessInstance.unit_id.in_(region_units))
-    if version_id is not None:
-        tasks = tasks.where(HumanTask.process_version_id == version_id)
-        timers = timers.where(ProcessInstance.process_version_id == version_id)
+    # A case may stand at two elements at once (a deadline's task beside the handling, a parallel
+    # branch): each element counts it, the version's total counts it once.
+    standing = union(
+        select(HumanTask.process_version_id.label("version_id"), HumanTask.instance_id).where(*on_tasks),
+        select(ProcessInstance.process_version_id, PendingTimer.instance_id)
+        .join(ProcessInstance, ProcessInstance.id == PendingTimer.instance_id)
+        .where(*on_timers),
+    ).subquery()
+    totals = dict(
+        session.execute(
+            select(standing.c.version_id, func.count(func.distinct(standing.c.instance_id))).group_by(
+                standing.c.version_id
+            )
+        ).all()
+    )
     per_version: dict[int, tuple[dict[str, int], dict[str, str]]] = {}
     for vid, element, title, count in session.execute(tasks):
         elements, titles = per_version.setdefault(vid, ({}, {}))
@@ -270,7 +290,7 @@ def diagram_loads(
                 model.process_id,
                 model.name,
                 version.number,
-                sum(elements.values()),
+                totals.get(version.id, 0),
                 dict(sorted(elements.items())),
                 titles,
             )

@@ -4,11 +4,17 @@ case lists with their access log, the actions with their confirmation, the heatm
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.audit.service import Actor
 from app.cases.models import Case, ChatMessage
+from app.control_tower.queries import diagram_loads
+from app.instances import service as instances
+from app.timers.claims import due_instances
 from tests.control_tower.conftest import absent, access_rows, on_duty, start
 
 
@@ -168,3 +174,23 @@ def test_the_heatmap_counts_cases_at_each_element_with_a_table_and_the_diagram(w
     xml = pages.get(link + ".bpmn")
     assert xml.status_code == 200 and 'id="Receive_nurse"' in xml.get_data(as_text=True)
     assert pages.sign_in("nurse").get(link).status_code == 403
+
+
+def test_a_case_standing_at_two_elements_counts_once_in_its_routines_total(world, pages, clock):
+    """A priority-2 case past its same-day deadline (OG-6.1-h) stands at two tasks: each element counts it,
+    the routine's number of cases counts it once."""
+    urgent = world.submit("other", high_fever=True)
+    world.submit("adult")
+    start(world, urgent)
+    clock.set(datetime(2026, 11, 23, 16, 0, 1, tzinfo=ZoneInfo("Europe/Stockholm")))
+    for instance_id in due_instances(world.session, clock.now(), 100):
+        instances.fire_timers(
+            world.session, world.engine, instance_id=instance_id, actor=Actor.system("timer")
+        )
+    world.session.commit()
+    assert len(world.tasks(urgent)) == 2
+
+    [chat] = [d for d in diagram_loads(world.session, unit_id=urgent.unit_id) if d.process_id == "chat_case"]
+    assert sum(chat.elements.values()) == 3 and chat.total == 2
+    overview = pages.sign_in("head").text("/control-tower")
+    assert re.search(r"Sök vård[^<]*\(version \d+\)</a>: 2<", overview)
