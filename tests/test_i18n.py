@@ -32,9 +32,13 @@ def test_every_interface_text_has_an_english_translation():
     for directory in catalog_directories():  # the shell's catalog and each package's, merged at run time
         with open(directory / "en" / "LC_MESSAGES" / "messages.po", "rb") as handle:
             catalog = read_po(handle)
-        translated |= {
-            m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string and not m.fuzzy
-        }
+        for m in catalog:
+            if not m.id or m.fuzzy:
+                continue
+            if isinstance(m.id, str):
+                translated |= {m.id} if m.string else set()
+            elif all(m.string):  # a plural message: every form translated
+                translated |= set(m.id)
     missing = sorted(_source_texts() - translated)
     assert not missing, f"run `make translations` and translate: {missing[:20]}"
 

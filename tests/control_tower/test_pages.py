@@ -194,3 +194,4 @@ def test_a_case_standing_at_two_elements_counts_once_in_its_routines_total(world
     assert sum(chat.elements.values()) == 3 and chat.total == 2
     overview = pages.sign_in("head").text("/control-tower")
     assert re.search(r"Sök vård[^<]*\(version \d+\)</a>: 2<", overview)
+    assert "1 patient väntar på att handläggningen börjar" in overview  # one patient, in the singular
