@@ -13,7 +13,7 @@ from app.cases.models import Case, CaseKind, CaseState, ContactAttempt
 from app.demo.cases import DemoCasesNotMade, seed_demo_cases
 from app.demo.seed import seed_demo
 from app.documentation.models import JournalDraft
-from app.instances.models import Incident, InstanceStatus, ProcessInstance
+from app.instances.models import HumanTask, Incident, InstanceStatus, ProcessInstance
 from app.patients.models import Guardianship, IdentityKind, Patient
 from app.patients.service import guardians_of
 from app.people.identity import age_at
@@ -119,6 +119,10 @@ def test_the_demo_has_cases_in_the_states_a_working_morning_leaves_them_once(dat
         assert cases["closed"].state == CaseState.CLOSED and cases["closed"].reopen_until is not None
         assert session.scalar(select(JournalDraft.id).where(JournalDraft.case_id == cases["closed"].id))
         assert cases["admin"].kind == CaseKind.ADMIN and cases["admin"].priority is None
+        admin_queue = session.scalars(
+            select(HumanTask.role).where(HumanTask.case_id == cases["admin"].id)
+        ).all()
+        assert admin_queue == [Role.ADMIN_CONTACT]  # OG-7-a
         units = {u.id: u.name for u in session.scalars(select(Unit))}
         assert units[cases["halland"].unit_id] == "Vårdcentralen Havsbris"
         assert {units[c.unit_id] for k, c in cases.items() if k != "halland"} == {"Vårdcentralen Ekdalen"}

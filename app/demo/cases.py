@@ -264,7 +264,7 @@ class _DemoDay:
                 s, self.engine, actor=nurse, case_id=back, concluded_in_dialogue=True, confirmed=True
             )
         )
-        # An administrative matter for Medicinsk admin (never a priority).
+        # An administrative case, in Administrativ kontakt's queue (OG-7-a; never a priority, OG-7-d).
         self._submit(
             "admin",
             bertil,
