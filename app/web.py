@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.api.routes import bp as api_bp
     from app.auth.current import check_csrf, csrf_token
-    from app.auth.navigation import links_for
+    from app.auth.navigation import current_area, links_for
     from app.auth.routes import bp as auth_bp
     from app.casework.routes import bp as casework_bp
     from app.control_tower.routes import bp as control_tower_bp
@@ -73,7 +73,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals():
-        return {"csrf_token": csrf_token, "nav_links": links_for(g.get("actor"))}
+        links = links_for(g.get("actor"))
+        return {
+            "csrf_token": csrf_token,
+            "nav_links": links,
+            "nav_current": current_area(links, request.endpoint),
+        }
 
     @app.template_filter("localtime")
     def _localtime(moment, fmt: str = "%Y-%m-%d %H:%M"):

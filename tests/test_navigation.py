@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.audit.service import Actor
-from app.auth.navigation import links_for
+from app.auth.navigation import current_area, links_for
 from app.cases.permissions import DUTY
 from app.people.roles import Role
 
@@ -44,3 +44,18 @@ def test_a_process_owner_is_offered_the_processes_and_a_sysadmin_the_administrat
 def test_residents_and_the_signed_out_get_no_staff_navigation():
     assert links_for(None) == []
     assert links_for(Actor(label="resident", patient_id=7, roles=frozenset({str(Role.NURSE)}))) == []
+
+
+def test_the_area_a_page_belongs_to_is_marked_current_and_only_that_one():
+    """A case page lives beside "Att dokumentera" in the casework blueprint but is opened from the patient
+    list: the list is its area. The changes pages belong to Processer, the traceability page to Spårbarhet."""
+    head = Actor(label="t", user_id=1, unit_id=1, roles=frozenset({str(Role.HEAD_OF_UNIT), str(Role.NURSE)}))
+    links = links_for(head)
+    assert current_area(links, "casework.case_page") == "worklist.index"
+    assert current_area(links, "worklist.inbox") == "worklist.index"
+    assert current_area(links, "casework.undocumented") == "casework.undocumented"
+    assert current_area(links, "casework.undocumented_mark") == "casework.undocumented"
+    assert current_area(links, "process_changes.traceability") == "process_changes.traceability"
+    assert current_area(links, "process_changes.migration_page") == "modeler.index"
+    assert current_area(links, "control_tower.region") == "control_tower.index"
+    assert current_area(links, "auth.login") is None and current_area(links, None) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import insert, select
@@ -168,3 +169,10 @@ def test_a_colleague_who_may_read_but_not_act_sees_the_case_without_its_forms(wo
     assert "Du kan läsa ärendet men inte hantera det" in html
     assert f'action="/cases/{case.id}/close"' not in html and f'action="/cases/{case.id}/chat"' not in html
     assert "Hej, jag heter Nurse" in html
+
+
+def test_a_case_page_marks_the_patient_list_as_its_area_in_the_header(world, staff):
+    """Not "Att dokumentera", though both pages are the casework blueprint's: a case is opened from the list."""
+    case = world.submit("adult")
+    header = staff("nurse").page(case.id).split("</header>")[0]
+    assert re.findall(r'<a href="([^"]+)" aria-current="page">', header) == ["/"]
