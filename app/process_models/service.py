@@ -161,7 +161,9 @@ def deploy_file(
         source_file=path.name,
         source_file_hash=file_hash(bundle.entry_text),
         actor=actor,
-        change_note=change_note or ("first deployment" if model is None else "deployed from processes/"),
+        # Shown to process owners beside their own notes, which are Swedish like every routine text.
+        change_note=change_note
+        or ("Första versionen, från processes/" if model is None else "Ny version från processes/"),
         approved_by=None,
     )
     return DeployResult(path.name, "deployed", bundle.process_id, version.number)

@@ -23,7 +23,7 @@ def test_the_model_list_shows_each_version_with_approver_publisher_note_effectiv
         "Publicerad av",
         "Gäller från",
         "Pågående ärenden",
-        "first deployment",
+        "Första versionen, från processes/",
     ):
         assert expected in text
 
