@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -126,6 +126,16 @@ def test_the_demo_has_cases_in_the_states_a_working_morning_leaves_them_once(dat
         units = {u.id: u.name for u in session.scalars(select(Unit))}
         assert units[cases["halland"].unit_id] == "Vårdcentralen Havsbris"
         assert {units[c.unit_id] for k, c in cases.items() if k != "halland"} == {"Vårdcentralen Ekdalen"}
+        # The nurse who handled them was on the schedule that morning, as the chat responsible.
+        morning = datetime(2026, 11, 20, 8, 45, tzinfo=STOCKHOLM)
+        sara = session.scalar(select(User.id).where(User.username == "sara.lind"))
+        assert session.scalar(
+            select(ScheduledShift.chat_responsible).where(
+                ScheduledShift.user_id == sara,
+                ScheduledShift.starts_at <= morning,
+                ScheduledShift.ends_at > morning,
+            )
+        )
         # Each case runs its routine, and nothing failed on the way.
         for case in cases.values():
             statuses = session.scalars(

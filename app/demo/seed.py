@@ -157,8 +157,9 @@ STAFF = [
 def _schedule_week(
     session: Session, user: User, memberships, units, today, *, chat_responsible: bool
 ) -> None:
-    """Opening-hours shifts for today and the coming week (weekdays only, like the units' hours)."""
-    for offset in range(8):
+    """Opening-hours shifts for the past week, today and the coming week (weekdays only, like the
+    units' hours): the demo cases were made on a morning of the past week, by staff on shift then."""
+    for offset in range(-7, 8):
         day = today + timedelta(days=offset)
         if day.weekday() >= 5:
             continue
