@@ -498,6 +498,7 @@ class WeekSchedule:
     people: tuple[PersonRow, ...]
     takes_chats: bool
     gaps: tuple[DayGaps, ...]  # HA-chat-staff: per day, opening hours without a named chat responsible
+    gaps_warned: bool  # the region warns the head of unit and the duty about such gaps (HA-chat-staff)
     can_schedule: bool
     schedulable: tuple[tuple[int, str, tuple[str, ...]], ...]  # (user id, name, roles) for the forms
 
@@ -580,6 +581,7 @@ def week_schedule(session: Session, *, actor: Actor, week_start: date) -> WeekSc
         people=rows,
         takes_chats=takes_chats,
         gaps=gaps,
+        gaps_warned=bool((unit.region.policies or {}).get("warn_chat_staffing_gaps")),
         can_schedule=can_schedule,
         schedulable=schedulable,
     )

@@ -54,6 +54,7 @@ def test_OG_5_the_week_page_shows_days_people_roles_and_the_chat_responsible(pag
 
 def test_HA_chat_staff_the_week_page_shows_opening_hours_without_a_named_chat_responsible(pages):
     ward = pages.ward
+    _warning_region(ward, True)
     scheduling.add_shift(
         ward.session,
         actor=ward.actor("head"),
@@ -62,7 +63,7 @@ def test_HA_chat_staff_the_week_page_shows_opening_hours_without_a_named_chat_re
     ward.session.commit()
     html = pages.sign_in("head").get("/schedule").get_data(as_text=True)
     gaps = re.search(r'<section class="gaps".*?</section>', html, re.S).group(0)
-    assert "Öppettid utan namngiven chattansvarig" in gaps
+    assert "Öppettid utan namngiven chattansvarig" in gaps and "varnas för de här perioderna" in gaps
     assert "Tisdag 2026-11-24: 12:00–17:00" in gaps
     assert "Måndag 2026-11-23: 08:00–17:00" in gaps and "Lördag" not in gaps  # closed at weekends
 
@@ -76,6 +77,25 @@ def test_HA_chat_staff_the_week_page_shows_opening_hours_without_a_named_chat_re
     ward.session.commit()
     html = pages.get("/schedule").get_data(as_text=True)
     assert 'class="gaps"' not in html and "Chatten har en namngiven ansvarig under hela öppettiden" in html
+
+
+def _warning_region(ward, warns: bool) -> None:
+    region = ward.unit.region
+    region.policies = {**(region.policies or {}), "warn_chat_staffing_gaps": warns}
+    ward.session.commit()
+
+
+def test_OG_5_where_the_region_does_not_warn_the_gaps_are_listed_as_information_without_claiming_a_warning(
+    pages,
+):
+    """Region Östergötland leaves the schedule to each unit (OG-5) and warns about no gap: the page lists
+    them as help, and does not say anyone is warned."""
+    ward = pages.ward
+    _warning_region(ward, False)
+    html = pages.sign_in("head").get("/schedule").get_data(as_text=True)
+    gaps = re.search(r'<section class="gaps unwarned".*?</section>', html, re.S).group(0)
+    assert "Måndag 2026-11-23: 08:00–17:00" in gaps and "Regionen varnar inte" in gaps
+    assert "varnas" not in gaps
 
 
 def test_OG_5_the_head_of_unit_adds_a_shift_with_the_form(pages):
