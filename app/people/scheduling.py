@@ -35,6 +35,7 @@ from app import clock
 from app.audit.service import Actor, record
 from app.calendar.zone import STOCKHOLM, local_date, wall_to_utc
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.people.labels import ROLE_LABELS
 from app.people.models import Membership, ScheduledShift, Unit, User
 from app.people.roles import Role
 from app.people.service import roles_at
@@ -250,7 +251,7 @@ def _check(
             _l(
                 "%(name)s har inte rollen %(role)s på enheten.",
                 name=person.display_name,
-                role=role.value,
+                role=ROLE_LABELS[role.value],  # in the reader's language
             ),
         )
     if membership.valid_from > starts_at or (
@@ -261,7 +262,7 @@ def _check(
             _l(
                 "%(name)s har rollen %(role)s på enheten %(period)s, inte under hela passet.",
                 name=person.display_name,
-                role=role.value,
+                role=ROLE_LABELS[role.value],  # in the reader's language
                 period=_validity(membership),
             ),
         )

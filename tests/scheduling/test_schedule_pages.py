@@ -269,3 +269,13 @@ def test_the_schedule_in_english_and_signed_out_users_are_sent_to_the_login(page
     html = pages.sign_in("head", lang="en").get("/schedule").get_data(as_text=True)
     assert "<h1>Schedule" in html and "Add shift" in html and "Tuesday" in html
     assert "Opening hours without a named chat responsible" in html
+
+
+def test_a_refusal_names_the_role_in_the_readers_language(pages):
+    ward = pages.ward
+    html = (
+        pages.sign_in("head", lang="en")
+        .post("/schedule/shifts", _form(ward, role=Role.DOCTOR))
+        .get_data(as_text=True)
+    )
+    assert "Sara Lind does not hold the role Doctor at the unit." in html
