@@ -50,6 +50,13 @@ class Patient(Base):
     __mapper_args__ = {"version_id_col": version}
 
     @property
+    def identity_formatted(self) -> str:
+        """As clinicians read it: ``YYYYMMDD-NNNN``; a reservnummer as the region wrote it."""
+        if self.identity_kind is IdentityKind.RESERVNUMMER:
+            return self.identity_number
+        return f"{self.identity_number[:8]}-{self.identity_number[8:]}"
+
+    @property
     def display_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
 

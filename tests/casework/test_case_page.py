@@ -9,14 +9,14 @@ from sqlalchemy import insert, select
 
 from app.audit.models import AuditEvent
 from app.cases.models import ChatMessage, MessageAuthor
-from app.patients.models import Protection
+from app.patients.models import IdentityKind, Protection
 from tests.casework.conftest import access_log, read, started, version_in
 
 
 def test_the_page_shows_patient_age_search_reason_anamnesis_priority_state_and_owner(world, staff):
     case = world.submit("adult")
     html = staff("nurse").page(case.id)
-    assert "Anna Andersson" in html and "199203012381" in html
+    assert "Anna Andersson" in html and "<dt>Personnummer</dt><dd>19920301-2381</dd>" in html
     assert "34 år" in html  # born 1 March 1992, read on 23 November 2026
     assert "Halsont" in html and "Ont i halsen sedan tre dagar" in html
     assert "Prioritet 3" in html and "Ny" in html
@@ -176,3 +176,12 @@ def test_a_case_page_marks_the_patient_list_as_its_area_in_the_header(world, sta
     case = world.submit("adult")
     header = staff("nurse").page(case.id).split("</header>")[0]
     assert re.findall(r'<a href="([^"]+)" aria-current="page">', header) == ["/"]
+
+
+def test_a_reservnummer_is_named_so_and_shown_as_written(world, staff):
+    case = world.submit("other")
+    patient = world.patients["other"]
+    patient.identity_kind, patient.identity_number = IdentityKind.RESERVNUMMER, "RES-OG-000042"
+    world.session.commit()
+    html = staff("nurse").page(case.id)
+    assert "<dt>Reservnummer</dt><dd>RES-OG-000042</dd>" in html
