@@ -27,6 +27,15 @@ def select_language() -> str:
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def clear_session() -> None:
+    """End whatever the session held (an identity, a form's state) but the chosen language: it is
+    the browser's preference, not the user's, and a sign-in or sign-out must not switch it back."""
+    language = session.get("lang")
+    session.clear()
+    if language in LANGUAGES:
+        session["lang"] = language
+
+
 @bp.post("/language")
 def choose_language():
     """Switch the interface language and return to the page the user was on."""

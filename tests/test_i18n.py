@@ -8,6 +8,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from app.i18n import catalog_directories
+from app.people.roles import Role
+from tests import factories as f
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
@@ -83,3 +85,21 @@ def test_the_diagram_editors_are_served_from_their_npm_folders_and_nothing_besid
     assert client.get("/vendor/bpmn-js/dist/../package.json").status_code == 404
     assert client.get("/vendor/bpmn-js/dist/..%2Fpackage.json").status_code == 404
     assert client.get("/vendor/diagram-js/lib/Diagram.js").status_code == 404  # a dependency, not listed
+
+
+def test_the_language_chosen_before_signing_in_stays_through_sign_in_and_sign_out(client, session):
+    """The language is the browser's choice: signing in starts a fresh session, but not in Swedish again."""
+    user = f.user(session, f.unit(session, "Vårdcentralen Ekdalen"), Role.NURSE, given="Sara", family="Lind")
+    session.commit()
+    client.get("/login")
+    client.post("/language", data={"lang": "en", "next": "/login", "csrf_token": _csrf(client)})
+    signed_in = client.post(
+        "/login", data={"user_id": user.id, "csrf_token": _csrf(client)}, follow_redirects=True
+    )
+    assert '<html lang="en">' in signed_in.get_data(as_text=True)
+    with client.session_transaction() as browser:
+        assert browser["user_id"] == user.id
+    signed_out = client.post("/logout", data={"csrf_token": _csrf(client)}, follow_redirects=True)
+    assert '<html lang="en">' in signed_out.get_data(as_text=True)
+    with client.session_transaction() as browser:
+        assert "user_id" not in browser

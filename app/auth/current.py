@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from app.audit.service import Actor
 from app.db import get_database, request_session
 from app.errors import Unauthenticated
+from app.i18n import clear_session
 from app.people.models import User
 from app.people.service import actor_for
 
@@ -41,7 +42,7 @@ def current_actor(required: bool = True) -> Actor | None:
     actor = None
     if user_id is not None and session_timed_out():
         _record_idle(user_id, unit_id)
-        session.clear()
+        clear_session()
         g.session_expired = True
         user_id = None
     if user_id is not None and unit_id is not None:
@@ -51,7 +52,7 @@ def current_actor(required: bool = True) -> Actor | None:
             candidate = actor_for(db, user, unit_id)
             actor = candidate if candidate.roles else None
         if actor is None:
-            session.clear()
+            clear_session()
     if actor is not None and not request.headers.get(POLL_HEADER):
         _note_activity(actor)
     g.actor = actor
@@ -62,7 +63,7 @@ def current_actor(required: bool = True) -> Actor | None:
 
 def start_session(user_id: int, unit_id: int) -> None:
     """A fresh page session for the user at the acting unit (nothing of an earlier one is kept)."""
-    session.clear()
+    clear_session()
     session.update(user_id=user_id, unit_id=unit_id)
     mark_session_started()
 

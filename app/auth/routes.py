@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.current import current_actor, start_session
 from app.db import request_session
+from app.i18n import clear_session
 from app.ids import bounded_id
 from app.people.models import Membership, User
 from app.people.service import sign_in, sign_out, units_of
@@ -71,5 +72,5 @@ def logout():
         db = request_session()
         sign_out(db, actor=actor)
         db.commit()
-    session.clear()
+    clear_session()
     return redirect(url_for("auth.login_page"))

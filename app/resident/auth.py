@@ -11,6 +11,7 @@ from app.audit.service import Actor
 from app.auth.current import mark_session_started, session_timed_out
 from app.db import request_session
 from app.errors import Unauthenticated
+from app.i18n import clear_session
 from app.patients.models import Patient
 
 SESSION_KEY = "resident_patient_id"
@@ -45,10 +46,7 @@ def current_resident(required: bool = True) -> Actor | None:
 
 def start_resident_session(patient: Patient) -> None:
     """Sign a resident in: nothing of an earlier identity (staff or resident) stays in the session."""
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
+    clear_session()
     session[SESSION_KEY] = patient.id
     mark_session_started()
     g.resident = Actor(label=patient.display_name, patient_id=patient.id)

@@ -4,7 +4,7 @@ about the user's own ongoing cases (HA-shift, OG-6.1-i)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.audit.service import log_access
@@ -12,6 +12,7 @@ from app.auth.current import current_actor
 from app.cases import shifts
 from app.db import request_session
 from app.errors import Conflict, DomainError, Forbidden, GuardRefused, NotFound
+from app.i18n import clear_session
 from app.ids import bounded_id
 from app.people.service import pass_duty, take_duty
 from app.worklist.blueprint import bp, domain_text, note_refusal
@@ -145,5 +146,5 @@ def end_shift_confirm():
         )
         return _render_end_shift(actor, error=message, status=error.status)
     db.commit()
-    session.clear()
+    clear_session()
     return redirect(url_for("auth.login_page"))
