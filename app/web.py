@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     from app.instance_view.routes import bp as instance_view_bp
     from app.log_review.routes import bp as log_review_bp
     from app.modeler.routes import bp as modeler_bp
+    from app.people.labels import role_label
     from app.process_changes.routes import bp as process_changes_bp
     from app.resident.routes import bp as resident_bp
     from app.scheduling.routes import bp as scheduling_bp
@@ -79,6 +80,8 @@ def init_app(app: Flask) -> None:
             "nav_links": links,
             "nav_current": current_area(links, request.endpoint),
         }
+
+    app.jinja_env.globals["role_label"] = role_label  # role names in the reader's language, on every page
 
     @app.template_filter("localtime")
     def _localtime(moment, fmt: str = "%Y-%m-%d %H:%M"):

@@ -25,7 +25,7 @@ from app.control_tower import actions, checks, metrics, queries
 from app.control_tower.access import require_region_view, require_unit_view
 from app.db import get_database, request_session
 from app.errors import DomainError, Forbidden
-from app.worklist.blueprint import STATE_LABELS, case_url, role_label, short_time
+from app.worklist.blueprint import STATE_LABELS, case_url, short_time
 
 bp = Blueprint(
     "control_tower",
@@ -80,7 +80,6 @@ def _labels():
         "check_hints": CHECK_HINTS,
         "check_rules": {key: check.rules for key, check in queries.CHECKS.items()},
         "state_labels": STATE_LABELS,
-        "role_label": role_label,
         "short_time": short_time,
         "case_url": case_url,
         "instance_url": _instance_url,

@@ -18,7 +18,6 @@ from app.cases.models import AckKind
 from app.cases.permissions import reads_cases
 from app.db import get_database, request_session
 from app.errors import DomainError, Forbidden
-from app.people.labels import ROLE_LABELS
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -47,15 +46,6 @@ ACK_LABELS = {
     AckKind.CONSENT_DECLINED.value: _l("Nekat samtycke"),
     AckKind.INVITATION.value: _l("Inbjudan till ärende"),
 }
-
-
-def role_label(role) -> str:
-    """A role's name in the interface language (translated once per request: the list asks per row)."""
-    value = getattr(role, "value", role)
-    cache = g.setdefault("worklist_role_labels", {})
-    if value not in cache:
-        cache[value] = str(ROLE_LABELS.get(value, value or ""))
-    return cache[value]
 
 
 def domain_text(error) -> Markup:
@@ -124,7 +114,6 @@ def _labels():
     actor = g.get("actor")
     return {
         "reads_cases": actor is not None and reads_cases(actor),  # the list and the inbox links are theirs
-        "role_label": role_label,
         "kind_labels": KIND_LABELS,
         "state_labels": STATE_LABELS,
         "ack_labels": ACK_LABELS,

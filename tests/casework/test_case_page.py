@@ -185,3 +185,11 @@ def test_a_reservnummer_is_named_so_and_shown_as_written(world, staff):
     world.session.commit()
     html = staff("nurse").page(case.id)
     assert "<dt>Reservnummer</dt><dd>RES-OG-000042</dd>" in html
+
+
+def test_the_tasks_role_is_named_in_the_readers_language(world, staff):
+    case = world.submit("adult")
+    client = staff("nurse")
+    with client.client.session_transaction() as browser:
+        browser["lang"] = "en"
+    assert "Role: Nurse" in client.page(case.id)
