@@ -4,6 +4,7 @@ blocks or overwrites another."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -239,3 +240,23 @@ def test_exporting_a_caller_never_overwrites_the_called_process_file(product, se
         select(ProcessVersion).join(ProcessModel).where(ProcessModel.process_id == "chat_case")
     )
     assert "suicide_risk.bpmn" not in load_bundle(session, version.bundle_hash).documents
+
+
+def test_the_called_models_page_leads_the_process_owner_to_move_the_callers_running_cases(
+    world, session, client
+):
+    """After a fix of the called process, its page links each caller's migration page with the dry run
+    of a move within the caller's version in effect; following it shows the running case can move."""
+    running = world.start()
+    world.redeploy_callee(FIXED_FOLLOW_UP)
+    with client.session_transaction() as browser:
+        browser["user_id"], browser["unit_id"], browser["csrf_token"] = world.owner.user_id, world.unit.id, "t"
+    page = client.get("/process-models/risk").get_data(as_text=True)
+    [link] = re.findall(r'href="(/process-models/caller/migration\?[^"]+)"', page)
+    assert "from=1" in link and "to=1" in link and "dry_run=1" in link
+    dry_run = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "1 av 1 pågående instanser kan flyttas." in dry_run and f"/migration/{running.id}" in dry_run
+    moved = client.post("/process-models/caller/migration", data={"from": 1, "to": 1, "csrf_token": "t"})
+    assert moved.status_code == 302
+    world.complete(running)
+    assert world.titles(running) == ["Följ upp inom en vecka"]  # the fix reached the running case

@@ -82,7 +82,9 @@ def diff(session: Session, *, actor: Actor, choice: VersionChoice) -> VersionDif
 def dry_run(
     session: Session, engine: ProcessEngine, *, actor: Actor, choice: VersionChoice
 ) -> list[migration.Candidate]:
-    if choice.from_number is None or choice.to_number is None or choice.from_number == choice.to_number:
+    # From = to is a move within the version: its running cases pick up the version now in effect of
+    # each process it calls (a fixed called process reaches running cases this way).
+    if choice.from_number is None or choice.to_number is None:
         return []
     return migration.dry_run(
         session,

@@ -40,10 +40,17 @@ class ModelRow:
     # run this model's version in effect (a called process is not copied into its callers).
     callers: list[tuple[str, str]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # process ids this model's version in effect calls
+    # Each caller's version in effect: its running cases move onto this model's newer version by
+    # migrating within that version (the migration page, from = to).
+    caller_versions: dict[str, int] = field(default_factory=dict)
 
     @property
     def running(self) -> int:
         return sum(v.running for v in self.versions)
+
+    @property
+    def in_effect_number(self) -> int | None:
+        return next((v.number for v in self.versions if v.in_effect), None)
 
 
 INSTANCE_LIST_LIMIT = 200
@@ -111,16 +118,15 @@ def model_rows(session: Session, *, process_id: str | None = None) -> list[Model
 def _fill_callers(session: Session, rows: list[ModelRow], process_id: str | None) -> None:
     """Each row's callers; on one model's page the other models are read for it (their version in
     effect, whose bundle's called processes are cached by content hash)."""
-    calls = {row.process_id: (row.name, row.calls) for row in rows}
+    calls = {row.process_id: (row.name, row.calls, row.in_effect_number) for row in rows}
     if process_id is not None:
         for other in model_rows(session):
-            calls.setdefault(other.process_id, (other.name, other.calls))
+            calls.setdefault(other.process_id, (other.name, other.calls, other.in_effect_number))
     for row in rows:
-        row.callers = sorted(
-            (
-                (pid, name)
-                for pid, (name, called) in calls.items()
-                if row.process_id in called and pid != row.process_id
-            ),
-            key=lambda caller: caller[1],
-        )
+        callers = [
+            (pid, name, number)
+            for pid, (name, called, number) in calls.items()
+            if row.process_id in called and pid != row.process_id
+        ]
+        row.callers = sorted(((pid, name) for pid, name, _number in callers), key=lambda caller: caller[1])
+        row.caller_versions = {pid: number for pid, _name, number in callers if number is not None}
