@@ -248,9 +248,16 @@ def test_the_called_models_page_leads_the_process_owner_to_move_the_callers_runn
     """After a fix of the called process, its page links each caller's migration page with the dry run
     of a move within the caller's version in effect; following it shows the running case can move."""
     running = world.start()
-    world.redeploy_callee(FIXED_FOLLOW_UP)
     with client.session_transaction() as browser:
-        browser["user_id"], browser["unit_id"], browser["csrf_token"] = world.owner.user_id, world.unit.id, "t"
+        browser["user_id"], browser["unit_id"], browser["csrf_token"] = (
+            world.owner.user_id,
+            world.unit.id,
+            "t",
+        )
+    assert "/process-models/caller/migration?" not in client.get("/process-models/risk").get_data(
+        as_text=True
+    )
+    world.redeploy_callee(FIXED_FOLLOW_UP)  # now there is a newer version to move onto
     page = client.get("/process-models/risk").get_data(as_text=True)
     [link] = re.findall(r'href="(/process-models/caller/migration\?[^"]+)"', page)
     assert "from=1" in link and "to=1" in link and "dry_run=1" in link
