@@ -12,7 +12,7 @@ from app.people.models import Membership, Shift
 from app.people.roles import Role
 from app.process_models.models import ProcessVersion
 from tests import factories as f
-from tests.conftest import FIXTURES, make_app
+from tests.conftest import FIXTURES, ROOT, make_app
 
 
 def _csrf(html: bytes) -> str:
@@ -123,3 +123,19 @@ def test_the_deploy_command_reports_each_file_and_fails_on_a_refusal(app, sessio
     refused = runner.invoke(args=["processes", "deploy", str(processes / "broken.bpmn")])
     assert refused.exit_code == 1 and "malformed XML" in refused.output
     assert session.scalar(select(ProcessVersion.change_note)) == "first"
+
+
+def test_the_demo_seed_command_makes_the_world_and_its_cases_once(db_url, clock):
+    """`flask demo seed` (what `make run` runs) on a new database: the world, the routines and the cases."""
+    application = make_app(
+        db_url, clock, PROCESSES_DIR=str(ROOT / "processes"), FORMS_DIR=str(ROOT / "forms")
+    )
+    try:
+        runner = application.test_cli_runner()
+        first = runner.invoke(args=["demo", "seed"])
+        assert first.exit_code == 0, first.output
+        assert "demo data ready" in first.output and "demo cases: 6 made on Friday 2026-11-20" in first.output
+        again = runner.invoke(args=["demo", "seed"])
+        assert again.exit_code == 0 and "demo cases: kept (made before)" in again.output
+    finally:
+        application.extensions["database"].dispose()
