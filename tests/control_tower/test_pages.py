@@ -10,11 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.audit.service import Actor
 from app.cases.models import Case, ChatMessage
 from app.control_tower.queries import diagram_loads
-from app.instances import service as instances
-from app.timers.claims import due_instances
 from tests.control_tower.conftest import absent, access_rows, on_duty, start
 
 
@@ -183,11 +180,7 @@ def test_a_case_standing_at_two_elements_counts_once_in_its_routines_total(world
     world.submit("adult")
     start(world, urgent)
     clock.set(datetime(2026, 11, 23, 16, 0, 1, tzinfo=ZoneInfo("Europe/Stockholm")))
-    for instance_id in due_instances(world.session, clock.now(), 100):
-        instances.fire_timers(
-            world.session, world.engine, instance_id=instance_id, actor=Actor.system("timer")
-        )
-    world.session.commit()
+    world.fire_due_timers()
     assert len(world.tasks(urgent)) == 2
 
     [chat] = [d for d in diagram_loads(world.session, unit_id=urgent.unit_id) if d.process_id == "chat_case"]

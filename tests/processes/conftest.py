@@ -9,12 +9,14 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from app import clock as product_clock
 from app.audit.service import Actor
 from app.cases.models import Case, CaseKind
 from app.cases.submission import submit_case
 from app.cases.triage import DemoTriage
 from app.demo.seed import REGIONS
 from app.fees.service import seed_demo_tariffs
+from app.instances import service as instances
 from app.instances.models import HumanTask
 from app.patients.models import Guardianship, IdentityKind, Patient, Protection
 from app.people.models import Membership, OpeningHours, Region, Unit, UnitKind, User
@@ -22,6 +24,7 @@ from app.people.roles import Role
 from app.people.service import actor_for, sign_in
 from app.phrases.service import seed_regional_defaults
 from app.process_models.service import deploy_directory
+from app.timers.claims import due_instances
 from tests.conftest import ROOT
 
 ALL_FUNCTIONS = ["chat_triage", "chat_no_triage", "admin_cases", "video", "tickets"]
@@ -91,6 +94,14 @@ class World:
         handling.start(self.session, self.engine, actor=actor, case_id=case.id, first_message=first_message)
         self.session.commit()
         return actor
+
+    def fire_due_timers(self) -> None:
+        """What a timer worker's pass does now: fire every instance's due timers, committed."""
+        for instance_id in due_instances(self.session, product_clock.now(), 100):
+            instances.fire_timers(
+                self.session, self.engine, instance_id=instance_id, actor=Actor.system("timer")
+            )
+        self.session.commit()
 
     def back_at_work(self, *keys: str) -> None:
         """Staff who keep working make requests; record that sign of life (presence expires without)."""

@@ -690,20 +690,6 @@ def test_OG_10_2_e_a_rehab_unit_routes_new_cases_to_the_physiotherapist(world):
     assert (task.title, task.role.value) == ("Ta emot ärendet", "Fysioterapeut")
 
 
-def _fire_due(world):
-    """What a timer worker does: fire every instance with something due (found through the timer index)."""
-    from app import clock as product_clock
-    from app.audit.service import Actor
-    from app.instances import service as instances
-    from app.timers.claims import due_instances
-
-    for instance_id in due_instances(world.session, product_clock.now(), 100):
-        instances.fire_timers(
-            world.session, world.engine, instance_id=instance_id, actor=Actor.system("timer")
-        )
-    world.session.commit()
-
-
 def test_OG_6_5_when_the_reopen_window_ends_the_routine_completes(world, clock):
     """OG-6.5: the window is a timer the workers find; after it the case's routine is finished."""
     from app.instances.models import InstanceStatus, ProcessInstance
@@ -723,10 +709,10 @@ def test_OG_6_5_when_the_reopen_window_ends_the_routine_completes(world, clock):
     world.session.commit()
     instance = world.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
     clock.advance(days=2)
-    _fire_due(world)
+    world.fire_due_timers()
     assert instance.status == InstanceStatus.RUNNING
     clock.advance(days=1, minutes=1)
-    _fire_due(world)
+    world.fire_due_timers()
     world.session.refresh(instance)
     assert instance.status == InstanceStatus.COMPLETED
 
@@ -742,10 +728,10 @@ def test_HA_handover_consent_no_answer_within_a_day_keeps_the_case_with_the_nurs
     world.session.commit()
     assert world.titles(case) == []
     clock.advance(hours=23)
-    _fire_due(world)
+    world.fire_due_timers()
     assert world.titles(case) == []
     clock.advance(hours=1, minutes=1)
-    _fire_due(world)
+    world.fire_due_timers()
     [task] = world.tasks(case)
     assert (task.title, task.role.value) == (
         "Handlägg ärendet",

@@ -9,24 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app import clock as product_clock
-from app.audit.service import Actor
 from app.cases import chat, handling
 from app.cases.models import Consent
-from app.instances import service as instances
 from app.instances.models import PendingTimer
-from app.timers.claims import due_instances
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PHONE = "Ring patienten – prioritet 1–2 ska avslutas i dag"
-
-
-def _fire_due(world) -> None:
-    for instance_id in due_instances(world.session, product_clock.now(), 100):
-        instances.fire_timers(
-            world.session, world.engine, instance_id=instance_id, actor=Actor.system("timer")
-        )
-    world.session.commit()
 
 
 def _received_and_started(world, case, who="nurse", **receive):
@@ -47,10 +35,10 @@ def test_OG_6_1_h_priority_one_gets_the_phone_task_an_hour_before_the_unit_close
     assert deadline.due_at.astimezone(STOCKHOLM) == datetime(2026, 11, 23, 16, 0, tzinfo=STOCKHOLM)
     assert world.titles(case) == ["Handlägg ärendet"]
     clock.set(datetime(2026, 11, 23, 15, 59, tzinfo=STOCKHOLM))
-    _fire_due(world)
+    world.fire_due_timers()
     assert world.titles(case) == ["Handlägg ärendet"]
     clock.set(datetime(2026, 11, 23, 16, 0, 1, tzinfo=STOCKHOLM))
-    _fire_due(world)
+    world.fire_due_timers()
     assert sorted(world.titles(case)) == ["Handlägg ärendet", PHONE]
     phone = next(t for t in world.tasks(case) if t.title == PHONE)
     assert phone.role.value == "Sjuksköterska"
@@ -74,7 +62,7 @@ def test_OG_6_1_h_the_same_day_deadline_follows_a_handover_to_the_doctor_and_the
     world.session.commit()
     assert world.titles(case) == ["Handlägg ärendet"]
     clock.set(datetime(2026, 11, 23, 15, 30, 1, tzinfo=STOCKHOLM))
-    _fire_due(world)
+    world.fire_due_timers()
     phone = next(t for t in world.tasks(case) if t.title == PHONE)
     assert phone.role.value == "Läkare"
 
@@ -87,5 +75,5 @@ def test_OG_6_1_h_priority_three_gets_no_same_day_deadline(world, clock):
         world.session.scalar(select(PendingTimer).where(PendingTimer.element_id == "prio_same_day")) is None
     )
     clock.advance(hours=10)
-    _fire_due(world)
+    world.fire_due_timers()
     assert PHONE not in world.titles(case)

@@ -6,11 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.audit.service import Actor
 from app.cases import chat
 from app.cases.models import CaseKind
-from app.instances import service as instances
-from app.timers.claims import due_instances
 from app.worklist.queries import open_tasks_for
 from tests.worklist.conftest import access_rows, rows_of, start
 
@@ -285,11 +282,7 @@ def test_the_owners_notice_counts_answered_cases_not_their_tasks(world, pages, c
     )
     world.session.commit()
     clock.set(datetime(2026, 11, 23, 16, 0, 1, tzinfo=ZoneInfo("Europe/Stockholm")))
-    for instance_id in due_instances(world.session, clock.now(), 100):
-        instances.fire_timers(
-            world.session, world.engine, instance_id=instance_id, actor=Actor.system("timer")
-        )
-    world.session.commit()
+    world.fire_due_timers()
     assert len(world.tasks(urgent)) == 2
 
     html = pages.sign_in("nurse").text("/")
