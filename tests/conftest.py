@@ -1,7 +1,7 @@
 """Shared fixtures: a frozen clock, a migrated database per test, the app, sessions and the engine.
 
 Databases: SQLite by default (a migrated template copied per test). When TEST_DATABASE_URL is set
-(as `.ci/run` does), the whole suite runs on PostgreSQL instead, truncated between tests; tests
+(as `.ci/run` does), the whole suite runs on PostgreSQL instead, emptied between tests; tests
 marked `postgres` always need it and skip with a reason outside CI when it is missing (in CI, with
 CI=true, they fail instead: nothing that matters is skipped there).
 """
@@ -34,7 +34,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 def _pg_url() -> str | None:
     """TEST_DATABASE_URL; under pytest-xdist each worker gets a database of its own beside it (created
-    on first use), since tests truncate every table between them."""
+    on first use), since every table is emptied between tests."""
     url = os.environ.get("TEST_DATABASE_URL") or None
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if url is None or not worker:
@@ -123,7 +123,7 @@ def _emptying_statements(connection) -> str:
     return "; ".join(statements + [f"ALTER SEQUENCE {name} RESTART" for name in sequences])
 
 
-def _truncate_pg(url: str) -> None:
+def _empty_pg(url: str) -> None:
     engine = create_engine(url, poolclass=NullPool)
     with engine.begin() as connection:
         # Another session still busy on this database (a worker an earlier test left running) would
@@ -134,7 +134,7 @@ def _truncate_pg(url: str) -> None:
                 "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'"
             )
         ).all()
-        _diagnostics.extend(f"busy at truncation: pid {pid} {state}: {query}" for pid, state, query in busy)
+        _diagnostics.extend(f"busy at emptying: pid {pid} {state}: {query}" for pid, state, query in busy)
         if url not in _emptying_sql:
             _emptying_sql[url] = _emptying_statements(connection)
         connection.exec_driver_sql(_emptying_sql[url])
@@ -188,7 +188,7 @@ def db_url(tmp_path, sqlite_template) -> str:
     url = _pg_url()
     if url is not None:
         _prepare_pg(url)
-        _truncate_pg(url)
+        _empty_pg(url)
         return url
     path = tmp_path / "test.db"
     shutil.copyfile(sqlite_template, path)
@@ -199,7 +199,7 @@ def db_url(tmp_path, sqlite_template) -> str:
 def pg_url() -> str:
     url = _require_pg()
     _prepare_pg(url)
-    _truncate_pg(url)
+    _empty_pg(url)
     return url
 
 
