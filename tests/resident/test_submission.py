@@ -93,6 +93,27 @@ def test_OG_6_4_b_a_guardian_is_refused_for_a_child_of_13_with_the_rules_message
     assert f'value="{world.patients["teen"].id}" checked' in page
 
 
+def test_OG_6_4_a_OG_6_4_b_the_form_says_beside_each_child_what_the_age_rules_mean_before_sending(
+    client, world, sign_in
+):
+    """The refusals stay (above), but the guardian reads the rule before choosing: a child of 13 or more
+    seeks care themself, under one year not through this service; a child in between carries no note."""
+    sign_in("guardian")
+    page = client.get("/resident/new").get_data(as_text=True)
+    hints = dict(
+        re.findall(
+            r'<label for="(who-\d+)">[^<]*</label>\s*<p class="hint option-hint" id="who-\d+-hint">([^<]+)</p>',
+            page,
+        )
+    )
+    labels = dict(re.findall(r'<label for="(who-\d+)">([^<]+)</label>', page))
+    by_name = {labels[key].split(",")[0]: text for key, text in hints.items()}
+    assert by_name == {
+        "David Dahl": "Från 13 år söker barnet själv.",
+        "Ebba Berg": "Under 1 år: ring 1177 eller kontakta vårdcentralen.",
+    }
+
+
 def test_OG_6_4_a_no_case_for_a_child_under_one_year(client, world, sign_in):
     sign_in("guardian")
     response = post(client, "/resident/new", sok_vard_form(world, "infant"))
