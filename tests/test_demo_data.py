@@ -99,11 +99,20 @@ def test_the_demo_has_cases_in_the_states_a_working_morning_leaves_them_once(dat
     """Made through the services on the last open weekday morning (the test clock is a Monday 09:00, so
     the Friday before); a second seeding makes none."""
     summary = _demo_cases(database, engine)
-    assert summary.startswith("demo cases: 6 made on Friday 2026-11-20 08:45"), summary
+    assert summary.startswith("demo cases: 8 made on Friday 2026-11-20 08:45"), summary
     assert clock.now() == DEFAULT_NOW  # the real clock again
     with database.transaction() as session:
         cases = {c.submission_key.removeprefix("demo:"): c for c in session.scalars(select(Case))}
-        assert set(cases) == {"waiting", "answered", "reminded", "closed", "admin", "halland"}
+        assert set(cases) == {
+            "waiting",
+            "answered",
+            "reminded",
+            "closed",
+            "admin",
+            "handed_over",
+            "suicide_risk",
+            "halland",
+        }
         assert (cases["waiting"].state, cases["waiting"].priority) == (CaseState.NEW, 3)
         assert cases["answered"].state == CaseState.STARTED and cases["answered"].patient_answered
         assert cases["answered"].priority == 2  # high fever in the stand-in questionnaire
@@ -123,6 +132,12 @@ def test_the_demo_has_cases_in_the_states_a_working_morning_leaves_them_once(dat
             select(HumanTask.role).where(HumanTask.case_id == cases["admin"].id)
         ).all()
         assert admin_queue == [Role.ADMIN_CONTACT]  # OG-7-a
+
+        def queue(key: str) -> list[Role]:
+            return session.scalars(select(HumanTask.role).where(HumanTask.case_id == cases[key].id)).all()
+
+        assert queue("handed_over") == [Role.DOCTOR]  # the patient consented (HA-handover-consent)
+        assert queue("suicide_risk") == [Role.PSYCHOLOGIST]  # no consent asked (HA-suicide-b)
         units = {u.id: u.name for u in session.scalars(select(Unit))}
         assert units[cases["halland"].unit_id] == "Vårdcentralen Havsbris"
         assert {units[c.unit_id] for k, c in cases.items() if k != "halland"} == {"Vårdcentralen Ekdalen"}

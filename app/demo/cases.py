@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.audit.service import Actor
 from app.cases import chat, handling
-from app.cases.models import Case, CaseKind
+from app.cases.models import Case, CaseKind, Consent, ConsentAnswer
 from app.cases.submission import submit_case
 from app.cases.triage import DemoTriage
 from app.clock import MovableClock, install_clock
@@ -33,7 +33,8 @@ from app.instances import service as instances
 from app.patients.models import Patient
 from app.people.calendars import service_is_open
 from app.people.models import Unit, User
-from app.people.service import sign_in
+from app.people.roles import Role
+from app.people.service import mark_idle, sign_in
 from app.process_models.models import ProcessModel
 from app.process_models.service import deploy_directory, runnable_version
 
@@ -42,8 +43,10 @@ KEY_PREFIX = "demo:"
 OWN_UNIT = "Vårdcentralen Ekdalen"
 OTHER_REGION_UNIT = "Vårdcentralen Havsbris"
 NURSE = "sara.lind"
+DOCTOR = "maria.berg"
+PSYCHOLOGIST = "johan.ek"
 # From the first submission to the last step; the morning must have been open all that time.
-SPAN = timedelta(minutes=75)
+SPAN = timedelta(minutes=100)
 T = TypeVar("T")
 
 
@@ -149,12 +152,23 @@ class _DemoDay:
                 raise DemoCasesNotMade(f"the demo patient {given_name} {family_name} is missing")
             return _Resident(Actor(label=patient.display_name, patient_id=patient.id), patient.id)
 
-    def _nurse(self) -> Actor:
+    def _signed_in(self, username: str) -> Actor:
+        """A member of the care centre's staff signs in (at work that morning: present for the routines)."""
+
         def action(session: Session) -> Actor:
-            user = session.scalar(select(User).where(User.username == NURSE))
+            user = session.scalar(select(User).where(User.username == username))
             return sign_in(session, user=user, unit_id=self.units[OWN_UNIT])
 
-        return self._do(action)
+        return self._do(action, minutes=1)
+
+    def _consent_given(self, resident: _Resident, case_id: int) -> None:
+        def action(session: Session) -> None:
+            consent_id = session.scalar(
+                select(Consent.id).where(Consent.case_id == case_id, Consent.answer == ConsentAnswer.PENDING)
+            )
+            chat.answer_consent(session, self.engine, actor=resident.actor, consent_id=consent_id, given=True)
+
+        self._do(action)
 
     def _submit(
         self,
@@ -201,7 +215,10 @@ class _DemoDay:
         ingrid = self._resident("Ingrid", "Isaksson")
         bertil = self._resident("Bertil", "Berg")
         fredrik = self._resident("Fredrik", "Dahl")
-        nurse = self._nurse()
+        lea = self._resident("Lea", "Skottdag")
+        nurse = self._signed_in(NURSE)
+        self._signed_in(DOCTOR)
+        psychologist = self._signed_in(PSYCHOLOGIST)
 
         # Waiting in the nurses' queue: nobody has received it yet.
         self._submit(
@@ -271,6 +288,37 @@ class _DemoDay:
             kind=CaseKind.ADMIN,
             reason="Intyg",
             message="Jag behöver ett intyg till arbetsgivaren.",
+        )
+        # Handed over to the doctors after the patient's consent (HA-handover-consent).
+        cough = self._submit(
+            "handed_over",
+            lea,
+            answers={"reason": "annat", "description": "Hosta sedan tre veckor, värre på natten", "days": 21},
+        )
+        self._received_and_started(nurse, cough, "Hej Lea! Har du feber eller blir du andfådd?")
+        self._do(
+            lambda s: handling.hand_over(
+                s, self.engine, actor=nurse, case_id=cough, role=Role.DOCTOR.value, note="Långvarig hosta."
+            )
+        )
+        self._consent_given(lea, cough)
+        # Suspected suicide risk: handed at once to the psychologist at work, no consent asked (HA-suicide-b).
+        low = self._submit(
+            "suicide_risk",
+            bertil,
+            answers={
+                "reason": "nedstamdhet",
+                "description": "Känner mig nedstämd sedan flera veckor",
+                "days": 30,
+            },
+        )
+        self._received_and_started(nurse, low, "Hej Bertil! Berätta mer om hur du har det.")
+        # The psychologist is at work (a sign of life: presence lapses without one), so the case is theirs.
+        self._do(lambda s: mark_idle(s, actor=psychologist, idle=False), minutes=1)
+        self._do(
+            lambda s: handling.suspect_suicide_risk(
+                s, self.engine, actor=nurse, case_id=low, note="Beskriver tankar på att inte vilja leva."
+            )
         )
         # Region Halland: a new case at Havsbris.
         self._submit(
