@@ -14,6 +14,7 @@ from datetime import date
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
@@ -234,7 +235,13 @@ def high_load_send():
         return redirect(url_for("control_tower.high_load"))
     told = actions.tell_high_load(db, actor=actor)
     db.commit()
-    flash(_("%(count)s väntande patienter har fått meddelandet om hög belastning.", count=told))
+    flash(
+        ngettext(
+            "%(num)s väntande patient har fått meddelandet om hög belastning.",
+            "%(num)s väntande patienter har fått meddelandet om hög belastning.",
+            told,
+        )
+    )
     return redirect(url_for("control_tower.index"))
 
 

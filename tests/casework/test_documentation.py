@@ -59,7 +59,7 @@ def test_OG_11_e_HA_doc_a_a_closed_case_is_listed_until_its_clinician_marks_it_d
     nurse = staff("nurse")
     listing = nurse.get("/cases/undocumented").get_data(as_text=True)
     assert (
-        "1 anteckningar att dokumentera" in listing
+        "1 anteckning att dokumentera" in listing
         and "Anna Andersson" in listing
         and f'href="/cases/{case.id}#docs"' in listing
     )
