@@ -265,5 +265,8 @@ def test_the_called_models_page_leads_the_process_owner_to_move_the_callers_runn
     assert "1 av 1 pågående instanser kan flyttas." in dry_run and f"/migration/{running.id}" in dry_run
     moved = client.post("/process-models/caller/migration", data={"from": 1, "to": 1, "csrf_token": "t"})
     assert moved.status_code == 302
+    assert "1 instans flyttades till version 1." in client.get(moved.headers["Location"]).get_data(
+        as_text=True
+    )
     world.complete(running)
     assert world.titles(running) == ["Följ upp inom en vecka"]  # the fix reached the running case

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.audit.service import record
 from app.auth.current import current_actor
@@ -213,14 +214,21 @@ def migrate_all(process_id: str):
         to_number=to_number,
     )
     flash(
-        _(
-            "%(count)s instanser flyttades till version %(number)s.",
-            count=len(result.migrated),
+        ngettext(
+            "%(num)s instans flyttades till version %(number)s.",
+            "%(num)s instanser flyttades till version %(number)s.",
+            len(result.migrated),
             number=to_number,
         )
     )
     if result.refused:
-        flash(_("%(count)s instanser kunde inte flyttas (se listan).", count=len(result.refused)))
+        flash(
+            ngettext(
+                "%(num)s instans kunde inte flyttas (se listan).",
+                "%(num)s instanser kunde inte flyttas (se listan).",
+                len(result.refused),
+            )
+        )
     return redirect(
         url_for(
             "process_changes.migration",
