@@ -200,6 +200,17 @@ class _DemoDay:
         self.made += 1
         return self._do(action)
 
+    def _patient_writes(self, resident: _Resident, case_id: int, body: str) -> None:
+        self._do(
+            lambda s: chat.patient_write(s, self.engine, actor=resident.actor, case_id=case_id, body=body)
+        )
+
+    def _started(self, key: str, resident: _Resident, nurse: Actor, first_message: str, **submission) -> int:
+        """A case submitted, then received and started by the nurse with her first message."""
+        case_id = self._submit(key, resident, **submission)
+        self._received_and_started(nurse, case_id, first_message)
+        return case_id
+
     def _received_and_started(self, nurse: Actor, case_id: int, first_message: str) -> None:
         self._do(lambda s: handling.receive(s, self.engine, actor=nurse, case_id=case_id), minutes=1)
         self._do(
@@ -227,9 +238,11 @@ class _DemoDay:
             answers={"reason": "halsont", "description": "Ont i halsen sedan tre dagar", "days": 3},
         )
         # A guardian seeks care for a child with a high fever and has answered the nurse.
-        fever = self._submit(
+        fever = self._started(
             "answered",
             anna,
+            nurse,
+            "Hej! Hur hög är febern nu, och dricker Cecilia ordentligt?",
             patient=cecilia,
             answers={
                 "reason": "feber",
@@ -238,36 +251,25 @@ class _DemoDay:
                 "high_fever": True,
             },
         )
-        self._received_and_started(nurse, fever, "Hej! Hur hög är febern nu, och dricker Cecilia ordentligt?")
-        self._do(
-            lambda s: chat.patient_write(
-                s,
-                self.engine,
-                actor=anna.actor,
-                case_id=fever,
-                body="39,4 i morse. Hon dricker lite i taget.",
-            )
-        )
+        self._patient_writes(anna, fever, "39,4 i morse. Hon dricker lite i taget.")
         # A rash: the nurse asked, the patient has not answered; an SMS reminder went out.
-        rash = self._submit(
+        rash = self._started(
             "reminded",
             helena,
+            nurse,
+            "Hej Helena! Kliar utslagen, och har du feber?",
             answers={"reason": "utslag", "description": "Röda prickar på armarna", "days": 2},
         )
-        self._received_and_started(nurse, rash, "Hej Helena! Kliar utslagen, och har du feber?")
         self._do(lambda s: chat.remind(s, actor=nurse, case_id=rash), minutes=10)
         # Back pain, concluded in the chat and closed: the journal note is still to be documented.
-        back = self._submit(
+        back = self._started(
             "closed",
             ingrid,
+            nurse,
+            "Hej Ingrid! Strålar smärtan ner i benen?",
             answers={"reason": "rygg", "description": "Ont i ländryggen efter flytt", "days": 5},
         )
-        self._received_and_started(nurse, back, "Hej Ingrid! Strålar smärtan ner i benen?")
-        self._do(
-            lambda s: chat.patient_write(
-                s, self.engine, actor=ingrid.actor, case_id=back, body="Nej, den sitter bara i ryggen."
-            )
-        )
+        self._patient_writes(ingrid, back, "Nej, den sitter bara i ryggen.")
         self._do(
             lambda s: chat.staff_write(
                 s,
@@ -290,12 +292,13 @@ class _DemoDay:
             message="Jag behöver ett intyg till arbetsgivaren.",
         )
         # Handed over to the doctors after the patient's consent (HA-handover-consent).
-        cough = self._submit(
+        cough = self._started(
             "handed_over",
             lea,
+            nurse,
+            "Hej Lea! Har du feber eller blir du andfådd?",
             answers={"reason": "annat", "description": "Hosta sedan tre veckor, värre på natten", "days": 21},
         )
-        self._received_and_started(nurse, cough, "Hej Lea! Har du feber eller blir du andfådd?")
         self._do(
             lambda s: handling.hand_over(
                 s, self.engine, actor=nurse, case_id=cough, role=Role.DOCTOR.value, note="Långvarig hosta."
@@ -303,16 +306,17 @@ class _DemoDay:
         )
         self._consent_given(lea, cough)
         # Suspected suicide risk: handed at once to the psychologist at work, no consent asked (HA-suicide-b).
-        low = self._submit(
+        low = self._started(
             "suicide_risk",
             bertil,
+            nurse,
+            "Hej Bertil! Berätta mer om hur du har det.",
             answers={
                 "reason": "nedstamdhet",
                 "description": "Känner mig nedstämd sedan flera veckor",
                 "days": 30,
             },
         )
-        self._received_and_started(nurse, low, "Hej Bertil! Berätta mer om hur du har det.")
         # The psychologist is at work (a sign of life: presence lapses without one), so the case is theirs.
         self._do(lambda s: mark_idle(s, actor=psychologist, idle=False), minutes=1)
         self._do(
