@@ -99,7 +99,7 @@ def test_the_demo_has_cases_in_the_states_a_working_morning_leaves_them_once(dat
     """Made through the services on the last open weekday morning (the test clock is a Monday 09:00, so
     the Friday before); a second seeding makes none."""
     summary = _demo_cases(database, engine)
-    assert summary.startswith("demo cases: 8 made on Friday 2026-11-20 08:45"), summary
+    assert summary.startswith("demo cases: 9 made on Friday 2026-11-20 08:45"), summary
     assert clock.now() == DEFAULT_NOW  # the real clock again
     with database.transaction() as session:
         cases = {c.submission_key.removeprefix("demo:"): c for c in session.scalars(select(Case))}
@@ -111,6 +111,7 @@ def test_the_demo_has_cases_in_the_states_a_working_morning_leaves_them_once(dat
             "admin",
             "handed_over",
             "suicide_risk",
+            "protected",
             "halland",
         }
         assert (cases["waiting"].state, cases["waiting"].priority) == (CaseState.NEW, 3)
@@ -138,6 +139,8 @@ def test_the_demo_has_cases_in_the_states_a_working_morning_leaves_them_once(dat
 
         assert queue("handed_over") == [Role.DOCTOR]  # the patient consented (HA-handover-consent)
         assert queue("suicide_risk") == [Role.PSYCHOLOGIST]  # no consent asked (HA-suicide-b)
+        protected = cases["protected"]
+        assert session.get(Patient, protected.patient_id).is_protected and queue("protected") == [Role.NURSE]
         units = {u.id: u.name for u in session.scalars(select(Unit))}
         assert units[cases["halland"].unit_id] == "Vårdcentralen Havsbris"
         assert {units[c.unit_id] for k, c in cases.items() if k != "halland"} == {"Vårdcentralen Ekdalen"}

@@ -134,7 +134,7 @@ def test_the_demo_seed_command_makes_the_world_and_its_cases_once(db_url, clock)
         runner = application.test_cli_runner()
         first = runner.invoke(args=["demo", "seed"])
         assert first.exit_code == 0, first.output
-        assert "demo data ready" in first.output and "demo cases: 8 made on Friday 2026-11-20" in first.output
+        assert "demo data ready" in first.output and "demo cases: 9 made on Friday 2026-11-20" in first.output
         again = runner.invoke(args=["demo", "seed"])
         assert again.exit_code == 0 and "demo cases: kept (made before)" in again.output
     finally:

@@ -181,6 +181,7 @@ class _DemoDay:
         answers: dict | None = None,
         reason: str | None = None,
         message: str = "",
+        claims_protected: bool = False,
     ) -> int:
         def action(session: Session) -> int:
             case = submit_case(
@@ -193,6 +194,7 @@ class _DemoDay:
                 triage=DemoTriage().assess(answers) if answers is not None else None,
                 search_reason=reason,
                 message=message,
+                claims_protected=claims_protected,
                 submission_key=KEY_PREFIX + key,
             )
             return case.id
@@ -227,6 +229,7 @@ class _DemoDay:
         bertil = self._resident("Bertil", "Berg")
         fredrik = self._resident("Fredrik", "Dahl")
         lea = self._resident("Lea", "Skottdag")
+        gustav = self._resident("Gustav", "Gran")
         nurse = self._signed_in(NURSE)
         self._signed_in(DOCTOR)
         psychologist = self._signed_in(PSYCHOLOGIST)
@@ -323,6 +326,14 @@ class _DemoDay:
             lambda s: handling.suspect_suicide_risk(
                 s, self.engine, actor=nurse, case_id=low, note="Beskriver tankar på att inte vilja leva."
             )
+        )
+        # A resident with protected identity (claimed on the form, and so in the registry): Östergötland
+        # verifies and follows its routine (OG-6.3); no SMS names the unit (SEC-protected-sms).
+        self._submit(
+            "protected",
+            gustav,
+            claims_protected=True,
+            answers={"reason": "halsont", "description": "Ont i halsen och feber", "days": 2},
         )
         # Region Halland: a new case at Havsbris.
         self._submit(
