@@ -304,11 +304,17 @@ def tone_checked(form: str, text: str) -> None:
 def insert_phrase(case_id: int, form: str, field: str):
     """No-JavaScript phrase insertion: the page again, with the chosen template added to the typed text."""
     kept = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    return render_case(
-        case_id,
-        failure=Failure(form, "insert", "", values=kept),
-        insert=(field, request.form.get("template_id", type=bounded_id)),
-    )
+    template_id = request.form.get("template_id", type=bounded_id)
+    if template_id is None:
+        unchosen = Failure(
+            form,
+            "validation",
+            _("Välj en frasmall att infoga."),
+            field_errors={"template_id": [_("Välj en frasmall att infoga.")]},
+            values=kept,
+        )
+        return render_case(case_id, failure=unchosen, status=422)
+    return render_case(case_id, failure=Failure(form, "insert", "", values=kept), insert=(field, template_id))
 
 
 STATUS = {

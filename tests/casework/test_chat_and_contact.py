@@ -262,3 +262,38 @@ def test_a_message_racing_a_colleagues_change_is_a_conflict_that_keeps_the_text(
         read(world, select(func.count()).select_from(ChatMessage).where(ChatMessage.case_id == case.id))
         == before
     )
+
+
+def _picker(html: str, form_id: str) -> str:
+    return re.search(rf'<select id="{form_id}-template".*?</select>', html, re.S).group(0)
+
+
+def test_OG_8_2_the_phrase_picker_starts_on_no_template_and_infoga_without_a_choice_inserts_nothing(
+    world, staff
+):
+    """Nothing is chosen for the clinician: the chat's picker starts on an empty choice (it used to start
+    on the closing text, which "Infoga" then put into the message), and the start form's on the unit's
+    first-message template, the text the hint above it promises."""
+    waiting = world.submit("adult")
+    world.session.commit()
+    nurse = staff("nurse")
+    from app.cases import handling
+
+    handling.receive(world.session, world.engine, actor=world.actor("nurse"), case_id=waiting.id)
+    world.session.commit()
+    start_picker = _picker(nurse.page(waiting.id), "start")
+    selected = re.findall(r"<option[^>]*selected[^>]*>([^<]*)<", start_picker)
+    assert selected == ["Första meddelandet (regional)"], start_picker
+
+    case = world.submit("adult")
+    started(world, case)
+    chat_picker = _picker(nurse.page(case.id), "chat")
+    first = re.search(r"<option([^>]*)>([^<]*)<", chat_picker)
+    assert 'value=""' in first.group(1) and "Välj frasmall" in first.group(2)
+    assert "selected" not in chat_picker
+
+    unchosen = nurse.post(f"/cases/{case.id}/chat", {"body": "Hej!", "template_id": "", "action": "insert"})
+    html = unchosen.get_data(as_text=True)
+    assert unchosen.status_code == 422 and "Välj en frasmall att infoga." in html
+    assert ">Hej!</textarea>" in html  # the typed text is kept, nothing added
+    assert read(world, select(ChatMessage.id).where(ChatMessage.body.like("Hej!%"))) is None

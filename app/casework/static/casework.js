@@ -47,7 +47,7 @@
         var select = document.getElementById(button.dataset.phraseInsert);
         var area = select && document.getElementById(select.dataset.phraseTarget);
         var option = select && select.options[select.selectedIndex];
-        if (!area || !option) { return; }
+        if (!area || !option || !option.value) { return; }  // nothing chosen: the server says so
         event.preventDefault();
         insertAtCursor(area, option.dataset.text || "");
       });
