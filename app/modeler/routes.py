@@ -17,8 +17,9 @@ from werkzeug.routing import BuildError
 from app.auth.current import current_actor
 from app.db import request_session
 from app.engine.xml import MAX_XML_BYTES
-from app.errors import Conflict, DomainError, ValidationFailed
+from app.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from app.ids import bounded_id
+from app.instances import migration
 from app.modeler import views_editor  # noqa: F401 - registers the editor views on the blueprint
 from app.modeler.blueprint import bp, wants_json
 from app.process_models import drafts, publishing, transfer
@@ -54,6 +55,15 @@ def _may_edit(actor) -> bool:
     return True
 
 
+def _may_compare(actor) -> bool:
+    """Whether the diff and migration pages would let the actor in (they ask the same function)."""
+    try:
+        migration.require_process_owner(actor)
+    except Forbidden:
+        return False
+    return True
+
+
 def _render_model(process_id: str, *, error: str | None = None, status: int = 200, import_findings=None):
     actor = current_actor()
     drafts.require_model_reader(actor=actor)
@@ -63,10 +73,12 @@ def _render_model(process_id: str, *, error: str | None = None, status: int = 20
         drafts.get_model(db, process_id=process_id)  # raises NotFound
     # The discard form names the bundle shown here: a colleague's later save makes it a 409.
     draft = drafts.current_draft(db, process_id=process_id) if row is not None and row.draft else None
-    links = {
-        "diff": _link("process_changes.diff", process_id=process_id),
-        "migration": _link("process_changes.migration", process_id=process_id),
-    }
+    links = {}
+    if _may_compare(actor):
+        links = {
+            "diff": _link("process_changes.diff", process_id=process_id),
+            "migration": _link("process_changes.migration", process_id=process_id),
+        }
     return (
         render_template(
             "modeler/model.html",

@@ -286,3 +286,22 @@ def test_a_50_mb_import_comes_back_to_the_model_page_with_the_5_mb_limit(browser
     text = page.get_data(as_text=True)
     assert page.status_code == 413 and "gränsen är 5 MB" in text and "Importera en .bpmn-fil" in text
     assert "16 MB" not in text
+
+
+def _head(session, owners):
+    from app.people.models import Unit, User
+    from tests import factories as f
+
+    return f.signed_in(session, session.get(User, owners.head_id), session.get(Unit, owners.unit_id))
+
+
+def test_the_compare_and_move_links_are_shown_only_to_those_the_pages_let_in(browser, owners, session):
+    head = _head(session, owners)
+    text = browser.as_(head).get(BASE).get_data(as_text=True)
+    assert (
+        "/process-models/simple_case/diff" not in text and "/process-models/simple_case/migration" not in text
+    )
+    assert "Jämför versioner" not in text and "Flytta pågående ärenden" not in text
+    assert browser.get(f"{BASE}/diff").status_code == 403  # what the links would have led to
+    text = browser.as_(owners.owner).get(BASE).get_data(as_text=True)
+    assert f'href="{BASE}/diff"' in text and f'href="{BASE}/migration"' in text
