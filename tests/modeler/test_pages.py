@@ -219,22 +219,27 @@ def test_a_head_of_unit_sees_a_published_version_read_only(browser, owners, sess
     assert browser.post(f"{BASE}/versions/1/draft").status_code == 403
 
 
-def test_the_model_page_lists_the_running_instances_of_each_version(browser, owners, session, engine):
+def test_the_model_page_counts_the_running_instances_of_each_version_and_names_the_linked_ones(
+    browser, owners, session, engine
+):
     from app.instances import service as instances
     from app.people.models import Unit
     from tests import factories as f
 
     unit = session.get(Unit, owners.unit_id)
-    started = instances.start_instance(
-        session,
-        engine,
-        process_id="simple_case",
-        actor=owners.nurse,
-        case=f.case(session, unit, f.patient(session)),
-    )
+    patient = f.patient(session)
+    started = [
+        instances.start_instance(
+            session, engine, process_id="simple_case", actor=owners.nurse, case=f.case(session, unit, patient)
+        )
+        for _ in range(2)
+    ]
     text = browser.as_(owners.owner).get(BASE).get_data(as_text=True)
-    listing = text.split('class="instances"')[1].split("</ul>")[0]
-    assert "Version 1" in listing and f">{started.id}</a>" in listing
+    listing = " ".join(text.split('class="instances"')[1].split("</ul>")[0].split())
+    # A count, then each instance's link named as one (a bare "5" read as five running instances).
+    assert "Version 1: 2 pågående instanser (" in listing
+    for instance in started:
+        assert f'/instances/{instance.id}">instans {instance.id}</a>' in listing
 
 
 def test_a_save_whose_body_has_the_wrong_shape_is_a_422_with_a_message(browser, owners, session, draft):
