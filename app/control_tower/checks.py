@@ -192,8 +192,33 @@ def og_10_1_e_unheld_role_queue(session: Session, *, unit_id: int, day: date | N
 # --- OG-10.1-f: cases handed to another role or person and not yet taken ----------------------------
 
 
-def _latest_staff_action(session: Session, case_ids: list[int]) -> dict[int, datetime]:
-    """The last audited action by a staff member on each case (staff actions are all audited)."""
+# What a named staff member does towards the patient: it reaches the patient (taking the case on with
+# the SMS that handling has begun, a chat message, a reminder, a call, a form, a request for images or
+# consent, closing with the closing phrase) or assesses the patient (the suicide-risk assessment).
+# Only these answer OG-10.1-h ("no urgent case left without action") and OG-10.1-f (a handed-over case
+# "being handled"). Everything else audited on a case is administration around the patient, not an
+# action towards them: moving the case to the role queue (ending a shift, OG-6.1-i/j), a handover (the
+# case moves; OG-10.1-f watches whether anyone takes it), a priority change, inviting a colleague,
+# routing, documenting, a refused attempt, a suppressed notification; and the phrases a routine sends
+# as the unit (`case:told_patient`: "handled next weekday"), which are no one's action.
+PATIENT_ACTIONS = (
+    "case:received",  # 'Ta emot': the SMS that handling has begun (OG-6.1-b/c)
+    "case:started",  # 'Starta': the first chat message (OG-6.1-d)
+    "chat:staff_message",  # a chat message to the patient (a contact attempt, OG-6.1-g)
+    "chat:sms_reminder",  # HA-remind: a contact attempt
+    "case:phone_attempt",  # a call, reached or not (OG-6.1-g/h)
+    "chat:form_sent",  # OG-8.1
+    "chat:images_requested",  # OG-11-f
+    "consent:requested",  # a question to the patient (HA-handover-consent, OG-8.3)
+    "case:wrong_patient",  # HA-behalf: explained to the patient
+    "case:referred_admin",  # OG-7-c/e: the patient is told where to turn
+    "suicide_risk:assessed",  # HA-suicide-c: the psychologist's or doctor's assessment
+    "case:closed",  # concluded, with the closing phrase (OG-6.1-g)
+)
+
+
+def _latest_patient_action(session: Session, case_ids: list[int]) -> dict[int, datetime]:
+    """The last action towards the patient (PATIENT_ACTIONS) by a staff member on each case."""
     if not case_ids:
         return {}
     rows = session.execute(
@@ -202,6 +227,7 @@ def _latest_staff_action(session: Session, case_ids: list[int]) -> dict[int, dat
             AuditEvent.subject_type == "case",
             AuditEvent.subject_id.in_([str(i) for i in case_ids]),
             AuditEvent.actor_user_id.is_not(None),
+            AuditEvent.action.in_(PATIENT_ACTIONS),
         )
         .group_by(AuditEvent.subject_id)
     )
@@ -211,8 +237,9 @@ def _latest_staff_action(session: Session, case_ids: list[int]) -> dict[int, dat
 def og_10_1_f_handed_over_not_taken(
     session: Session, *, unit_id: int, day: date | None = None
 ) -> list[CaseRow]:
-    """OG-10.1-f: cases handed to another role or colleague that nobody has acted on since, and cases
-    waiting for the patient's consent to a handover."""
+    """OG-10.1-f: cases handed to another role or colleague that nobody else has acted on towards the
+    patient since (PATIENT_ACTIONS: moving the case on to a queue is not taking it), and cases waiting
+    for the patient's consent to a handover."""
     rows = {row.case_id: row for row in _case_rows(session, unit_id, day=day)}
     if not rows:
         return []
@@ -241,6 +268,7 @@ def og_10_1_f_handed_over_not_taken(
             select(func.count(AuditEvent.id)).where(
                 AuditEvent.subject_type == "case", AuditEvent.subject_id == str(case_id), AuditEvent.id > event_id,
                 AuditEvent.actor_user_id.is_not(None), AuditEvent.actor_user_id != (by if by is not None else -1),
+                AuditEvent.action.in_(PATIENT_ACTIONS),
             )
         )  # fmt: skip
         if not later:
@@ -255,24 +283,24 @@ def og_10_1_h_urgent_without_action(
     session: Session, *, unit_id: int, day: date | None = None, at: datetime | None = None
 ) -> list[CaseRow]:
     """OG-10.1-h: priority 1–2 cases whose patient has waited longer than the unit's set minutes
-    (unit setting `urgent_no_action_minutes`) since submitting or last answering, with no staff action."""
+    (unit setting `urgent_no_action_minutes`) since submitting or last answering, with no staff action
+    towards the patient since (PATIENT_ACTIONS). Moving the case to the role queue at the end of a shift,
+    a handover or a priority change leaves the patient waiting: the case stays listed. So do the unit's
+    own messages (the high-load and next-weekday phrases, sent as the unit): they are no one's action."""
     at = at or clock.now()
     unit = session.get(Unit, unit_id)
     limit = timedelta(minutes=int(unit_setting(unit, URGENT_MINUTES_SETTING)))
     rows = _rows(session, unit_id, HumanTask.priority.in_(URGENT_PRIORITIES), day=day)
     cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_([r.case_id for r in rows])))}
-    staff = _latest_staff_action(session, list(cases))
+    staff = _latest_patient_action(session, list(cases))
     found = []
     for row in rows:
         case = cases[row.case_id]
         since = case.submitted_at
         if case.patient_answered and case.last_patient_message_at and case.last_patient_message_at > since:
             since = case.last_patient_message_at
-        acted = [
-            t
-            for t in (case.received_at, case.started_at, case.last_staff_message_at, staff.get(case.id))
-            if t is not None
-        ]
+        # Not the case's last_staff_message_at: the unit's own messages (high load, next weekday) set it too.
+        acted = [t for t in (case.received_at, case.started_at, staff.get(case.id)) if t is not None]
         if any(t >= since for t in acted):
             continue
         if at - since >= limit:

@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.calendar import local_date
-from app.cases import handling
-from app.cases.chat import answer_consent, staff_write
+from app.cases import handling, shifts
+from app.cases.chat import answer_consent, patient_write, phone_attempt, staff_write
 from app.cases.models import Case, Consent
+from app.casework import actions as casework
 from app.control_tower import actions, checks
 from app.errors import Forbidden
 from app.instances.models import PendingTimer
@@ -106,6 +107,26 @@ def test_OG_10_1_f_a_case_handed_to_another_role_is_listed_until_someone_there_a
     assert checks.og_10_1_f_handed_over_not_taken(world.session, unit_id=unit.id) == []
 
 
+def test_OG_10_1_f_a_colleague_changing_the_priority_of_a_handed_over_case_has_not_taken_it(world, engine):
+    """Only an action towards the patient takes a handed-over case: a doctor's priority change is not one."""
+    unit = world.units["og"]
+    case = world.submit("adult")
+    nurse = start(world, case, "nurse")
+    handling.hand_over(world.session, engine, actor=nurse, case_id=case.id, role=Role.DOCTOR.value)
+    consent = world.session.scalar(select(Consent).where(Consent.case_id == case.id))
+    answer_consent(world.session, engine, actor=world.resident("adult"), consent_id=consent.id, given=True)
+    world.session.commit()
+    doctor = world.actor("doctor")
+    casework.change_priority(
+        world.session, actor=doctor, case_id=case.id, priority=2, reason="Hög feber", expected_version=None
+    )
+    world.session.commit()
+    assert _ids(checks.og_10_1_f_handed_over_not_taken(world.session, unit_id=unit.id)) == {case.id}
+    phone_attempt(world.session, actor=doctor, case_id=case.id, reached=False)
+    world.session.commit()
+    assert checks.og_10_1_f_handed_over_not_taken(world.session, unit_id=unit.id) == []
+
+
 def test_OG_10_1_h_an_urgent_case_without_staff_action_past_the_units_minutes_is_listed(world, clock):
     unit = world.units["og"]
     urgent = with_priority(world, world.submit("adult"), 2)
@@ -120,6 +141,54 @@ def test_OG_10_1_h_an_urgent_case_without_staff_action_past_the_units_minutes_is
     unit.settings = {**unit.settings, checks.URGENT_MINUTES_SETTING: 5}
     world.session.commit()
     handling.receive(world.session, world.engine, actor=world.actor("nurse"), case_id=urgent.id)
+    world.session.commit()
+    assert checks.og_10_1_h_urgent_without_action(world.session, unit_id=unit.id) == []
+
+
+def test_OG_10_1_h_OG_6_1_i_an_urgent_case_stays_listed_when_its_owner_ends_her_shift(world, clock):
+    """Moving the case to the role queue at the end of a shift is no action towards the patient, who still
+    waits for an answer; a colleague's message to the patient is one."""
+    unit = world.units["og"]
+    urgent = with_priority(world, world.submit("adult"), 2)
+    nurse = start(world, urgent, "nurse")
+    clock.advance(minutes=1)
+    patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=urgent.id, body="Febern är kvar."
+    )
+    world.session.commit()
+    clock.advance(minutes=checks.URGENT_MINUTES_DEFAULT + 1)
+    assert _ids(checks.og_10_1_h_urgent_without_action(world.session, unit_id=unit.id)) == {urgent.id}
+    assert shifts.end_shift(world.session, actor=nurse, confirmed=True) == [urgent.id]
+    world.session.commit()
+    assert _ids(checks.og_10_1_h_urgent_without_action(world.session, unit_id=unit.id)) == {urgent.id}
+    staff_write(
+        world.session, actor=world.actor("nurse2"), case_id=urgent.id, body="Jag tar över. Hur hög är febern?"
+    )
+    world.session.commit()
+    assert checks.og_10_1_h_urgent_without_action(world.session, unit_id=unit.id) == []
+
+
+def test_OG_10_1_h_OG_9_1_the_high_load_message_sent_as_the_unit_is_no_action_on_an_urgent_case(world, clock):
+    """The high-load phrase goes to every waiting patient as the unit: the urgent case is still unanswered."""
+    unit = world.units["og"]
+    urgent = with_priority(world, world.submit("adult"), 1)
+    holder = on_duty(world, "nurse2")
+    clock.advance(minutes=checks.URGENT_MINUTES_DEFAULT + 1)
+    assert actions.tell_high_load(world.session, actor=holder) == 1
+    world.session.commit()
+    assert _ids(checks.og_10_1_h_urgent_without_action(world.session, unit_id=unit.id)) == {urgent.id}
+
+
+def test_OG_10_1_h_OG_6_1_h_a_phone_attempt_is_an_action_towards_the_patient_even_unanswered(world, clock):
+    unit = world.units["og"]
+    urgent = with_priority(world, world.submit("adult"), 2)
+    nurse = start(world, urgent, "nurse")
+    clock.advance(minutes=1)
+    patient_write(world.session, world.engine, actor=world.resident("adult"), case_id=urgent.id, body="Hej.")
+    world.session.commit()
+    clock.advance(minutes=checks.URGENT_MINUTES_DEFAULT + 1)
+    assert _ids(checks.og_10_1_h_urgent_without_action(world.session, unit_id=unit.id)) == {urgent.id}
+    phone_attempt(world.session, actor=nurse, case_id=urgent.id, reached=False)
     world.session.commit()
     assert checks.og_10_1_h_urgent_without_action(world.session, unit_id=unit.id) == []
 
