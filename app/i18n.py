@@ -12,9 +12,12 @@ choice is kept in their session; without one, Swedish. Domain code marks user-fa
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 LANGUAGES = {"sv": "Svenska", "en": "English"}
 DEFAULT_LANGUAGE = "sv"
@@ -47,6 +50,36 @@ def choose_language():
     return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("worklist.index"))
 
 
+def return_path() -> str:
+    """Where the language switch leads back to: this page, or, on a page answering a refused form
+    (a POST to an action URL such as /cases/7/receive), the page that form was on. Redirecting to
+    the action URL itself would GET a POST-only route and end on an error page."""
+    if request.method == "GET":
+        return request.full_path if request.query_string else request.path
+    if _answers_get(request.path):
+        return request.path
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and _answers_get(referrer.path):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    parts = request.path.rstrip("/").split("/")
+    while len(parts) > 1:  # /cases/7/receive → /cases/7 → /cases
+        parts.pop()
+        if _answers_get("/".join(parts) or "/"):
+            return "/".join(parts) or "/"
+    return "/"
+
+
+def _answers_get(path: str) -> bool:
+    adapter = current_app.url_map.bind(request.host, script_name=request.script_root or None)
+    try:
+        adapter.match(path, method="GET")
+    except RequestRedirect:
+        return True
+    except HTTPException:
+        return False
+    return True
+
+
 def catalog_directories() -> list[Path]:
     """Every translations/ folder of the app: the shell's first, then each package's."""
     root = Path(__file__).resolve().parent
@@ -61,4 +94,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language_globals():
-        return {"languages": LANGUAGES, "current_language": str(get_locale() or DEFAULT_LANGUAGE)}
+        return {
+            "languages": LANGUAGES,
+            "current_language": str(get_locale() or DEFAULT_LANGUAGE),
+            "language_return_path": return_path,
+        }

@@ -472,3 +472,27 @@ def test_a_colleague_was_quicker_the_page_says_what_changed_and_keeps_the_typed_
     assert page.locator("#kept-priority_reason").input_value() == "Andningsbesvär enligt anamnesen."
     _no_violations(page)
     screenshot(page, "case-page-conflict")
+
+
+def test_switching_language_after_a_refused_form_keeps_the_page_and_what_was_typed(page, live_server):
+    """A refused action answers at its action URL; switching language there used to GET that POST-only
+    URL (an error page, the form gone). Now the case page comes back in English with the choice and the
+    text as they were."""
+    case_id = _submit(live_server)
+    sign_in_as(page, "Sara Lind")
+    page.goto(f"/cases/{case_id}")
+    page.get_by_label("Prioritet", exact=True).select_option("2")
+    page.get_by_role("button", name="Ta emot").click()
+    page.get_by_text("Skäl till ändrad prioritet").first.wait_for()
+    assert page.url.endswith(f"/cases/{case_id}/receive")  # the refusal answers at the action URL
+    page.get_by_label("Skäl till ändrad prioritet").fill("Andningsbesvär enligt anamnesen")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url(re.compile(rf"/cases/{case_id}$"))
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_label("Priority", exact=True).input_value() == "2"
+    assert (
+        page.get_by_label("Reason for the changed priority").input_value()
+        == "Andningsbesvär enligt anamnesen"
+    )
+    page.reload()  # carried once, then forgotten
+    assert page.get_by_label("Priority", exact=True).input_value() != "2"

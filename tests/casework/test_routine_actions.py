@@ -3,6 +3,8 @@ actions, each refusal shown beside its form with the user's input kept, and stal
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
@@ -545,3 +547,33 @@ def test_closing_racing_a_patients_message_is_a_conflict_that_keeps_the_form_not
     assert "Egenvård räcker</textarea>" in refused.get_data(as_text=True)
     assert _case(world, case.id).state == CaseState.STARTED
     assert read(world, select(func.count()).select_from(Incident)) == 0
+
+
+def _language_return(html: str) -> str:
+    form = re.search(r'<form[^>]+action="/language".*?</form>', html, re.S).group(0)
+    return re.search(r'name="next" value="([^"]*)"', form).group(1)
+
+
+def test_switching_language_on_a_refused_form_returns_to_the_case_page_not_to_the_action_url(world, staff):
+    """A refused action answers at its POST-only URL (/cases/7/receive); the language switch there used to
+    send the user back to that URL with a GET, which ended on an error page with the form gone."""
+    case = world.submit("adult")
+    nurse = staff("nurse")
+    version = version_in(nurse.page(case.id), "receive")
+    refused = nurse.post(
+        f"/cases/{case.id}/receive",
+        {"new_priority": "2", "priority_reason": "", "expected_version": version},
+        headers={"Referer": f"http://localhost/cases/{case.id}?before=1"},
+    )
+    assert refused.status_code == 422
+    assert _language_return(refused.get_data(as_text=True)) == f"/cases/{case.id}?before=1"
+    # Without a Referer (a browser may withhold it) the nearest page above the action URL.
+    bare = nurse.post(
+        f"/cases/{case.id}/receive", {"new_priority": "2", "priority_reason": "", "expected_version": version}
+    )
+    assert _language_return(bare.get_data(as_text=True)) == f"/cases/{case.id}"
+    switched = nurse.post("/language", {"lang": "en", "next": f"/cases/{case.id}"})
+    assert switched.headers["Location"].endswith(f"/cases/{case.id}")
+    assert "Receive" in nurse.page(case.id)
+    # A page that answers both (GET and POST at one URL) comes back to itself.
+    assert _language_return(nurse.page(case.id)) == f"/cases/{case.id}"
