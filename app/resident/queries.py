@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app import calendar, clock
 from app.audit.service import Actor
 from app.cases import chat
-from app.cases.guards import guardian_may_act, stockholm_date
+from app.cases.guards import GUARDIAN_AGE_LIMIT, MINIMUM_AGE, guardian_may_act, stockholm_date
 from app.cases.lookup import get_case
 from app.cases.models import (
     OPEN_CASE_STATES,
@@ -82,6 +82,23 @@ class Person:
     age: int
     is_self: bool
     acts_for: bool  # the resident may read and answer this person's cases now
+
+    @property
+    def may_seek_care(self) -> bool:
+        """Whether a Sök vård case can be opened here for this person: never under one year (OG-6.4-a).
+        The engine's guard still refuses it; the form says so before the choice is made."""
+        return self.age >= MINIMUM_AGE
+
+    @property
+    def age_rule(self) -> str | None:
+        """What the age rules mean for this child, said beside the choice before sending (OG-6.4-a/b)."""
+        if self.is_self:
+            return None
+        if not self.may_seek_care:
+            return str(_l("Under 1 år: ring 1177 eller kontakta vårdcentralen."))
+        if self.age >= GUARDIAN_AGE_LIMIT:
+            return str(_l("Från 13 år söker barnet själv."))
+        return None
 
 
 def _age(patient: Patient) -> int:

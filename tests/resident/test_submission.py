@@ -114,6 +114,30 @@ def test_OG_6_4_a_OG_6_4_b_the_form_says_beside_each_child_what_the_age_rules_me
     }
 
 
+def test_OG_6_4_a_a_child_under_one_year_cannot_be_chosen_and_the_reason_stands_beside_the_name(
+    client, world, sign_in
+):
+    """Choosing the child would only be refused on sending: the form shows the choice as not available
+    here, with why, while the children who may be chosen stay choosable (the 13-year-old is refused on
+    sending, OG-6.4-b, with the rule beside the name)."""
+    sign_in("guardian")
+    page = client.get("/resident/new").get_data(as_text=True)
+    radios = {
+        int(value): tag
+        for tag, value in re.findall(
+            r'(<input type="radio" id="who-\d+" name="patient_id" value="(\d+)"[^>]*>)', page
+        )
+    }
+    infant = radios[world.patients["infant"].id]
+    assert " disabled" in infant and " checked" not in infant
+    hint_id = re.search(r'aria-describedby="(who-\d+-hint)"', infant).group(1)
+    assert (
+        f'<p class="hint option-hint" id="{hint_id}">Under 1 år: ring 1177 eller kontakta vårdcentralen.</p>'
+        in page
+    )
+    assert not any(" disabled" in radios[world.patients[key].id] for key in ("guardian", "child", "teen"))
+
+
 def test_OG_6_4_a_no_case_for_a_child_under_one_year(client, world, sign_in):
     sign_in("guardian")
     response = post(client, "/resident/new", sok_vard_form(world, "infant"))
