@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,10 +54,20 @@ STATE_LABELS = {
     CaseState.REFUSED: _l("Hanteras inte här"),
 }
 KIND_LABELS = {
-    CaseKind.SOK_VARD: _l("Sök vård"),
     CaseKind.ADMIN: _l("Administrativa frågor"),
     CaseKind.NO_TRIAGE: _l("Chatt"),
 }
+
+
+def kind_label(kind: CaseKind) -> str:
+    """How the resident's pages name a kind of case. "Sök vård" is the 1177 function's own name: in
+    English it reads "Seek care (Sök vård)", in a context of its own since the catalogs are merged and
+    the staff's pages translate the same word otherwise."""
+    if kind == CaseKind.SOK_VARD:
+        return pgettext("resident", "Sök vård")
+    return str(KIND_LABELS[kind])
+
+
 ROLE_LABELS = {
     "Sjuksköterska": _l("sjuksköterska"),
     "Läkare": _l("läkare"),
@@ -154,7 +165,7 @@ def overview(session: Session, *, actor: Actor) -> Overview:
             acting[c.patient_id].patient,
             _unit_name(units[c.unit_id], acting[c.patient_id].patient),
             str(STATE_LABELS[c.state]),
-            str(KIND_LABELS[c.kind]),
+            kind_label(c.kind),
             not acting[c.patient_id].is_self,
         )
         for c in cases
@@ -289,7 +300,7 @@ def case_view(session: Session, *, actor: Actor, case_id: int, before_id: int | 
         for_child=patient.id != actor.patient_id,
         unit_name=_unit_name(unit, patient),
         state_label=str(STATE_LABELS[case.state]),
-        kind_label=str(KIND_LABELS[case.kind]),
+        kind_label=kind_label(case.kind),
         messages=messages,
         earlier_before=earlier,
         image_requests=list(
