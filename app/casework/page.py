@@ -43,6 +43,7 @@ from app.engine import ProcessEngine
 from app.instances.models import HumanTask, InstanceStatus, ProcessInstance
 from app.patients.models import Patient
 from app.people.identity import age_at
+from app.people.labels import role_label
 from app.people.models import Membership, Unit, User
 from app.people.roles import CASE_ROLES, Role
 from app.people.service import present_users
@@ -437,7 +438,7 @@ def message_view(session: Session, case: Case, members: dict[int, Colleague], ro
     if row.author == MessageAuthor.STAFF:
         member = members.get(row.author_user_id)
         name = (
-            f"{member.name}, {member.roles[0]}"
+            f"{member.name}, {role_label(member.roles[0])}"
             if member and member.roles
             else _name(session, members, row.author_user_id)
         )

@@ -193,3 +193,27 @@ def test_the_tasks_role_is_named_in_the_readers_language(world, staff):
     with client.client.session_transaction() as browser:
         browser["lang"] = "en"
     assert "Role: Nurse" in client.page(case.id)
+
+
+def test_role_names_on_the_case_page_are_in_the_readers_language_everywhere(world, staff):
+    """The queue, the chat author, the colleagues to invite or hand over to and the consent's recipient
+    named the role in Swedish on the English page ("in the queue for Sjuksköterska")."""
+    from app.cases import handling
+
+    case = world.submit("adult")
+    world.session.commit()
+    client = staff("nurse")
+    with client.client.session_transaction() as browser:
+        browser["lang"] = "en"
+    assert "Nobody – in the queue for Nurse" in client.page(case.id)
+    started(world, case)
+    html = client.page(case.id)
+    assert "Nurse OG, Nurse" in html  # the first message's author
+    assert re.search(r"Doctor OG \(Doctor\)", html)  # invite / hand over to a named colleague
+    assert '<option value="Läkare">Doctor</option>' in html  # the handover role: value kept, label read
+    handling.hand_over(
+        world.session, world.engine, actor=world.actor("nurse"), case_id=case.id, role="Läkare", note=""
+    )
+    world.session.commit()
+    html = client.page(case.id)
+    assert "to Doctor" in html and "Sjuksköterska" not in html and "Läkare<" not in html
