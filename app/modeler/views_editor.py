@@ -12,7 +12,7 @@ from app.auth.current import csrf_token, current_actor
 from app.casework import schema_form
 from app.db import request_session
 from app.engine.xml import MAX_XML_BYTES
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, Forbidden, ValidationFailed
 from app.modeler.blueprint import bp
 from app.people.roles import Role
 from app.process_models import drafts
@@ -43,6 +43,12 @@ def editor(process_id: str, number: int):
     editable = version.status == VersionStatus.DRAFT
     if editable:
         drafts.require_process_owner(actor=actor)
+    # The decision-table and form pages are the process owners' (they ask the same function).
+    try:
+        drafts.require_process_owner(actor=actor)
+        may_open_parts = True
+    except Forbidden:
+        may_open_parts = False
     config = {
         "bpmnUrl": url_for("modeler.export", process_id=process_id, number=number, inline=1),
         "saveUrl": url_for("modeler.save", process_id=process_id, number=number),
@@ -61,7 +67,7 @@ def editor(process_id: str, number: int):
     decisions = [n for n in bundle.documents if n.endswith(".dmn")]
     return render_template(
         "modeler/editor.html", process_id=process_id, version=version, editable=editable, config=json.dumps(config),
-        decisions=decisions, forms=sorted(bundle.forms),
+        decisions=decisions, forms=sorted(bundle.forms), may_open_parts=may_open_parts,
     )  # fmt: skip
 
 

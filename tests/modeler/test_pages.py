@@ -310,3 +310,42 @@ def test_the_compare_and_move_links_are_shown_only_to_those_the_pages_let_in(bro
     assert browser.get(f"{BASE}/diff").status_code == 403  # what the links would have led to
     text = browser.as_(owners.owner).get(BASE).get_data(as_text=True)
     assert f'href="{BASE}/diff"' in text and f'href="{BASE}/migration"' in text
+
+
+MODELER_JS = "/vendor/bpmn-js/dist/bpmn-modeler.production.min.js"
+VIEWER_JS = "/vendor/bpmn-js/dist/bpmn-navigated-viewer.production.min.js"
+
+
+def test_a_published_version_loads_the_viewer_and_never_says_it_can_be_published(browser, owners, session):
+    for actor in (_head(session, owners), owners.owner):
+        text = browser.as_(actor).get(f"{BASE}/versions/1/edit").get_data(as_text=True)
+        assert VIEWER_JS in text and MODELER_JS not in text, actor.label
+        assert "kan publiceras" not in text and 'data-none="Inga fynd."' in text
+        assert "Versionen är publicerad och visas utan redigering." in text
+        assert '<fieldset class="plain" disabled>' in text  # the panel shows, it does not edit
+    draft = browser.as_(owners.owner).post(f"{BASE}/versions/1/draft").headers["Location"]
+    text = browser.get(draft).get_data(as_text=True)
+    assert MODELER_JS in text and VIEWER_JS not in text and "Inga fynd: utkastet kan publiceras." in text
+
+
+def test_the_decision_table_and_form_links_of_a_version_are_shown_only_to_those_they_let_in(
+    browser, owners, session, engine
+):
+    from app.audit.service import Actor
+    from app.process_models.service import deploy_file
+    from tests.modeler.conftest import ROOT
+
+    deploy_file(
+        session,
+        engine,
+        path=ROOT / "processes" / "chat_case.bpmn",
+        processes_dir=ROOT / "processes",
+        forms_dir=ROOT / "forms",
+        actor=Actor(label="test"),
+    )
+    path = "/process-models/chat_case/versions/1"
+    text = browser.as_(_head(session, owners)).get(f"{path}/edit").get_data(as_text=True)
+    assert "/decisions/" not in text and "/forms/" not in text
+    assert browser.get(f"{path}/decisions/queue_role.dmn").status_code == 403  # where they led
+    text = browser.as_(owners.owner).get(f"{path}/edit").get_data(as_text=True)
+    assert f"{path}/decisions/queue_role.dmn" in text and f"{path}/forms/" in text

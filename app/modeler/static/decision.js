@@ -7,7 +7,8 @@
   var config = JSON.parse(root.dataset.config);
   var texts = document.getElementById("texts").dataset;
   var status = document.getElementById("status");
-  var modeler = new window.DmnJS({ container: "#dmn", common: { keyboard: { bindTo: document } } });
+  // Keyboard shortcuts bind to the table itself (dmn-js 17 refuses keyboard.bindTo with a console error).
+  var modeler = new window.DmnJS({ container: "#dmn", common: { keyboard: { bind: true } } });
   var hash = config.hash;
 
   function showFindings(findings) {

@@ -1,6 +1,8 @@
 // The BPMN editor: bpmn-js Modeler plus a plain side panel over its modeling API. Everything the
 // panel edits is written as the spiffworkflow extension properties the engine reads. Saving sends
 // the XML to the server, which validates it (the authority); findings are listed and marked.
+// A version that cannot be edited (published, or a reader without edit rights) loads bpmn-js's
+// NavigatedViewer instead (the page picks the script): the same panel then only shows.
 (function () {
   "use strict";
   var SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core";
@@ -9,8 +11,9 @@
   var config = JSON.parse(root.dataset.config);
   var texts = document.getElementById("texts").dataset;
   var status = document.getElementById("status");
-  var modeler = new window.BpmnJS({ container: "#canvas", keyboard: { bindTo: document } });
-  var modeling = modeler.get("modeling");
+  // Keyboard shortcuts bind to the diagram itself (bpmn-js 18 refuses keyboard.bindTo with a console error).
+  var modeler = new window.BpmnJS({ container: "#canvas", keyboard: { bind: true } });
+  var modeling = config.editable ? modeler.get("modeling") : null; // the viewer has no modeling
   var moddle = modeler.get("moddle");
   var registry = modeler.get("elementRegistry");
   var canvas = modeler.get("canvas");
