@@ -89,3 +89,29 @@ def test_a_rule_reference_anywhere_in_a_diagram_is_traced_to_its_nearest_element
     model = SimpleNamespace(process_id="p", name="Processen")
     traced = {(rule, ref.element_id) for rule, ref in tracing._elements_of(bundle, model, 1)}
     assert traced == {("OG-5", "p"), ("OG-6.1-b", "t")}
+
+
+def test_the_tests_left_unlisted_are_counted_in_the_singular_and_the_plural_and_guideline_text_is_marked_english(
+    setup, pages, app, tmp_path
+):
+    tests_dir = tmp_path / "tests"
+    tests_dir.mkdir()
+    (tests_dir / "test_x.py").write_text(
+        "".join(f"def test_OG_6_1_b_{n}():\n    pass\n\n\n" for n in range(6))
+        + "".join(f"def test_OG_6_1_c_{n}():\n    pass\n\n\n" for n in range(7)),
+        encoding="utf-8",
+    )
+    app.config["TRACEABILITY_TESTS_DIR"] = str(tests_dir)
+    pages.sign_in("head")
+
+    def rows():
+        html = pages.get("/traceability").get_data(as_text=True)
+        return [html.split(f'id="rule-OG-6.1-{x}"')[1].split("</tr>")[0] for x in "bc"], html
+
+    (one, two), html = rows()
+    assert "och 1 test till" in one and "och 2 tester till" in two
+    # The guideline's headings and rules are its own English text (data): marked so, not translated.
+    assert '<h2>D. <span lang="en">The Sök vård chat case' in html and 'class="rule-text" lang="en"' in one
+    pages.post("/language", {"lang": "en", "next": "/traceability"})
+    (one, two), _html = rows()
+    assert "and 1 more test<" in one and "and 2 more tests<" in two
