@@ -84,11 +84,13 @@ def handling_order(sort: str = "prio") -> list:
 
 @dataclass(frozen=True)
 class Counts:
-    """How many tasks each choice would show, given the other filters in force."""
+    """How many cases each choice would show, given the other filters in force (the choices name
+    cases: a case past its same-day deadline has two open tasks, and counts once)."""
 
-    scopes: dict[str, int]
-    answered: int  # in the chosen scope, with the answered filter on
-    today: int  # in the chosen scope, on today's date
+    scopes: dict[str, int]  # cases
+    tasks: int  # the open tasks the chosen view lists (its rows, paged)
+    answered: int  # cases in the chosen scope, with the answered filter on
+    today: int  # cases in the chosen scope, on today's date
     earlier: int  # in the chosen scope, from before the chosen date (0 without a date)
     my_answered: int  # the owner's own cases whose patient has answered (the in-app notice)
     unit_today: int = 0  # the whole unit's open tasks of cases that came in today (HA-day-end)
@@ -120,7 +122,7 @@ class PatientList:
 
     @property
     def total(self) -> int:
-        return self.counts.scopes[self.view.scope]
+        return self.counts.tasks
 
     @property
     def pages(self) -> int:
@@ -149,23 +151,24 @@ def _counts(session: Session, actor: Actor, view: ListFilter, today, served: lis
     scope = _scope(actor, view.scope)
     everything = _conditions(view)
     today_start, today_end = day_bounds(today)
-    columns = [func.count().filter(and_(_scope(actor, s), *everything)).label(s) for s in SCOPES]
+    # A task of no case (a routine's own task) counts as one of its own.
+    cases = func.count(distinct(func.coalesce(HumanTask.case_id, -HumanTask.id)))
+    columns = [cases.filter(and_(_scope(actor, s), *everything)).label(s) for s in SCOPES]
+    columns.append(func.count().filter(and_(scope, *everything)).label("tasks"))
     columns.append(
-        func.count()
-        .filter(and_(scope, *_conditions(view, answered=False), HumanTask.patient_answered.is_(True)))
-        .label("answered")
+        cases.filter(
+            and_(scope, *_conditions(view, answered=False), HumanTask.patient_answered.is_(True))
+        ).label("answered")
     )
     columns.append(
-        func.count()
-        .filter(
+        cases.filter(
             and_(
                 scope,
                 *_conditions(view, day=False),
                 HumanTask.waiting_since >= today_start,
                 HumanTask.waiting_since < today_end,
             )
-        )
-        .label("today")
+        ).label("today")
     )
     if view.day is not None:
         start, _end = day_bounds(view.day)
@@ -177,10 +180,9 @@ def _counts(session: Session, actor: Actor, view: ListFilter, today, served: lis
     else:
         columns.append(func.count().filter(false()).label("earlier"))
     columns.append(
-        # Cases, not tasks: a case past its same-day deadline has two open tasks of its owner.
-        func.count(distinct(HumanTask.case_id))
-        .filter(and_(HumanTask.owner_user_id == actor.user_id, HumanTask.patient_answered.is_(True)))
-        .label("my_answered")
+        cases.filter(
+            and_(HumanTask.owner_user_id == actor.user_id, HumanTask.patient_answered.is_(True))
+        ).label("my_answered")
     )
     columns.append(
         func.count()
@@ -197,6 +199,7 @@ def _counts(session: Session, actor: Actor, view: ListFilter, today, served: lis
     )
     return Counts(
         scopes={s: getattr(row, s) for s in SCOPES},
+        tasks=row.tasks,
         answered=row.answered,
         today=row.today,
         earlier=row.earlier,
@@ -216,7 +219,7 @@ def patient_list(session: Session, *, actor: Actor, view: ListFilter) -> Patient
     today = local_today(clock.now())
     served = _served(session, actor)
     counts = _counts(session, actor, view, today, served)
-    pages = max(1, -(-counts.scopes[view.scope] // PAGE_SIZE))
+    pages = max(1, -(-counts.tasks // PAGE_SIZE))
     if view.page > pages:
         view = replace(view, page=pages)
     query = (

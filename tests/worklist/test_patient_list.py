@@ -288,3 +288,23 @@ def test_the_owners_notice_counts_answered_cases_not_their_tasks(world, pages, c
     html = pages.sign_in("nurse").text("/")
     assert rows_of(html) == ["Fredrik Fors", "Fredrik Fors"]
     assert "Patienten har svarat i 1 av dina ärenden." in html
+
+
+def test_the_quick_filters_count_cases_and_the_summary_counts_the_tasks_listed(world, pages, clock):
+    """The choices name cases ("Mina ärenden", "Patienten har svarat"): a case past its same-day deadline
+    (OG-6.1-h) with two open tasks counts once there, while the summary counts the two rows listed."""
+    urgent = world.submit("other", high_fever=True)
+    start(world, urgent)
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("other"), case_id=urgent.id, body="Febern är kvar."
+    )
+    world.session.commit()
+    clock.set(datetime(2026, 11, 23, 16, 0, 1, tzinfo=ZoneInfo("Europe/Stockholm")))
+    world.fire_due_timers()
+    assert len(world.tasks(urgent)) == 2
+
+    html = pages.sign_in("nurse").text("/")
+    assert rows_of(html) == ["Fredrik Fors", "Fredrik Fors"]
+    assert 'Mina ärenden <span class="count">(1)</span>' in html
+    assert 'Patienten har svarat <span class="count">(1)</span>' in html
+    assert "Visar 1–2 av 2 öppna uppgifter." in html
