@@ -5,6 +5,11 @@ Each property becomes one question: a choice (an enum, a yes/no, or a small inte
 fieldset with a legend and radio buttons; anything else is a labelled input. The server validates
 with the schema (`app.instances.service.validate_form_data`); the schema's own English messages are
 replaced here by plain Swedish ones, per field.
+
+A question's texts are Swedish (a routine's form definition) and marked lang="sv" on an English
+page, unless the schema's author marked them for translation (a lazy_gettext string, as a triage
+adapter defined in code may): then they, and a yes/no question's "Ja"/"Nej", are in the interface
+language.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 
 MAX_SCALE_STEPS = 11  # an integer 0..10 is still a scale of radio buttons; wider ranges are a number field
 TEXTAREA_FROM = 200  # strings allowed longer than this get a multi-line field
@@ -32,11 +38,23 @@ class Field:
     max_length: int | None = None
     default: Any = None
     description: str = ""
+    lang: str | None = "sv"  # the language of its texts; None: the interface language (translated)
 
     @property
     def compact(self) -> bool:
         """A scale of short options (0..10): laid out as a grid instead of one option per line."""
         return len(self.options) > 5 and all(len(label) <= 3 for _value, label in self.options)
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    lang: str | None  # as Field.lang
+
+
+def schema_text(value: Any) -> Text:
+    """A text of a schema (its title, say) as shown in this request, with its language."""
+    return Text(str(value), None if isinstance(value, LazyString) else "sv")
 
 
 def fields_of(schema: Mapping[str, Any]) -> list[Field]:
@@ -50,21 +68,24 @@ def fields_of(schema: Mapping[str, Any]) -> list[Field]:
 
 def _field(name: str, prop: Mapping[str, Any], required: bool) -> Field:
     kind_of = prop.get("type")
-    title = prop.get("title") or name
+    title = schema_text(prop.get("title") or name)  # in this request's language when marked for it
+    translated = title.lang is None
     common = {
         "name": name,
-        "title": title,
+        "title": title.text,
         "required": required,
         "default": prop.get("default"),
-        "description": prop.get("description", ""),
+        "description": str(prop.get("description", "")),
+        "lang": title.lang,
     }
     labels = prop.get("x-labels") or {}
     if "enum" in prop:
         options = tuple((str(v), str(labels.get(str(v), v))) for v in prop["enum"])
         return Field(kind="choice", options=options, **common)
     if kind_of == "boolean":
-        # Swedish like the question it answers (the whole question is shown with lang="sv").
-        return Field(kind="choice", options=(("true", "Ja"), ("false", "Nej")), **common)
+        # In the language of the question it answers: Swedish beside a Swedish question.
+        yes_no = (_("Ja"), _("Nej")) if translated else ("Ja", "Nej")
+        return Field(kind="choice", options=(("true", yes_no[0]), ("false", yes_no[1])), **common)
     if kind_of == "integer":
         low, high = prop.get("minimum"), prop.get("maximum")
         if low is not None and high is not None and 0 < high - low + 1 <= MAX_SCALE_STEPS:

@@ -27,7 +27,14 @@ from app.resident import queries
 from app.resident.auth import current_resident
 from app.resident.blueprint import bp
 from app.resident.handlers import log_read, record_refusal
-from app.resident.schema_forms import field_messages, fields_of, initial_values, posted_values, typed_answers
+from app.resident.schema_forms import (
+    field_messages,
+    fields_of,
+    initial_values,
+    posted_values,
+    schema_text,
+    typed_answers,
+)
 
 MAX_SUBJECT = 200
 SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -125,7 +132,7 @@ def _render_form(
             people=people,
             units=units,
             fields=fields,
-            questionnaire_title=adapter.questionnaire().get("title", ""),
+            questionnaire_title=schema_text(adapter.questionnaire().get("title", "")),
             stand_in=isinstance(adapter, DemoTriage),
             errors=errors or {},
             refusal=refusal,
