@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from app.cases.models import CaseState
 from tests.conftest import make_app
 from tests.resident.conftest import access_rows, audit, logged_patients, post
@@ -35,6 +37,18 @@ def test_pages_need_a_signed_in_resident_and_send_them_to_the_resident_sign_in(c
         "/resident/login?next=/resident/"
     )
     assert client.get("/resident/cases/1").headers["Location"].startswith("/resident/login")
+
+
+def _brand_link(page: str) -> str:
+    return re.search(r'<p class="brand"><a href="([^"]*)">Vårdflöde</a></p>', page).group(1)
+
+
+def test_the_logo_leads_to_the_residents_start_page_never_to_the_staff_sign_in(client, world, sign_in):
+    assert _brand_link(client.get("/resident/login").get_data(as_text=True)) == "/resident/login"
+    sign_in("adult")
+    for url in ("/resident/", "/resident/new", "/resident/new?kind=admin"):
+        assert _brand_link(client.get(url).get_data(as_text=True)) == "/resident/", url
+    assert client.get("/resident/").status_code == 200  # where the logo leads, signed in
 
 
 def test_signing_out_forgets_the_resident(client, world, sign_in):
