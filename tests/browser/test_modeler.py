@@ -241,3 +241,16 @@ def test_a_published_version_is_shown_in_the_viewer_without_a_palette_or_a_publi
     assert page.evaluate("() => !!window.vardflodeModeler.get('canvas')")
     _axe(page, "viewer")
     assert errors == [], errors
+
+
+def test_at_phone_width_the_version_tables_scroll_in_place_and_the_page_stays_in_the_viewport(
+    page, live_server
+):
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_as(page, "Anna Dahl", unit=EKDALEN)
+    for path in ("/process-models", "/process-models/admin_case"):
+        page.goto(path)
+        expect(page.locator("table.versions").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        expect(page.locator(".table-scroll table.versions").first).to_be_visible()
+        _axe(page, "phone" + path.replace("/", "-"))
