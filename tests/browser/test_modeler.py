@@ -254,3 +254,14 @@ def test_at_phone_width_the_version_tables_scroll_in_place_and_the_page_stays_in
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
         expect(page.locator(".table-scroll table.versions").first).to_be_visible()
         _axe(page, "phone" + path.replace("/", "-"))
+
+
+def test_a_published_decision_table_is_shown_in_the_viewer_with_no_cell_to_edit(page, live_server):
+    errors = _console_errors(page)
+    sign_in_as(page, "Anna Dahl", unit=EKDALEN)
+    page.goto("/process-models/chat_case/versions/1/decisions/queue_role.dmn")
+    expect(page.locator("#dmn table").first).to_be_visible()
+    expect(page.locator('#dmn [contenteditable="true"]')).to_have_count(0)
+    expect(page.get_by_role("button", name="Spara utkast")).to_have_count(0)
+    _axe(page, "decision-published")
+    assert errors == [], errors
