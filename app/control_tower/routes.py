@@ -9,7 +9,7 @@ name patients: each showing writes the access log. A refusal is a 403 page and a
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -50,18 +50,39 @@ CHECK_LABELS = {
 }
 CHECK_HINTS = {
     "urgent": _l(
-        "Prioritet 1–2 där patienten väntat längre än enhetens inställda minuter utan att personalen gjort något."
+        "Prioritet 1–2 där patienten väntat längre än enhetens inställda minuter utan att någon i personalen svarat eller kontaktat patienten. Att flytta ärendet till en kö räknas inte."
     ),
     "absent-owner": _l(
         "Ägaren är inte inloggad vid enheten. Flytta ärendet till yrkesrollens kö så att en kollega kan fortsätta."
     ),
     "unheld-role": _l("Ingen som är på plats har yrkesrollen: ärendet blir inte omhändertaget."),
     "handed-over": _l(
-        "Lämnat till en annan yrkesroll eller kollega, eller väntar på patientens samtycke, och ingen har gjort något sedan."
+        "Lämnat till en annan yrkesroll eller kollega, eller väntar på patientens samtycke, och ingen har svarat eller kontaktat patienten sedan."
     ),
     "past-deadline": _l("En tidsgräns i rutinen har passerat utan att rutinen gått vidare."),
     "closable": _l("Startade ärenden där patienten inte svarat och reglerna för avslut nu är uppfyllda."),
 }
+
+
+# The tower's own heading for the state column of cases waiting for the patient's consent to a handover
+# (CaseState.HANDED_OVER): the shared label "Överlämnat" read as "every handed-over case", while a case
+# handed over with consent (or without, on suicide risk) is back under its own state at once.
+COLUMN_LABELS = {"handed_over": _l("Väntar på samtycke till överlämning")}
+
+
+def wait_text(moment: datetime | None, now: datetime | None = None) -> str:
+    """How long a case has waited since `moment`, readable at a glance: minutes under an hour, hours
+    and minutes under a day, then days and hours ("3 dygn 0 tim", "3 d 0 h")."""
+    if moment is None:
+        return "–"
+    minutes = max(0, int(((now or clock.now()) - moment).total_seconds() // 60))
+    if minutes < 60:
+        return _("%(minutes)s min", minutes=minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return _("%(hours)s tim %(minutes)s min", hours=hours, minutes=minutes)
+    days, hours = divmod(hours, 24)
+    return _("%(days)s dygn %(hours)s tim", days=days, hours=hours)
 
 
 def _instance_url(instance_id: int | None) -> str | None:
@@ -84,7 +105,8 @@ def _labels():
         "short_time": short_time,
         "case_url": case_url,
         "instance_url": _instance_url,
-        "minutes_since": lambda moment: int((clock.now() - moment).total_seconds() // 60) if moment else None,
+        "column_labels": COLUMN_LABELS,
+        "wait_text": wait_text,
     }
 
 

@@ -4,15 +4,21 @@ case lists with their access log, the actions with their confirmation, the heatm
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.cases.models import Case, ChatMessage
+from app.cases import handling
+from app.cases.chat import answer_consent
+from app.cases.models import Case, ChatMessage, Consent
 from app.control_tower.queries import diagram_loads
-from tests.control_tower.conftest import absent, access_rows, on_duty, start
+from app.control_tower.routes import wait_text
+from app.people.roles import Role
+from tests.control_tower.conftest import absent, access_rows, on_duty, start, with_priority
 
 
 def _refusals(world) -> list[AuditEvent]:
@@ -188,3 +194,65 @@ def test_a_case_standing_at_two_elements_counts_once_in_its_routines_total(world
     overview = pages.sign_in("head").text("/control-tower")
     assert re.search(r"Sök vård[^<]*\(version \d+\)</a>: 2<", overview)
     assert "1 patient väntar på att handläggningen börjar" in overview  # one patient, in the singular
+
+
+@pytest.mark.parametrize(
+    ("minutes", "swedish", "english"),
+    [
+        (0, "0 min", "0 min"),
+        (59, "59 min", "59 min"),
+        (60, "1 tim 0 min", "1 h 0 min"),
+        (1439, "23 tim 59 min", "23 h 59 min"),
+        (1440, "1 dygn 0 tim", "1 d 0 h"),
+        (4341, "3 dygn 0 tim", "3 d 0 h"),
+    ],
+)
+def test_a_wait_reads_in_minutes_under_an_hour_then_hours_then_days_in_both_languages(
+    app, minutes, swedish, english
+):
+    now = datetime(2026, 12, 7, 8, 10, tzinfo=UTC)
+    with app.test_request_context():
+        assert wait_text(now - timedelta(minutes=minutes), now) == swedish
+        with force_locale("en"):
+            assert wait_text(now - timedelta(minutes=minutes), now) == english
+
+
+def test_OG_10_1_j_the_tower_the_region_and_a_check_show_a_three_day_wait_in_days_and_hours(
+    world, pages, clock
+):
+    with_priority(world, world.submit("adult"), 2)
+    clock.advance(days=3, minutes=21)  # 4341 minutes
+    for lang, wait in (("sv", "3 dygn 0 tim"), ("en", "3 d 0 h")):
+        pages.sign_in("head", lang=lang)
+        for path in ("/control-tower", "/control-tower/region", "/control-tower/checks/urgent"):
+            page = pages.text(path)
+            assert wait in page and "4341" not in page, (lang, path)
+
+
+def test_OG_10_1_f_the_state_table_names_the_consent_column_and_points_to_the_handed_over_cases(
+    world, pages, engine
+):
+    """A case handed over after the patient's consent is back under its own state: the column counts
+    only those waiting for consent, and the tower says where the handed-over cases are counted."""
+    case = world.submit("adult")
+    nurse = start(world, case, "nurse")
+    handling.hand_over(world.session, engine, actor=nurse, case_id=case.id, role=Role.DOCTOR.value)
+    world.session.commit()
+    pages.sign_in("head", lang="en")
+    page = pages.text("/control-tower")
+    assert '<th scope="col">Waiting for consent to hand over</th>' in page
+    assert '<th scope="col">Handed over</th>' not in page
+    assert re.search(r"Handed-over cases nobody has taken: <strong>1</strong></a></p>", page)
+    listed = pages.text("/control-tower/checks/handed-over")
+    assert "waiting for the patient" in listed, re.findall(r"<td>[^<]*<br>.*?</td>", listed)
+    consent = world.session.scalar(select(Consent).where(Consent.case_id == case.id))
+    answer_consent(world.session, engine, actor=world.resident("adult"), consent_id=consent.id, given=True)
+    world.session.commit()
+    assert re.search(
+        r"Handed-over cases nobody has taken: <strong>1</strong></a></p>", pages.text("/control-tower")
+    )
+    listed = pages.text("/control-tower/checks/handed-over")
+    assert (
+        "Anna Andersson" in listed
+        and '<td>Ongoing<br><span class="detail">handed to Doctor</span></td>' in listed
+    )
