@@ -113,3 +113,13 @@ def test_a_reviewer_searches_who_opened_a_patient_and_records_a_verdict_on_a_sam
     assert "att följa upp: 1" in page.locator("main").inner_text()
     assert axe_violations(page) == []
     screenshot(page, "log-review-sample-verdict")
+
+
+def test_the_opening_hours_fit_a_phone_their_table_scrolls_in_its_own_box(page):
+    """At 390 px the week's hours table (five columns of inputs) widened the page to 428 px."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_as(page, "Karin Sjö")
+    page.goto("/admin/hours")
+    page.get_by_role("heading", name="Öppettider per veckodag").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert axe_violations(page) == []

@@ -240,3 +240,20 @@ def test_HA_shift_OG_10_1_a_taking_the_duty_then_ending_the_shift_warns_first_an
     page.wait_for_url(re.compile(r"/login$"))
     with live_server.app.extensions["database"].transaction() as session:
         assert session.get(Case, ongoing).owner_user_id is None
+
+
+def test_the_patient_list_on_a_phone_scrolls_its_table_not_the_page(page, live_server):
+    """At 390 px the table scrolls in its own box; the hidden " – sortera" texts of the column headers
+    used to escape it and widen the whole page to ~900 px, and the filter's choice was cut off."""
+    _submit(live_server, "Helena", "Holm", days=20)
+    _submit(live_server, "Bertil", "Berg", breathing=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_as(page, "Sara Lind")
+    page.get_by_role("heading", name="Patientliggaren").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    table_box = page.locator(".table-scroll").first
+    assert table_box.evaluate("el => el.scrollWidth > el.clientWidth")  # the table itself scrolls
+    for select in page.locator("main select").all():
+        box = select.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, select.get_attribute("id")
+    screenshot(page, "patient-list-phone")
