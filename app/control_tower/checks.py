@@ -283,10 +283,11 @@ def og_10_1_h_urgent_without_action(
     session: Session, *, unit_id: int, day: date | None = None, at: datetime | None = None
 ) -> list[CaseRow]:
     """OG-10.1-h: priority 1–2 cases whose patient has waited longer than the unit's set minutes
-    (unit setting `urgent_no_action_minutes`) since submitting or last answering, with no staff action
-    towards the patient since (PATIENT_ACTIONS). Moving the case to the role queue at the end of a shift,
-    a handover or a priority change leaves the patient waiting: the case stays listed. So do the unit's
-    own messages (the high-load and next-weekday phrases, sent as the unit): they are no one's action."""
+    (unit setting `urgent_no_action_minutes`) since submitting, last answering or reopening the case
+    (OG-6.5), with no staff action towards the patient since (PATIENT_ACTIONS). Moving the case to the
+    role queue at the end of a shift, a handover or a priority change leaves the patient waiting: the
+    case stays listed. So do the unit's own messages (the high-load and next-weekday phrases, sent as
+    the unit): they are no one's action."""
     at = at or clock.now()
     unit = session.get(Unit, unit_id)
     limit = timedelta(minutes=int(unit_setting(unit, URGENT_MINUTES_SETTING)))
@@ -299,6 +300,8 @@ def og_10_1_h_urgent_without_action(
         since = case.submitted_at
         if case.patient_answered and case.last_patient_message_at and case.last_patient_message_at > since:
             since = case.last_patient_message_at
+        if case.resumed_at is not None and case.resumed_at > since:
+            since = case.resumed_at  # reopened by the patient (OG-6.5): the handling before closing is past
         # Not the case's last_staff_message_at: the unit's own messages (high load, next weekday) set it too.
         acted = [t for t in (case.received_at, case.started_at, staff.get(case.id)) if t is not None]
         if any(t >= since for t in acted):

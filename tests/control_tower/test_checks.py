@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.calendar import local_date
 from app.cases import handling, shifts
-from app.cases.chat import answer_consent, patient_write, phone_attempt, staff_write
+from app.cases.chat import answer_consent, patient_write, phone_attempt, reopen, staff_write
 from app.cases.models import Case, Consent
 from app.casework import actions as casework
 from app.control_tower import actions, checks
@@ -191,6 +191,39 @@ def test_OG_10_1_h_OG_6_1_h_a_phone_attempt_is_an_action_towards_the_patient_eve
     phone_attempt(world.session, actor=nurse, case_id=urgent.id, reached=False)
     world.session.commit()
     assert checks.og_10_1_h_urgent_without_action(world.session, unit_id=unit.id) == []
+
+
+def test_OG_10_1_h_OG_6_5_a_reopened_urgent_case_waits_again_from_its_reopening(world, clock):
+    """The patient reopens a closed priority-2 case (OG-6.5): it is back in the queue, unanswered, and the
+    first handling of the case before closing is no action on the reopened one."""
+    unit = world.units["og"]
+    urgent = with_priority(world, world.submit("adult"), 2)
+    nurse = start(world, urgent, "nurse")
+    clock.advance(minutes=1)
+    patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=urgent.id, body="Bättre nu."
+    )
+    handling.close(
+        world.session,
+        world.engine,
+        actor=nurse,
+        case_id=urgent.id,
+        concluded_in_dialogue=True,
+        confirmed=True,
+    )
+    world.session.commit()
+    clock.advance(hours=2)
+    reopen(
+        world.session,
+        world.engine,
+        actor=world.resident("adult"),
+        case_id=urgent.id,
+        search_reason=urgent.search_reason,
+    )
+    world.session.commit()
+    assert checks.og_10_1_h_urgent_without_action(world.session, unit_id=unit.id) == []
+    clock.advance(minutes=checks.URGENT_MINUTES_DEFAULT + 1)
+    assert _ids(checks.og_10_1_h_urgent_without_action(world.session, unit_id=unit.id)) == {urgent.id}
 
 
 def test_OG_10_1_b_a_started_case_is_listed_as_closable_once_the_closing_rules_allow_it(world, clock):
