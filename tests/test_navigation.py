@@ -33,6 +33,7 @@ def test_a_process_owner_is_offered_the_processes_and_a_sysadmin_the_administrat
     assert _endpoints(Role.LOCAL_SYSADMIN) == ["admin.index", "log_review.index", "scheduling.week"]
     assert _endpoints(Role.HEAD_OF_UNIT) == [
         "worklist.index",  # a head of unit reads the unit's cases, so the list is offered too
+        "casework.undocumented",  # and marks notes documented for someone who is away
         "control_tower.index",
         "modeler.index",
         "process_changes.traceability",

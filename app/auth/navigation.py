@@ -36,7 +36,13 @@ class NavLink:
 # "Att dokumentera", though both live in the casework blueprint.
 AREAS = (
     ("worklist.index", _l("Patientliggaren"), CASE_READER_ROLES, ("worklist.", "casework.")),
-    ("casework.undocumented", _l("Att dokumentera"), CLINICAL_ROLES, ("casework.undocumented_mark",)),
+    # The head of unit settles notes owed by someone who is away (the unit's list is hers to see).
+    (
+        "casework.undocumented",
+        _l("Att dokumentera"),
+        {*CLINICAL_ROLES, Role.HEAD_OF_UNIT},
+        ("casework.undocumented_mark",),
+    ),
     ("control_tower.index", _l("Flygledartornet"), {DUTY, Role.HEAD_OF_UNIT}, ("control_tower.",)),
     # The changes pages (diff, dry run, migration) are reached from a process model's page.
     (

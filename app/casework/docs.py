@@ -16,6 +16,7 @@ from app.documentation.service import mark_documented, undocumented
 from app.errors import NotFound
 from app.patients.models import Patient
 from app.people.models import User
+from app.people.roles import CLINICAL_ROLES
 
 
 @dataclass
@@ -25,6 +26,12 @@ class OwedNote:
     patient_name: str
     for_name: str
     mine: bool
+
+
+def default_scope(actor: Actor) -> str:
+    """ "mine" for a clinician; the unit's list for someone who owes no notes of their own (the head
+    of unit, who settles those of colleagues who are away)."""
+    return "mine" if actor.roles & {str(r) for r in CLINICAL_ROLES} else "unit"
 
 
 def undocumented_for(

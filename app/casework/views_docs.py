@@ -35,7 +35,9 @@ def documented(case_id: int, draft_id: int):
 def undocumented():
     """The user's (or, with ?scope=unit, the unit's) journal notes not yet marked documented."""
     actor = current_actor()
-    scope = "unit" if request.args.get("scope") == "unit" else "mine"
+    scope = request.args.get("scope")
+    if scope not in ("unit", "mine"):
+        scope = docs.default_scope(actor)
     db = request_session()
     rows = _owed_notes(db, actor, scope)
     db.commit()
@@ -74,4 +76,4 @@ def undocumented_mark(draft_id: int):
             "casework/undocumented.html", rows=rows, scope=scope, actor=actor, notice=None, failure=failure
         ), error.status
     session[NOTICE_KEY] = {"text": _("Journalanteckningen är markerad som dokumenterad."), "region": "list"}
-    return redirect(url_for("casework.undocumented", scope=scope if scope == "unit" else None))
+    return redirect(url_for("casework.undocumented", scope=scope))

@@ -150,7 +150,19 @@ def test_care_staff_and_the_head_of_unit_still_see_the_units_notes_still_owed(wo
     case = _closed_in_dialogue(world)
     listing = staff(key).get("/cases/undocumented?scope=unit")
     assert listing.status_code == 200 and "Anna Andersson" in listing.get_data(as_text=True)
-    mine = staff(key).get("/cases/undocumented")
+    mine = staff(key).get("/cases/undocumented?scope=mine")
     assert mine.status_code == 200 and "Anna Andersson" not in mine.get_data(as_text=True)  # the nurse's note
     user, _unit = world.staff[key]
     assert (user.id, None, [case.patient_id]) in access_log(world, "journal:undocumented_list")
+
+
+def test_OG_11_e_the_head_of_unit_reaches_the_units_owed_notes_from_the_header(world, staff):
+    """The head of unit settles notes for colleagues who are away: "Att dokumentera" is in her header and
+    opens on the unit's list (she owes none of her own); a clinician's opens on their own."""
+    _closed_in_dialogue(world)
+    head = staff("head").get("/").get_data(as_text=True)
+    assert '<a href="/cases/undocumented"' in head
+    listing = staff("head").get("/cases/undocumented").get_data(as_text=True)
+    assert "Anna Andersson" in listing and "<strong>Hela enheten</strong>" in listing
+    assert '<a href="/cases/undocumented" aria-current="page">Att dokumentera</a>' in listing
+    assert "<strong>Mina</strong>" in staff("nurse2").get("/cases/undocumented").get_data(as_text=True)
