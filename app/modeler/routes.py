@@ -19,6 +19,7 @@ from app.db import request_session
 from app.engine.xml import MAX_XML_BYTES
 from app.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from app.ids import bounded_id
+from app.instance_view import service as instance_view
 from app.instances import migration
 from app.modeler import views_editor  # noqa: F401 - registers the editor views on the blueprint
 from app.modeler.blueprint import bp, wants_json
@@ -64,6 +65,16 @@ def _may_compare(actor) -> bool:
     return True
 
 
+def _instance_link(db, actor, instance_id: int) -> str | None:
+    """The instance page's link, for an instance the actor may open there (a head of unit sees her own
+    unit's instances only); None leaves the id unlinked."""
+    try:
+        instance_view.require_view(db, actor=actor, instance_id=instance_id)
+    except DomainError:
+        return None
+    return _link("instance_view.show", instance_id=instance_id)
+
+
 def _render_model(process_id: str, *, error: str | None = None, status: int = 200, import_findings=None):
     actor = current_actor()
     drafts.require_model_reader(actor=actor)
@@ -88,7 +99,7 @@ def _render_model(process_id: str, *, error: str | None = None, status: int = 20
             error=error,
             draft_hash=draft.bundle_hash if draft is not None else None,
             import_findings=import_findings,
-            instance_link=lambda instance_id: _link("instance_view.show", instance_id=instance_id),
+            instance_link=lambda instance_id: _instance_link(db, actor, instance_id),
         ),
         status,
     )

@@ -349,3 +349,27 @@ def test_the_decision_table_and_form_links_of_a_version_are_shown_only_to_those_
     assert browser.get(f"{path}/decisions/queue_role.dmn").status_code == 403  # where they led
     text = browser.as_(owners.owner).get(f"{path}/edit").get_data(as_text=True)
     assert f"{path}/decisions/queue_role.dmn" in text and f"{path}/forms/" in text
+
+
+def test_a_head_of_unit_gets_links_only_to_the_instances_her_instance_page_shows(
+    browser, owners, session, engine
+):
+    from app.instances import service as instances
+    from app.people.models import Unit
+    from tests import factories as f
+
+    own, other = session.get(Unit, owners.unit_id), f.unit(session, name="Vårdcentralen Annanstans")
+    patient = f.patient(session)
+    mine, theirs = (
+        instances.start_instance(
+            session, engine, process_id="simple_case", actor=owners.nurse, case=f.case(session, unit, patient)
+        )
+        for unit in (own, other)
+    )
+    browser.as_(_head(session, owners))
+    listing = browser.get(BASE).get_data(as_text=True).split('class="instances"')[1].split("</ul>")[0]
+    assert f'/instances/{mine.id}">instans {mine.id}</a>' in listing
+    assert f"/instances/{theirs.id}" not in listing and f"instans {theirs.id}" in listing  # named, not linked
+    assert browser.get(f"/instances/{theirs.id}").status_code == 403  # where the link would have led
+    listing = browser.as_(owners.owner).get(BASE).get_data(as_text=True)
+    assert f'/instances/{theirs.id}">instans {theirs.id}</a>' in listing  # a process owner opens every one
