@@ -1,8 +1,28 @@
-"""Domain errors raised by services; routes turn them into pages or problem+json responses."""
+"""Domain errors raised by services; routes turn them into pages or problem+json responses.
+
+A message a user reads is a lazy text (`lazy_gettext`): `error.message` is shown in the reader's
+language, while `str(error)` and the audit trail keep the Swedish source text. Interpolate nothing a
+user typed into a lazy text: Jinja and Markup take it as safe HTML (LazyString has `__html__`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from flask_babel import LazyString, force_locale
+
+from app.i18n import DEFAULT_LANGUAGE
+
+Message = str | LazyString
+
+
+def source_text(message: Message) -> str:
+    """The message in Swedish whatever the reader's language: for the audit trail, logs and incidents.
+    Also outside a request (a worker, the CLI), where the language selector has no session to read."""
+    if isinstance(message, LazyString):
+        with force_locale(DEFAULT_LANGUAGE):
+            return str(message)
+    return message
 
 
 class DomainError(Exception):
@@ -11,10 +31,13 @@ class DomainError(Exception):
     status = 400
     code = "refused"
 
-    def __init__(self, message: str, **details: Any):
+    def __init__(self, message: Message, **details: Any):
         super().__init__(message)
-        self.message = message
+        self.message = message  # kept lazy: resolved when shown, in the reader's language
         self.details = details
+
+    def __str__(self) -> str:
+        return source_text(self.message)
 
 
 class NotFound(DomainError):
@@ -45,7 +68,7 @@ class ValidationFailed(DomainError):
     status = 422
     code = "validation_failed"
 
-    def __init__(self, message: str, field_errors: dict[str, list[str]] | None = None, **details: Any):
+    def __init__(self, message: Message, field_errors: dict[str, list[str]] | None = None, **details: Any):
         super().__init__(message, **details)
         self.field_errors = field_errors or {}
 
@@ -56,6 +79,6 @@ class GuardRefused(DomainError):
     status = 422
     code = "guard_refused"
 
-    def __init__(self, message: str, *, rule: str | None = None, **details: Any):
+    def __init__(self, message: Message, *, rule: str | None = None, **details: Any):
         super().__init__(message, rule=rule, **details)
         self.rule = rule

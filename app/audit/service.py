@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import LazyString
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.models import AccessLog, AccessLogPatient, AuditEvent
+from app.errors import source_text
 
 _INSERT_AUDIT = insert(AuditEvent.__table__)
 LABEL_LENGTH = AuditEvent.__table__.c.actor_label.type.length
@@ -99,4 +101,6 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, LazyString):  # a refusal's reason, say: the trail is Swedish whoever read it
+        return source_text(value)
     return str(value)
