@@ -8,6 +8,7 @@ never waits for someone who has left (OG-6.1-i, OG-6.1-j, HA-shift).
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, not_, or_, select
 from sqlalchemy.orm import Session
 
@@ -49,19 +50,23 @@ def acknowledge(session: Session, *, actor: Actor, item_id: int) -> AckItem:
     # Locked: a colleague signing the same item off at the same moment waits, then sees it signed.
     item = session.get(AckItem, item_id, with_for_update=True, populate_existing=True)
     if item is None:
-        raise NotFound("Posten finns inte.")
+        raise NotFound(_l("Posten finns inte."))
     if item.unit_id != actor.unit_id:
-        raise Forbidden("Posten är inte din.")
+        raise Forbidden(_l("Posten är inte din."))
     if item.for_user_id is not None and item.for_user_id != actor.user_id:
         if present(session, item.for_user_id, item.unit_id):
-            raise Forbidden("Posten är inte din. Den är till en kollega som är på plats.", rule="OG-6.1-j")
+            raise Forbidden(
+                _l("Posten är inte din. Den är till en kollega som är på plats."), rule="OG-6.1-j"
+            )
         if not _covers_for_absent(session, actor):
             raise Forbidden(
-                "Posten är inte din. Den är till en kollega som inte är på plats: övergripande ansvarig kvitterar den.",
+                _l(
+                    "Posten är inte din. Den är till en kollega som inte är på plats: övergripande ansvarig kvitterar den."
+                ),
                 rule="OG-6.1-j",
             )
     if item.acknowledged_at is not None:  # one sign-off stands: a second never overwrites who and when
-        raise Conflict("Posten är redan kvitterad.")
+        raise Conflict(_l("Posten är redan kvitterad."))
     item.acknowledged_at = clock.now()
     item.acknowledged_by = actor.user_id
     record(

@@ -8,6 +8,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -91,12 +92,12 @@ def _just_sent(
 def _body(text: str) -> str:
     body = (text or "").strip()
     if not body:
-        raise ValidationFailed("Skriv ett meddelande.", {"body": ["required"]})
+        raise ValidationFailed(_l("Skriv ett meddelande."), {"body": ["required"]})
     return limits.check_length(
         body,
         limits.MESSAGE_BODY,
         field="body",
-        message=f"Meddelandet får vara högst {limits.MESSAGE_BODY} tecken.",
+        message=_l("Meddelandet får vara högst %(limit)s tecken.", limit=limits.MESSAGE_BODY),
     )
 
 
@@ -105,7 +106,7 @@ def _phrase_purpose(purpose: str | None) -> str | None:
     # (the column holds 40 characters, and the day's checks count messages by purpose).
     if purpose is not None and purpose not in PURPOSES:
         raise ValidationFailed(
-            "Okänd frasmall. Välj frasmallen igen eller skriv meddelandet utan den.",
+            _l("Okänd frasmall. Välj frasmallen igen eller skriv meddelandet utan den."),
             {"phrase_purpose": ["unknown purpose"]},
         )
     return purpose
@@ -121,7 +122,7 @@ def staff_write(
     case = get_case(session, case_id)
     require_act(session, actor, case)
     if case.state != CaseState.STARTED:
-        raise Conflict("Starta ärendet innan du skriver i chatten.")
+        raise Conflict(_l("Starta ärendet innan du skriver i chatten."))
     body, phrase_purpose = _body(body), _phrase_purpose(phrase_purpose)
     replay = _just_sent(session, case, body, author_user_id=actor.user_id)
     if replay is not None:
@@ -161,9 +162,9 @@ def remind(session: Session, *, actor: Actor, case_id: int) -> ContactAttempt:
     case = get_case(session, case_id)
     require_act(session, actor, case)
     if case.state != CaseState.STARTED:
-        raise Conflict("Påminnelser skickas i ett startat ärende.")
+        raise Conflict(_l("Påminnelser skickas i ett startat ärende."))
     if case.patient_answered:
-        raise GuardRefused("Patienten har redan svarat.", rule="HA-remind")
+        raise GuardRefused(_l("Patienten har redan svarat."), rule="HA-remind")
     with session.no_autoflush:
         last = session.scalar(
             select(func.max(ContactAttempt.at)).where(
@@ -172,7 +173,7 @@ def remind(session: Session, *, actor: Actor, case_id: int) -> ContactAttempt:
         )
     if last is not None and clock.now() - last < REMINDER_REPLAY_WINDOW:
         # A second tap or a retried request, not a second attempt (OG-6.1-g counts attempts hours apart).
-        raise Conflict("En påminnelse skickades nyss. Vänta innan du påminner igen.")
+        raise Conflict(_l("En påminnelse skickades nyss. Vänta innan du påminner igen."))
     attempt = ContactAttempt(
         case_id=case.id, kind=AttemptKind.SMS_REMINDER, made_by=actor.user_id, at=clock.now()
     )
@@ -204,19 +205,21 @@ def request_images(session: Session, *, actor: Actor, case_id: int, instructions
     require_act(session, actor, case)
     if not _chat_ongoing(case):
         raise GuardRefused(
-            "Bilder begärs under en pågående chatt: starta ärendet först."
+            _l("Bilder begärs under en pågående chatt: starta ärendet först.")
             if case.state in OPEN_CASE_STATES
-            else "Ärendet är inte längre en pågående chatt, så patienten kan inte ombes om bilder i det.",
+            else _l("Ärendet är inte längre en pågående chatt, så patienten kan inte ombes om bilder i det."),
             rule="OG-11-f",
         )
     instructions = (instructions or "").strip()
     if not instructions:
-        raise ValidationFailed("Beskriv vilken bild du behöver.", {"instructions": ["required"]})
+        raise ValidationFailed(_l("Beskriv vilken bild du behöver."), {"instructions": ["required"]})
     limits.check_length(
         instructions,
         limits.IMAGE_INSTRUCTIONS,
         field="instructions",
-        message=f"Beskrivningen av bilden får vara högst {limits.IMAGE_INSTRUCTIONS} tecken.",
+        message=_l(
+            "Beskrivningen av bilden får vara högst %(limit)s tecken.", limit=limits.IMAGE_INSTRUCTIONS
+        ),
     )
     request = ImageRequest(
         case_id=case.id, requested_by=actor.user_id, instructions=instructions, requested_at=clock.now()
@@ -237,7 +240,7 @@ def send_form(session: Session, *, actor: Actor, case_id: int, form_key: str) ->
     try:
         definition = form_definition(form_key)
     except KeyError as exc:
-        raise NotFound("Formuläret finns inte.") from exc
+        raise NotFound(_l("Formuläret finns inte.")) from exc
     form = PatientForm(
         case_id=case.id,
         form_key=form_key,
@@ -270,14 +273,14 @@ def document_form(session: Session, *, actor: Actor, form_id: int, how: str) -> 
     # journal note; the second waits, then finds it documented.
     form = session.get(PatientForm, form_id, with_for_update=True, populate_existing=True)
     if form is None or form.answered_at is None:
-        raise NotFound("Inget besvarat formulär.")
+        raise NotFound(_l("Inget besvarat formulär."))
     case = get_case(session, form.case_id)
     require_act(session, actor, case)
     if how not in ("copied", "summarised"):
-        raise ValidationFailed("Välj kopierat eller sammanfattat.", {"how": ["copied or summarised"]})
+        raise ValidationFailed(_l("Välj kopierat eller sammanfattat."), {"how": ["copied or summarised"]})
     if form.documentation is not None:
         raise Conflict(
-            "Formuläret är redan dokumenterat. Journalanteckningen finns under Journalanteckning.",
+            _l("Formuläret är redan dokumenterat. Journalanteckningen finns under Journalanteckning."),
             rule="HA-forms",
         )
     form.documentation = how
@@ -305,9 +308,9 @@ def invite_colleague(session: Session, *, actor: Actor, case_id: int, colleague_
     case = get_case(session, case_id)
     require_act(session, actor, case)
     if not unit_setting(session.get(Unit, case.unit_id), "invite_colleague"):
-        raise GuardRefused("Enhetens rutin tillåter inte att kollegor bjuds in i ärenden.", rule="OG-8.5")
+        raise GuardRefused(_l("Enhetens rutin tillåter inte att kollegor bjuds in i ärenden."), rule="OG-8.5")
     if not roles_at(session, colleague_id, case.unit_id):
-        raise GuardRefused("Kollegan arbetar inte på enheten.", rule="OG-8.5")
+        raise GuardRefused(_l("Kollegan arbetar inte på enheten."), rule="OG-8.5")
     invited = CaseCollaborator(
         case_id=case.id, user_id=colleague_id, invited_by=actor.user_id, invited_at=clock.now()
     )
@@ -339,10 +342,10 @@ def patient_write(
     case = get_case(session, case_id)
     require_resident(session, actor, case)
     if case.state in (CaseState.REFERRED, CaseState.REFUSED):
-        raise Conflict("Ärendet hanteras inte här. Se hänvisningen i chatten.")
+        raise Conflict(_l("Ärendet hanteras inte här. Se hänvisningen i chatten."))
     if case.state == CaseState.CLOSED and (case.reopen_until is None or clock.now() >= case.reopen_until):
         raise GuardRefused(
-            "Ärendet är avslutat. Skapa ett nytt ärende om du behöver söka vård.", rule="HA-close-plus1"
+            _l("Ärendet är avslutat. Skapa ett nytt ärende om du behöver söka vård."), rule="HA-close-plus1"
         )
     body = _body(body)
     replay = _just_sent(session, case, body, author_patient_id=actor.patient_id)
@@ -394,9 +397,11 @@ def upload_image(
     case = get_case(session, case_id)
     require_resident(session, actor, case)
     if content_type not in IMAGE_TYPES:
-        raise ValidationFailed("Bilden ska vara JPEG, PNG, HEIC eller WebP.", {"file": ["unsupported type"]})
+        raise ValidationFailed(
+            _l("Bilden ska vara JPEG, PNG, HEIC eller WebP."), {"file": ["unsupported type"]}
+        )
     if not content or len(content) > MAX_IMAGE_BYTES:
-        raise ValidationFailed("Bilden får vara högst 10 MB.", {"file": ["empty or too large"]})
+        raise ValidationFailed(_l("Bilden får vara högst 10 MB."), {"file": ["empty or too large"]})
     request = _request_answered(session, case, request_id)
     image = CaseImage(
         case_id=case.id,
@@ -437,7 +442,8 @@ def _request_answered(session: Session, case: Case, request_id: int | None) -> I
         if request is None or request.case_id != case.id:
             # Another case's request must not be marked fulfilled by this upload.
             raise ValidationFailed(
-                "Bildförfrågan finns inte i ärendet.", {"request_id": ["no such image request in this case"]}
+                _l("Bildförfrågan finns inte i ärendet."),
+                {"request_id": ["no such image request in this case"]},
             )
     else:
         request = session.scalar(
@@ -449,13 +455,15 @@ def _request_answered(session: Session, case: Case, request_id: int | None) -> I
         )
     if case.state not in OPEN_CASE_STATES:
         raise GuardRefused(
-            "Ärendet hanteras inte längre, så det tar inte emot bilder. Skriv till mottagningen eller skapa ett nytt ärende.",
+            _l(
+                "Ärendet hanteras inte längre, så det tar inte emot bilder. Skriv till mottagningen eller skapa ett nytt ärende."
+            ),
             rule="OG-11-f",
         )
     if request is None:
-        raise GuardRefused("Mottagningen har inte bett om någon bild i ärendet.", rule="OG-11-f")
+        raise GuardRefused(_l("Mottagningen har inte bett om någon bild i ärendet."), rule="OG-11-f")
     if request.fulfilled_at is not None:
-        raise GuardRefused("Bilden som mottagningen bad om är redan uppladdad.", rule="OG-11-f")
+        raise GuardRefused(_l("Bilden som mottagningen bad om är redan uppladdad."), rule="OG-11-f")
     return request
 
 
@@ -464,11 +472,11 @@ def answer_form(session: Session, *, actor: Actor, form_id: int, answers: dict[s
     # Locked: the same form sent twice at once (two taps, two devices) is answered once; the second waits, then is refused.
     form = session.get(PatientForm, form_id, with_for_update=True, populate_existing=True)
     if form is None:
-        raise NotFound("Formuläret finns inte.")
+        raise NotFound(_l("Formuläret finns inte."))
     case = get_case(session, form.case_id)
     require_resident(session, actor, case)
     if form.answered_at is not None:
-        raise Conflict("Formuläret är redan besvarat.")
+        raise Conflict(_l("Formuläret är redan besvarat."))
     clean = validate_form_data(form.definition, answers)
     form.answers = clean
     form.score = score(form.definition, clean)
@@ -495,11 +503,11 @@ def answer_consent(
     """The resident gives or declines a consent; the routine continues accordingly."""
     consent = session.get(Consent, consent_id)
     if consent is None:
-        raise NotFound("Samtycket finns inte.")
+        raise NotFound(_l("Samtycket finns inte."))
     case = get_case(session, consent.case_id)
     require_resident(session, actor, case)
     if consent.answer != ConsentAnswer.PENDING:
-        raise Conflict("Samtycket är redan besvarat.")
+        raise Conflict(_l("Samtycket är redan besvarat."))
     consent.answer = ConsentAnswer.GIVEN if given else ConsentAnswer.DECLINED
     consent.answered_at = clock.now()
     consent.answered_by_patient_id = actor.patient_id
@@ -532,12 +540,12 @@ def reopen(
     case = get_case(session, case_id)
     require_resident(session, actor, case)
     if case.state != CaseState.CLOSED:
-        raise Conflict("Ärendet är inte avslutat.")
+        raise Conflict(_l("Ärendet är inte avslutat."))
     limits.check_length(
         search_reason,
         limits.SEARCH_REASON,
         field="search_reason",
-        message=f"Sökorsaken får vara högst {limits.SEARCH_REASON} tecken.",
+        message=_l("Sökorsaken får vara högst %(limit)s tecken.", limit=limits.SEARCH_REASON),
     )
     check_reopen(
         reopen_until=_reopen_window_ends(session, case),
@@ -546,7 +554,7 @@ def reopen(
     )
     instance = case_instance(session, case.id)
     if instance is None:
-        raise GuardRefused("Ärendet kan inte längre återupptas.", rule="OG-6.5")
+        raise GuardRefused(_l("Ärendet kan inte längre återupptas."), rule="OG-6.5")
     record(session, "case:reopen_requested", actor=actor, subject=("case", case.id))
     deliver_message(session, engine, instance_id=instance.id, name=Message.CASE_REOPENED, actor=actor)
     session.refresh(case)

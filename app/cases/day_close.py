@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -90,7 +91,7 @@ def tell_waiting_patients_of_high_load(session: Session, *, actor: Actor) -> int
     from app.errors import Forbidden
 
     if DUTY not in actor.roles or actor.unit_id is None:
-        raise Forbidden("Det är övergripande ansvarig som meddelar patienterna om hög belastning.")
+        raise Forbidden(_l("Det är övergripande ansvarig som meddelar patienterna om hög belastning."))
     today_began = start_of_day(calendar.local_date(clock.now()))
     already_told = select(ChatMessage.case_id).where(
         ChatMessage.phrase_purpose == "high_load", ChatMessage.sent_at >= today_began

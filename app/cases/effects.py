@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -578,7 +579,9 @@ def change_priority(session: Session, case: Case, priority: int, reason: str, ac
         reason,
         limits.PRIORITY_REASON,
         field="priority_reason",
-        message=f"Skälet till ändrad prioritet får vara högst {limits.PRIORITY_REASON} tecken.",
+        message=_l(
+            "Skälet till ändrad prioritet får vara högst %(limit)s tecken.", limit=limits.PRIORITY_REASON
+        ),
     )
     check_priority(case.kind.value, priority)
     previous = case.priority
@@ -603,7 +606,7 @@ def record_phone_attempt(session: Session, case: Case, actor: Actor, *, reached:
         note,
         limits.PHONE_NOTE,
         field="note",
-        message=f"Anteckningen om samtalet får vara högst {limits.PHONE_NOTE} tecken.",
+        message=_l("Anteckningen om samtalet får vara högst %(limit)s tecken.", limit=limits.PHONE_NOTE),
     )
     now = clock.now()
     if reached:

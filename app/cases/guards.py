@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
+
 from app import calendar
-from app.errors import GuardRefused
+from app.errors import GuardRefused, Message
 from app.people.identity import age_on
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -32,13 +34,17 @@ def check_submission_age(*, birth_date: date, submitted_at: datetime, by_guardia
     age = age_on(birth_date, stockholm_date(submitted_at))
     if age < MINIMUM_AGE:
         raise GuardRefused(
-            "Det går inte att söka vård för barn under 1 år här. Ring 1177 eller kontakta din vårdcentral.",
+            _l(
+                "Det går inte att söka vård för barn under 1 år här. Ring 1177 eller kontakta din vårdcentral."
+            ),
             rule="OG-6.4-a",
             age=age,
         )
     if by_guardian and age >= GUARDIAN_AGE_LIMIT:
         raise GuardRefused(
-            "Från 13 års ålder företräder barnet sig självt: barnet behöver logga in och söka vård själv.",
+            _l(
+                "Från 13 års ålder företräder barnet sig självt: barnet behöver logga in och söka vård själv."
+            ),
             rule="OG-6.4-b",
             age=age,
         )
@@ -63,8 +69,9 @@ def earliest_unanswered_close(
     now: datetime,
     unit_calendar: calendar.UnitCalendar,
     gap_hours: float,
-) -> tuple[datetime, str | None]:
-    """When an unanswered case may be closed (OG-6.1-f/g), and what is still missing (None: nothing).
+) -> tuple[datetime, Message | None]:
+    """When an unanswered case may be closed (OG-6.1-f/g), and what is still missing (None: nothing),
+    as a lazy text shown in the reader's language.
 
     Six working hours of the unit's opening time after the case was started, and two contact
     attempts `gap_hours` apart (the unit's setting, "några timmars mellanrum").
@@ -75,10 +82,10 @@ def earliest_unanswered_close(
     missing = None
     if not ordered:
         earliest = max(six_hours, now + gap)
-        missing = f"två kontaktförsök med minst {gap_hours:g} timmars mellanrum"
+        missing = _l("två kontaktförsök med minst %(hours)s timmars mellanrum", hours=format(gap_hours, "g"))
     elif ordered[-1] - ordered[0] < gap:
         earliest = max(six_hours, ordered[0] + gap)
-        missing = f"ett kontaktförsök till, tidigast {_local(ordered[0] + gap)}"
+        missing = _l("ett kontaktförsök till, tidigast %(earliest)s", earliest=_local(ordered[0] + gap))
     else:
         earliest = six_hours
     return earliest, missing
@@ -109,22 +116,24 @@ def check_close(
         started_at = resumed_at
         attempts = [a for a in attempts if a.at > resumed_at]
     if not confirmed:
-        raise GuardRefused("Bekräfta att du vill avsluta chatten.", rule="HA-close-confirm")
+        raise GuardRefused(_l("Bekräfta att du vill avsluta ärendet."), rule="HA-close-confirm")
     if concluded_in_dialogue:
         if started_at is None or last_patient_message_at is None or last_patient_message_at < started_at:
             raise GuardRefused(
-                "Patienten har inte skrivit i ärendet: det är inte avslutat i dialog.", rule="OG-6.1-f"
+                _l("Patienten har inte skrivit i ärendet: det är inte avslutat i dialog."), rule="OG-6.1-f"
             )
         return
     if started_at is None:
         raise GuardRefused(
-            "Ärendet är inte startat: starta det och kontakta patienten först.", rule="OG-6.1-f"
+            _l("Ärendet är inte startat: starta det och kontakta patienten först."), rule="OG-6.1-f"
         )
     since_answer = [a for a in attempts if last_patient_message_at is None or a.at > last_patient_message_at]
     if closing_policy == STANGNING_POLICY:
         if not since_answer:
             raise GuardRefused(
-                "Påminn patienten med sms-knappen innan ett obesvarat ärende avslutas. Efter avslut kan patienten svara en dag till.",
+                _l(
+                    "Påminn patienten med sms-knappen innan ett obesvarat ärende avslutas. Efter avslut kan patienten svara en dag till."
+                ),
                 rule="HA-remind",
             )
         return
@@ -134,7 +143,9 @@ def check_close(
         phone = [a for a in since_answer if a.kind == "phone"]
         if len(chat) < 2 or not phone:
             raise GuardRefused(
-                "Prioritet 1–2 avslutas samma dag: två kontaktförsök i chatten och ett telefonförsök krävs innan ett obesvarat ärende avslutas.",
+                _l(
+                    "Prioritet 1–2 avslutas samma dag: två kontaktförsök i chatten och ett telefonförsök krävs innan ett obesvarat ärende avslutas."
+                ),
                 rule="OG-6.1-h",
                 chat_attempts=len(chat),
                 phone_attempts=len(phone),
@@ -148,9 +159,21 @@ def check_close(
         gap_hours=gap_hours,
     )
     if missing or now < earliest:
-        needs = f" Saknas: {missing}." if missing else ""
+        # One message per case rather than pieces put together: a translation may order it otherwise.
+        message = (
+            _l(
+                "Ett obesvarat ärende kan avslutas tidigast %(earliest)s (sex arbetstimmar efter start och två kontaktförsök med några timmars mellanrum). Saknas: %(missing)s.",
+                earliest=_local(earliest),
+                missing=missing,
+            )
+            if missing
+            else _l(
+                "Ett obesvarat ärende kan avslutas tidigast %(earliest)s (sex arbetstimmar efter start och två kontaktförsök med några timmars mellanrum).",
+                earliest=_local(earliest),
+            )
+        )
         raise GuardRefused(
-            f"Ett obesvarat ärende kan avslutas tidigast {_local(earliest)} (sex arbetstimmar efter start och två kontaktförsök med några timmars mellanrum).{needs}",
+            message,
             rule="OG-6.1-f" if not missing else "OG-6.1-g",
             earliest=earliest.isoformat(),
         )
@@ -160,12 +183,14 @@ def check_reopen(*, reopen_until: datetime | None, now: datetime, same_reason: b
     """OG-6.5: reopening only within the unit's window, and only for the same search reason."""
     if reopen_until is None or now >= reopen_until:
         raise GuardRefused(
-            "Ärendet kan inte längre återupptas. Skapa ett nytt ärende om du behöver söka vård.",
+            _l("Ärendet kan inte längre återupptas. Skapa ett nytt ärende om du behöver söka vård."),
             rule="OG-6.5",
         )
     if not same_reason:
         raise GuardRefused(
-            "Ett ärende kan bara återupptas för samma sökorsak. För en ny sökorsak skapar du ett nytt ärende.",
+            _l(
+                "Ett ärende kan bara återupptas för samma sökorsak. För en ny sökorsak skapar du ett nytt ärende."
+            ),
             rule="OG-6.5",
         )
 
@@ -177,7 +202,9 @@ def check_may_reprioritise(roles: frozenset[str] | set[str]) -> None:
 
     if not set(roles) & {role.value for role in CLINICAL_ROLES}:
         raise GuardRefused(
-            "Prioriteten ändras av legitimerad personal (sjuksköterska, läkare, psykolog eller fysioterapeut).",
+            _l(
+                "Prioriteten ändras av legitimerad personal (sjuksköterska, läkare, psykolog eller fysioterapeut)."
+            ),
             rule="HA-prio-b",
         )
 
@@ -186,10 +213,10 @@ def check_priority(kind: str, priority: int | None) -> None:
     """OG-7-d: administrative cases carry no priority; others 1–5 (HA-prio-a)."""
     if kind == "admin":
         if priority is not None:
-            raise GuardRefused("Administrativa ärenden får ingen prioritet.", rule="OG-7-d")
+            raise GuardRefused(_l("Administrativa ärenden får ingen prioritet."), rule="OG-7-d")
         return
     if priority is None or not 1 <= int(priority) <= 5:
-        raise GuardRefused("Prioriteten är 1 (högst) till 5 (lägst).", rule="HA-prio-a")
+        raise GuardRefused(_l("Prioriteten är 1 (högst) till 5 (lägst)."), rule="HA-prio-a")
 
 
 def _local(moment: datetime) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,7 @@ from app.instances.guards import task_guard
 from app.instances.models import ProcessInstance
 from app.notifications.models import Notification, NotificationStatus
 from app.people.calendars import unit_calendar
+from app.people.labels import ROLE_LABELS
 from app.people.models import Unit, UnitFunction
 from app.people.roles import CLINICAL_ROLES, Role
 from app.people.service import roles_at
@@ -98,12 +100,14 @@ def check_closing(session: Session, case: Case, data: Mapping[str, Any]) -> None
         and case.suicide_risk in (None, "suspected")
     ):
         raise GuardRefused(
-            "En suicidriskbedömning ingår i varje besök som gäller psykisk hälsa: gör bedömningen innan ärendet avslutas.",
+            _l(
+                "En suicidriskbedömning ingår i varje besök som gäller psykisk hälsa: gör bedömningen innan ärendet avslutas."
+            ),
             rule="HA-suicide-a",
         )
     if case.kind != CaseKind.SOK_VARD:
         if not data.get("confirmed"):
-            raise GuardRefused("Bekräfta att du vill avsluta ärendet.", rule="HA-close-confirm")
+            raise GuardRefused(_l("Bekräfta att du vill avsluta ärendet."), rule="HA-close-confirm")
         return
     unit = get_unit(session, case.unit_id)
     guards.check_close(
@@ -144,7 +148,7 @@ def _guard_start(session: Session, instance: ProcessInstance, data: Mapping[str,
     case = _case_of(session, instance)
     require_act(session, actor, case)
     if case.state != CaseState.RECEIVED:
-        raise GuardRefused("Ta emot ärendet innan du startar det.", rule="OG-6.1-b")
+        raise GuardRefused(_l("Ta emot ärendet innan du startar det."), rule="OG-6.1-b")
 
 
 @task_guard("handling")
@@ -164,22 +168,30 @@ def _guard_handling(
         if role not in allowed:
             # OG-8.6: handover between professional groups follows the unit's local routine.
             raise GuardRefused(
-                f"Enligt enhetens rutin lämnas ärenden från {current} inte över till {role}.", rule="OG-8.6"
+                _l(
+                    "Enligt enhetens rutin lämnas ärenden från %(current)s inte över till %(role)s.",
+                    current=ROLE_LABELS.get(current, current),
+                    role=ROLE_LABELS.get(role, role),
+                ),
+                rule="OG-8.6",
             )
         target = data.get("target_user_id")
         if target is not None and Role(role) not in roles_at(session, int(target), case.unit_id):
-            raise GuardRefused(f"Kollegan har inte rollen {role} på enheten.", rule="OG-8.6")
+            raise GuardRefused(
+                _l("Kollegan har inte rollen %(role)s på enheten.", role=ROLE_LABELS.get(role, role)),
+                rule="OG-8.6",
+            )
     elif (
         outcome == "meeting_form"
         and data.get("meeting_form") == "video"
         and not unit.has_function(UnitFunction.VIDEO)
     ):
-        raise GuardRefused("Enheten erbjuder inte videobesök i tjänsten.", rule="HA-functions")
+        raise GuardRefused(_l("Enheten erbjuder inte videobesök i tjänsten."), rule="HA-functions")
     elif outcome == "medical_admin" and case.kind != CaseKind.SOK_VARD:
-        raise GuardRefused("Bara Sök vård-ärenden läggs över till Medicinsk admin.", rule="OG-7-b")
+        raise GuardRefused(_l("Bara Sök vård-ärenden läggs över till Medicinsk admin."), rule="OG-7-b")
     elif outcome == "order_tests" and Role.DOCTOR.value not in actor.roles:
         raise GuardRefused(
-            "Uppföljning av provsvar ligger hos läkaren som ordinerat provtagningen.", rule="OG-6.2"
+            _l("Uppföljning av provsvar ligger hos läkaren som ordinerat provtagningen."), rule="OG-6.2"
         )
 
 
@@ -188,7 +200,7 @@ def _guard_admin(session: Session, instance: ProcessInstance, data: Mapping[str,
     case = _case_of(session, instance)
     require_act(session, actor, case)
     if data.get("outcome") == "close" and not data.get("confirmed"):
-        raise GuardRefused("Bekräfta att du vill avsluta ärendet.", rule="HA-close-confirm")
+        raise GuardRefused(_l("Bekräfta att du vill avsluta ärendet."), rule="HA-close-confirm")
 
 
 @task_guard("suicide_assessment")
@@ -200,7 +212,7 @@ def _guard_suicide_assessment(
     risk = data.get("risk")
     if risk in ("none", "low") and data.get("feels_safe_online") is None:
         raise GuardRefused(
-            "Fråga patienten om det känns tryggt att fortsätta vården online och ange svaret.",
+            _l("Fråga patienten om det känns tryggt att fortsätta vården online och ange svaret."),
             rule="HA-suicide-d",
         )
     if risk in ("unreachable_low", "unreachable_raised"):
@@ -213,7 +225,8 @@ def _guard_suicide_assessment(
             phoned = phoned.where(ContactAttempt.at > last_answer)
         if session.scalar(phoned.limit(1)) is None:
             raise GuardRefused(
-                "Försök ringa patienten innan du bedömer att patienten inte går att nå.", rule="HA-suicide-f"
+                _l("Försök ringa patienten innan du bedömer att patienten inte går att nå."),
+                rule="HA-suicide-f",
             )
 
 
@@ -224,7 +237,7 @@ def _guard_message(
     case = _case_of(session, instance)
     require_act(session, actor, case)
     if not data.get("confirmed"):
-        raise GuardRefused("Bekräfta att du vill avsluta ärendet.", rule="HA-close-confirm")
+        raise GuardRefused(_l("Bekräfta att du vill avsluta ärendet."), rule="HA-close-confirm")
 
 
 # --- actions --------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ these numbers too; tests/casework/test_input_limits.py fails when one of them dr
 
 from __future__ import annotations
 
-from app.errors import ValidationFailed
+from app.errors import Message, ValidationFailed
 
 MESSAGE_BODY = 4000  # a chat message, staff or patient (API MessageBody, forms/start first_message)
 IMAGE_INSTRUCTIONS = 2000  # what image the patient is asked for (API ImageRequestBody)
@@ -17,7 +17,7 @@ SEARCH_REASON = 200  # a case's search reason: care_case.search_reason is String
 IMAGE_BYTES = 10 * 1024 * 1024  # an uploaded image
 
 
-def check_length(text: str, limit: int, *, field: str, message: str) -> str:
+def check_length(text: str, limit: int, *, field: str, message: Message) -> str:
     """Refuse text longer than `limit` before anything is written; returns the text unchanged.
 
     The field error is a code the case page shows beside the field as "Texten är för lång."."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -47,7 +48,7 @@ def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Cas
                 held.setdefault((Unit, unit.id), unit)
                 held.setdefault((Region, unit.region_id), unit.region)
     if case is None:
-        raise NotFound("Ärendet finns inte.")
+        raise NotFound(_l("Ärendet finns inte."))
     return case
 
 
@@ -82,7 +83,7 @@ def open_tasks(session: Session, case_id: int) -> list[HumanTask]:
     return list(session.scalars(select(HumanTask).where(HumanTask.case_id == case_id).order_by(HumanTask.id)))
 
 
-NOT_WAITING = "Ärendet väntar inte på det steget just nu (någon annan kan ha hunnit före)."
+NOT_WAITING = _l("Ärendet väntar inte på det steget just nu (någon annan kan ha hunnit före).")
 
 
 def task_for(session: Session, case_id: int, *prefixes: str) -> HumanTask:

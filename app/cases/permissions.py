@@ -10,6 +10,7 @@ and a guardian their child's while the child is under 13 (OG-6.4-b).
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ def require_case_reader(actor: Actor) -> None:
     """Refuse lists and inboxes of the unit's cases to roles that may not read them (a local system
     administrator, a process owner, a deviation coordinator), as the case page itself does."""
     if not reads_cases(actor):
-        raise Forbidden("Din roll ger inte tillgång till enhetens ärenden.")
+        raise Forbidden(_l("Din roll ger inte tillgång till enhetens ärenden."))
 
 
 def _staff_of_case_unit(session: Session, actor: Actor, case: Case) -> bool:
@@ -107,7 +108,7 @@ def can_act(session: Session, actor: Actor, case: Case) -> bool:
 def require_read(session: Session, actor: Actor, case: Case) -> None:
     if not can_read(session, actor, case):
         raise Forbidden(
-            "Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id
+            _l("Du har inte behörighet till det här ärendet."), case_id=case.id, patient_id=case.patient_id
         )
 
 
@@ -115,12 +116,12 @@ def require_act(session: Session, actor: Actor, case: Case) -> None:
     if not can_act(session, actor, case):
         if can_read(session, actor, case):
             raise Forbidden(
-                "Ärendet ägs av en kollega eller ligger i en annan yrkesrolls kö.",
+                _l("Ärendet ägs av en kollega eller ligger i en annan yrkesrolls kö."),
                 case_id=case.id,
                 patient_id=case.patient_id,
             )
         raise Forbidden(
-            "Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id
+            _l("Du har inte behörighet till det här ärendet."), case_id=case.id, patient_id=case.patient_id
         )
 
 
@@ -130,13 +131,15 @@ def require_resident(session: Session, actor: Actor, case: Case) -> None:
     if _guardian_of_grown_child(session, actor, case):
         # Said plainly (OG-6.4-b): the guardian who started the case learns why it closed to them.
         raise Forbidden(
-            "Barnet har fyllt 13 år och företräder sig självt: barnet loggar in och fortsätter ärendet själv.",
+            _l(
+                "Barnet har fyllt 13 år och företräder sig självt: barnet loggar in och fortsätter ärendet själv."
+            ),
             rule="OG-6.4-b",
             case_id=case.id,
             patient_id=case.patient_id,
         )
     raise Forbidden(
-        "Du har inte behörighet till det här ärendet.", case_id=case.id, patient_id=case.patient_id
+        _l("Du har inte behörighet till det här ärendet."), case_id=case.id, patient_id=case.patient_id
     )
 
 

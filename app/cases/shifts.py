@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -58,7 +59,12 @@ def end_shift(session: Session, *, actor: Actor, confirmed: bool) -> list[int]:
     cases = _owned(session, actor.unit_id, actor.user_id)
     if cases and not confirmed:
         raise GuardRefused(
-            f"Du har {len(cases)} pågående ärenden. De läggs över till din yrkesroll när du avslutar skiftet.",
+            _l("Du har 1 pågående ärende. Det läggs över till din yrkesroll när du avslutar skiftet.")
+            if len(cases) == 1
+            else _l(
+                "Du har %(count)s pågående ärenden. De läggs över till din yrkesroll när du avslutar skiftet.",
+                count=len(cases),
+            ),
             rule="HA-shift",
             cases=[c.id for c in cases],
         )
@@ -94,13 +100,13 @@ def move_to_role_queue(session: Session, *, actor: Actor, case_id: int) -> Case:
     if not serves_unit(session, actor, case.unit_id) or (
         DUTY not in actor.roles and actor.user_id != case.owner_user_id
     ):
-        raise Forbidden("Det är övergripande ansvarig som flyttar ärenden från en frånvarande kollega.")
+        raise Forbidden(_l("Det är övergripande ansvarig som flyttar ärenden från en frånvarande kollega."))
     if (
         case.owner_user_id is not None
         and case.owner_user_id != actor.user_id
         and _owner_present(session, case, clock.now())
     ):
-        raise GuardRefused("Ägaren är på plats: be kollegan lämna över ärendet.", rule="OG-6.1-j")
+        raise GuardRefused(_l("Ägaren är på plats: be kollegan lämna över ärendet."), rule="OG-6.1-j")
     _to_role_queue(session, case, actor, reason="owner absent")
     return case
 

@@ -8,6 +8,7 @@ policy decides the rest in the routine (OG-6.3 or HA-protected).
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -66,14 +67,14 @@ def submit_case(
     `submission_key` names one submission (one form shown, one API request): sent again, it returns the
     case the first one made — a double click or a retried request never makes a second case."""
     if actor.patient_id is None:
-        raise Forbidden("Bara invånare skickar in ärenden.")
+        raise Forbidden(_l("Bara invånare skickar in ärenden."))
     earlier = _earlier_submission(session, actor, submission_key)
     if earlier is not None:
         return earlier
     patient = session.get(Patient, patient_id)
     unit = get_unit(session, unit_id)
     if patient is None or unit is None:
-        raise NotFound("Patienten eller mottagningen finns inte.")
+        raise NotFound(_l("Patienten eller mottagningen finns inte."))
     by_guardian = actor.patient_id != patient.id
     if (
         by_guardian
@@ -84,19 +85,21 @@ def submit_case(
         )
         is None
     ):
-        raise Forbidden("Du kan söka vård för dig själv eller för ditt eget barn.", rule="HA-behalf")
+        raise Forbidden(_l("Du kan söka vård för dig själv eller för ditt eget barn."), rule="HA-behalf")
     now = clock.now()
     guards.check_submission_age(birth_date=patient.birth_date, submitted_at=now, by_guardian=by_guardian)
     if not unit.activated:
         raise GuardRefused(
-            "Mottagningen tar inte emot ärenden i 1177 direkt. Ring mottagningen eller använd Kontakta mig på 1177.se.",
+            _l(
+                "Mottagningen tar inte emot ärenden i 1177 direkt. Ring mottagningen eller använd Kontakta mig på 1177.se."
+            ),
             rule="OG-10.3",
         )
     if not unit.has_function(FUNCTION_FOR_KIND[kind]):
-        raise GuardRefused("Mottagningen använder inte den här funktionen.", rule="HA-functions")
+        raise GuardRefused(_l("Mottagningen använder inte den här funktionen."), rule="HA-functions")
     if kind == CaseKind.SOK_VARD:
         if triage is None:
-            raise GuardRefused("Ett Sök vård-ärende börjar med triageringens frågor.", rule="HA-prio-a")
+            raise GuardRefused(_l("Ett Sök vård-ärende börjar med triageringens frågor."), rule="HA-prio-a")
         guards.check_priority(kind.value, triage.priority)
         priority, reason, category, anamnesis = (
             triage.priority,
@@ -216,7 +219,7 @@ def _earlier_submission(session: Session, actor: Actor, submission_key: str | No
     earlier = session.scalar(select(Case).where(Case.submission_key == submission_key))
     if earlier is not None:
         if earlier.submitted_by_id != actor.patient_id:
-            raise Conflict("Inskickningen har redan använts. Ladda om sidan och försök igen.")
+            raise Conflict(_l("Inskickningen har redan använts. Ladda om sidan och försök igen."))
         # The sender may no longer read it (a guardian whose child has turned 13 since).
         require_resident(session, actor, earlier)
     return earlier
