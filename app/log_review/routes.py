@@ -20,6 +20,7 @@ from app.db import get_database, request_session
 from app.errors import Conflict, Forbidden, GuardRefused, NotFound, ValidationFailed
 from app.ids import bounded_id, bounded_version
 from app.log_review import samples, services
+from app.log_review.labels import action_label
 
 bp = Blueprint(
     "log_review",
@@ -44,7 +45,7 @@ FIELD_TEXTS = {
 
 @bp.context_processor
 def _labels():
-    return {"verdict_labels": VERDICT_LABELS}
+    return {"verdict_labels": VERDICT_LABELS, "action_label": action_label}
 
 
 @bp.errorhandler(Forbidden)

@@ -200,3 +200,31 @@ def test_searches_page_by_time_without_repeats_and_read_the_log_by_index_over_ma
         for steps in reads:  # by an index, however many rows the log holds
             assert not [step for step in steps if step.split()[:2] == ["SCAN", "access_log"]], steps
     session.rollback()
+
+
+def test_each_logged_action_is_named_in_the_reviewers_words_beside_its_code(pages, opened):
+    """The Åtgärd column showed only codes ("case:view"); now their meaning, in the page's language."""
+    opened("nurse", "adult", action="case:view")
+    pages.sign_in("head")
+    html = _result(_search_patient(pages, "199203012381"))
+    assert 'Öppnade ärendet <code class="action-code">case:view</code>' in html
+    with pages.client.session_transaction() as browser:
+        browser["lang"] = "en"
+    html = _result(_search_patient(pages, "199203012381"))
+    assert 'Opened the case <code class="action-code">case:view</code>' in html
+
+
+def test_every_access_log_action_the_product_writes_has_words_for_the_reviewer():
+    """A new kind of logged read gets its label too: the codes written anywhere in app/ are all named
+    (an API endpoint or a control-tower check by its prefix)."""
+    import re
+    from pathlib import Path
+
+    from app.log_review.labels import ACTION_LABELS, PREFIX_LABELS
+
+    root = Path(__file__).resolve().parents[2] / "app"
+    written = set()
+    for source in root.rglob("*.py"):
+        written |= set(re.findall(r'action="([a-z_]+:[a-z_]+)"', source.read_text(encoding="utf-8")))
+    record_only = {c for c in written if not any(c.startswith(p) for p in PREFIX_LABELS)}
+    assert record_only - set(ACTION_LABELS) == set()
