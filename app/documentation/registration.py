@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -144,11 +145,11 @@ def mark_registered(session: Session, *, registration_id: int, actor: Actor) -> 
     """Record that the registration was entered in the EHR (by someone acting for its unit)."""
     registration = session.get(RegistrationRecord, registration_id)
     if registration is None:
-        raise NotFound(f"no registration {registration_id}")
+        raise NotFound(_l("Registreringen finns inte."), registration_id=registration_id)
     if actor.user_id is None or actor.unit_id != registration.unit_id:
-        raise Forbidden("a registration is marked done by someone acting for its unit")
+        raise Forbidden(_l("En registrering markeras som klar av någon som arbetar för dess enhet."))
     if registration.done:
-        raise Conflict("the registration is already marked done")
+        raise Conflict(_l("Registreringen är redan markerad som klar."))
     registration.done, registration.done_at, registration.done_by_user_id = True, clock.now(), actor.user_id
     session.flush()
     record(

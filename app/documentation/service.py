@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -51,12 +52,12 @@ def create_draft(
     if video is None:
         video = case.meeting_form == "video"
     if actor.user_id is not None and actor.unit_id != case.unit_id:
-        raise Forbidden("journal drafts are prepared while acting for the case's unit")
+        raise Forbidden(_l("Journalanteckningar förbereds av någon som arbetar för ärendets enhet."))
     if session.get(User, for_user_id) is None:
         raise NotFound(f"no user {for_user_id}")
     if WRONG_PATIENT_MARK in (case.anamnesis or ""):
         raise GuardRefused(
-            "the case was sought for another person: nothing is documented in the EHR", rule="HA-behalf"
+            _l("Ärendet söktes för en annan person: inget dokumenteras i journalen."), rule="HA-behalf"
         )
     form_summary = _checked_form(reason, form_summary)
     template_key = _journal_template(session, case.unit_id)
@@ -121,19 +122,22 @@ def mark_documented(
     """
     draft = session.get(JournalDraft, draft_id)
     if draft is None:
-        raise NotFound(f"no journal draft {draft_id}")
+        raise NotFound(_l("Anteckningen finns inte."), draft_id=draft_id)
     if draft.documented_at is not None:
-        raise Conflict("the journal draft is already marked documented")
+        raise Conflict(_l("Anteckningen är redan markerad som dokumenterad."))
     on_behalf = actor.user_id != draft.for_user_id
     if on_behalf:
         if actor.user_id is None or Role.HEAD_OF_UNIT not in actor.roles or actor.unit_id != draft.unit_id:
             raise Forbidden(
-                "only the clinician the note is for, or the head of unit, marks it documented",
+                _l(
+                    "Bara den som anteckningen gäller, eller verksamhetschefen, markerar den som dokumenterad."
+                ),
                 rule="HA-doc-a",
             )
         if not (note or "").strip():
             raise ValidationFailed(
-                "say how the documentation was settled", {"note": ["required when marking for someone else"]}
+                _l("Skriv hur dokumentationen har ordnats."),
+                {"note": ["required when marking for someone else"]},
             )
     draft.documented_at = clock.now()
     draft.documented_by_user_id = actor.user_id
@@ -173,19 +177,21 @@ def _journal_template(session: Session, unit_id: int) -> str:
 
 def _checked_form(reason: DraftReason, form: FormSummary | None) -> FormSummary | None:
     if reason is DraftReason.FORM and form is None:
-        raise ValidationFailed("a form note needs the form", {"form_summary": ["required"]})
+        raise ValidationFailed(
+            _l("En formuläranteckning behöver formuläret."), {"form_summary": ["required"]}
+        )
     if form is None:
         return None
     form = replace(form, handling=FormHandling(form.handling))
     if form.handling is FormHandling.COPIED and not form.answers:
         raise ValidationFailed(
-            "copying a form copies its questions and answers",
+            _l("Ett formulär kopieras med sina frågor och svar, och det här har inga svar."),
             {"form_summary": ["answers required"]},
             rule="HA-forms",
         )
     if form.handling is FormHandling.SUMMARISED and not form.summary.strip():
         raise ValidationFailed(
-            "a summarised form needs a note of what it showed",
+            _l("Ett sammanfattat formulär behöver en anteckning om vad det visade."),
             {"form_summary": ["summary required"]},
             rule="HA-forms",
         )

@@ -181,7 +181,7 @@ def test_HA_forms_a_summarised_form_stays_in_the_platform_with_a_note_of_what_it
 
 def test_HA_forms_each_choice_needs_its_content(session, og):
     _unit, case, nurse, _ = og
-    with pytest.raises(ValidationFailed, match="what it showed"):
+    with pytest.raises(ValidationFailed, match="anteckning om vad det visade"):
         documentation.create_draft(
             session,
             case=case,
@@ -190,7 +190,7 @@ def test_HA_forms_each_choice_needs_its_content(session, og):
             form_summary=FormSummary("X", FormHandling.SUMMARISED),
             actor=ROUTINE,
         )
-    with pytest.raises(ValidationFailed, match="questions and answers"):
+    with pytest.raises(ValidationFailed, match="frågor och svar"):
         documentation.create_draft(
             session,
             case=case,
@@ -199,7 +199,7 @@ def test_HA_forms_each_choice_needs_its_content(session, og):
             form_summary=FormSummary("X", FormHandling.COPIED),
             actor=ROUTINE,
         )
-    with pytest.raises(ValidationFailed, match="needs the form"):
+    with pytest.raises(ValidationFailed, match="behöver formuläret"):
         documentation.create_draft(
             session, case=case, reason=DraftReason.FORM, for_user_id=nurse.id, actor=ROUTINE
         )
