@@ -62,12 +62,11 @@ def _cases_for_every_list(live_server) -> None:
         _submit(session, engine, unit, "Fredrik", "Dahl", kind=CaseKind.ADMIN)
 
 
-def _widths(page, path: str) -> tuple[int, list[int]]:
-    """The page's scroll width and the right edge of each table's scroll box."""
+def _widths(page, path: str) -> tuple[int, int]:
+    """The page's scroll width and how many tables in a scroll box it shows."""
     page.goto(path)
     return page.evaluate(
-        "[document.documentElement.scrollWidth,"
-        " [...document.querySelectorAll('.table-scroll')].map(e => Math.ceil(e.getBoundingClientRect().right))]"
+        "[document.documentElement.scrollWidth, document.querySelectorAll('.table-scroll').length]"
     )
 
 
@@ -85,21 +84,16 @@ CHECK_PAGES = [f"/control-tower/checks/{key}" for key in CHECKS]
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
-def test_OG_10_1_j_the_tower_and_region_fit_a_phone_and_show_long_waits_in_days(
+def test_OG_10_1_j_the_tower_region_and_checks_fit_a_phone_and_show_long_waits_in_days(
     page, live_server, clock, lang
 ):
     _on_a_phone(page, live_server, clock, lang)
     widths = {path: _widths(page, path) for path in ["/control-tower", "/control-tower/region", *CHECK_PAGES]}
     # every list here has cases but one (closing needs contact attempts), so every other page shows its table
-    assert [path for path, (_width, boxes) in widths.items() if not boxes] == [
+    assert [path for path, (_width, tables) in widths.items() if not tables] == [
         "/control-tower/checks/closable"
     ]
-    assert {
-        path: boxes for path, (_width, boxes) in widths.items() if max(boxes, default=0) > PHONE["width"]
-    } == {}
-    assert (
-        widths["/control-tower"][0] <= PHONE["width"] and widths["/control-tower/region"][0] <= PHONE["width"]
-    )
+    assert {path: width for path, (width, _tables) in widths.items() if width > PHONE["width"]} == {}
 
     wait = "3 dygn 0 tim" if lang == "sv" else "3 d 0 h"
     page.goto("/control-tower/region")
@@ -111,14 +105,3 @@ def test_OG_10_1_j_the_tower_and_region_fit_a_phone_and_show_long_waits_in_days(
     assert wait in page.locator(".tower-card .table-scroll").inner_text()
     page.goto("/control-tower/checks/urgent")
     assert wait in page.get_by_role("row").filter(has_text="Bertil Berg").inner_text()
-
-
-@pytest.mark.xfail(
-    strict=False,
-    reason="app.css: .visually-hidden spans in the rows (the routine link's and the move button's patient "
-    "name) escape .table-scroll, which is not position: relative; being fixed in the shared stylesheet",
-)
-def test_OG_10_1_j_the_checks_case_lists_fit_a_phone(page, live_server, clock):
-    _on_a_phone(page, live_server, clock, "sv")
-    widths = {path: _widths(page, path)[0] for path in CHECK_PAGES}
-    assert {path: width for path, width in widths.items() if width > PHONE["width"]} == {}
