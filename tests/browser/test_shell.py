@@ -42,3 +42,24 @@ def test_signing_in_works_by_keyboard_alone(page):
             break
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Patientliggaren").wait_for()
+
+
+def test_pages_of_the_shell_log_no_console_error(playwright_browser, live_server):
+    """htmx injects its indicator styles inline, which the Content-Security-Policy (style-src 'self')
+    refuses with a console error on every page that did not switch them off; the favicon was a 404.
+    A context of its own: the shared one bypasses the CSP (for axe), which would hide the first."""
+    context = playwright_browser.new_context(base_url=live_server.url, locale="sv-SE")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    try:
+        page.goto("/login")
+        sign_in_as(page, "Gunilla Ahl")
+        for path in ("/schedule", "/traceability", "/log-review"):
+            page.goto(path)
+            page.wait_for_load_state("load")
+        page.wait_for_timeout(200)  # a favicon request comes after the load
+        assert errors == []
+    finally:
+        context.close()
