@@ -6,10 +6,10 @@ fieldset with a legend and radio buttons; anything else is a labelled input. The
 with the schema (`app.instances.service.validate_form_data`); the schema's own English messages are
 replaced here by plain Swedish ones, per field.
 
-A question's texts are Swedish (a routine's form definition) and marked lang="sv" on an English
-page, unless the schema's author marked them for translation (a lazy_gettext string, as a triage
-adapter defined in code may): then they, and a yes/no question's "Ja"/"Nej", are in the interface
-language.
+A form's texts are Swedish (a routine's form definition) and marked lang="sv" on an English page,
+unless the schema says it is in another language (`"x-lang": "en"`, as a triage adapter whose texts
+are translated says on an English page): its questions then carry that language, and a yes/no
+question's "Ja"/"Nej" is translated with them.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel.speaklater import LazyString
 
+SWEDISH = "sv"  # the language of a schema that does not say (a routine's form definition)
 MAX_SCALE_STEPS = 11  # an integer 0..10 is still a scale of radio buttons; wider ranges are a number field
 TEXTAREA_FROM = 200  # strings allowed longer than this get a multi-line field
 
@@ -38,7 +38,7 @@ class Field:
     max_length: int | None = None
     default: Any = None
     description: str = ""
-    lang: str | None = "sv"  # the language of its texts; None: the interface language (translated)
+    lang: str = SWEDISH  # the language of its texts (the page marks them with it)
 
     @property
     def compact(self) -> bool:
@@ -49,42 +49,47 @@ class Field:
 @dataclass(frozen=True)
 class Text:
     text: str
-    lang: str | None  # as Field.lang
+    lang: str
 
 
-def schema_text(value: Any) -> Text:
-    """A text of a schema (its title, say) as shown in this request, with its language."""
-    return Text(str(value), None if isinstance(value, LazyString) else "sv")
+def schema_language(schema: Mapping[str, Any]) -> str:
+    """The language a schema's texts are written in: its `x-lang`, else Swedish."""
+    return str(schema.get("x-lang") or SWEDISH)
+
+
+def schema_title(schema: Mapping[str, Any]) -> Text:
+    """A schema's own title, with its language."""
+    return Text(str(schema.get("title") or ""), schema_language(schema))
 
 
 def fields_of(schema: Mapping[str, Any]) -> list[Field]:
     """The questions of a form, in the schema's order."""
     required = set(schema.get("required") or [])
+    lang = schema_language(schema)
     fields = []
     for name, prop in (schema.get("properties") or {}).items():
-        fields.append(_field(name, prop, name in required))
+        fields.append(_field(name, prop, name in required, lang))
     return fields
 
 
-def _field(name: str, prop: Mapping[str, Any], required: bool) -> Field:
+def _field(name: str, prop: Mapping[str, Any], required: bool, lang: str) -> Field:
     kind_of = prop.get("type")
-    title = schema_text(prop.get("title") or name)  # in this request's language when marked for it
-    translated = title.lang is None
     common = {
         "name": name,
-        "title": title.text,
+        "title": prop.get("title") or name,
         "required": required,
         "default": prop.get("default"),
-        "description": str(prop.get("description", "")),
-        "lang": title.lang,
+        "description": prop.get("description", ""),
+        "lang": lang,
     }
     labels = prop.get("x-labels") or {}
     if "enum" in prop:
         options = tuple((str(v), str(labels.get(str(v), v))) for v in prop["enum"])
         return Field(kind="choice", options=options, **common)
     if kind_of == "boolean":
-        # In the language of the question it answers: Swedish beside a Swedish question.
-        yes_no = (_("Ja"), _("Nej")) if translated else ("Ja", "Nej")
+        # In the language of the question it answers: Swedish beside a Swedish question, else translated
+        # with it (a schema in another language is one translated into the interface's).
+        yes_no = ("Ja", "Nej") if lang == SWEDISH else (_("Ja"), _("Nej"))
         return Field(kind="choice", options=(("true", yes_no[0]), ("false", yes_no[1])), **common)
     if kind_of == "integer":
         low, high = prop.get("minimum"), prop.get("maximum")

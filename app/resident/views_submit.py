@@ -32,7 +32,7 @@ from app.resident.schema_forms import (
     fields_of,
     initial_values,
     posted_values,
-    schema_text,
+    schema_title,
     typed_answers,
 )
 
@@ -132,7 +132,7 @@ def _render_form(
             people=people,
             units=units,
             fields=fields,
-            questionnaire_title=schema_text(adapter.questionnaire().get("title", "")),
+            questionnaire_title=schema_title(adapter.questionnaire()),
             stand_in=isinstance(adapter, DemoTriage),
             errors=errors or {},
             refusal=refusal,

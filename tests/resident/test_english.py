@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, gettext
 
 from app.cases.triage import DemoTriage
 from tests.resident.conftest import post
@@ -39,46 +39,60 @@ def test_sok_vard_stays_sok_vard_in_swedish(client, world, sign_in):
     assert _h1(client.get("/resident/new").get_data(as_text=True)) == "Sök vård"
 
 
-class _TranslatedTriage(DemoTriage):
-    """A triage whose questions are marked for translation (as the stand-in's may be), beside one
-    question in Swedish only (as a vendor's or a routine's text is)."""
+class _Triage(DemoTriage):
+    """A triage of two yes/no questions, its texts in Swedish only (as a vendor's may be) or, with a
+    language, translated into the interface's (as the stand-in's are: `x-lang`)."""
+
+    def __init__(self, translated: bool):
+        self.translated = translated
 
     def questionnaire(self) -> dict:
-        schema = super().questionnaire()
-        schema["title"] = _l("Frågor om besvären")
-        schema["properties"] = {
-            "translated": {"type": "boolean", "title": _l("Skriv ett meddelande")},
-            "swedish": {"type": "boolean", "title": "Har du feber?"},
+        # Ordinary interface texts stand in for translated questions (they have an English translation).
+        text = gettext if self.translated else str
+        schema = {
+            **super().questionnaire(),
+            "title": text("Frågor om besvären"),
+            "properties": {
+                "one": {"type": "boolean", "title": text("Skriv ett meddelande")},
+                "two": {"type": "boolean", "title": text("Dina barn")},
+            },
+            "required": ["one", "two"],
         }
-        schema["required"] = ["translated", "swedish"]
+        if self.translated:
+            schema["x-lang"] = str(get_locale())
         return schema
 
 
-def test_triage_questions_marked_for_translation_are_in_english_and_swedish_ones_are_marked_swedish(
-    app, client, world, sign_in
-):
-    app.extensions["triage"] = _TranslatedTriage()
+def test_a_triage_translated_into_english_reads_in_english_with_yes_and_no(app, client, world, sign_in):
+    app.extensions["triage"] = _Triage(translated=True)
     sign_in("adult")
     _english(client)
     page = client.get("/resident/new").get_data(as_text=True)
-    # Translated: in the page's language, without lang="sv" (the title is an ordinary text for the test).
-    assert re.search(r'id="q-translated">\s*<legend>Write a message</legend>', page)
+    assert re.search(r'id="q-one">\s*<legend lang="en">Write a message</legend>', page)
     assert re.search(
-        r'<label for="q-translated-1">Yes</label>.*<label for="q-translated-2">No</label>', page, re.S
+        r'<label for="q-one-1" lang="en">Yes</label>.*<label for="q-one-2" lang="en">No</label>', page, re.S
     )
-    assert re.search(r'id="q-swedish">\s*<legend lang="sv">Har du feber\?</legend>', page)  # Swedish only
-    assert re.search(
-        r'<label for="q-swedish-1" lang="sv">Ja</label>.*<label for="q-swedish-2" lang="sv">Nej</label>',
-        page,
-        re.S,
-    )
-    assert '<span class="questionnaire-title">Questions about your symptoms</span>' in page
+    assert '<span class="questionnaire-title" lang="en">Questions about your symptoms</span>' in page
     refused = post(client, "/resident/new", {"kind": "sok_vard"}).get_data(as_text=True)
     assert (
-        '<a href="#q-translated-1"><span>Write a message</span> – <span>Choose an answer.</span></a>'
+        '<a href="#q-two-1"><span lang="en">Your children</span> – <span>Choose an answer.</span></a>'
         in refused
     )
+
+
+def test_a_triage_in_swedish_only_is_marked_swedish_on_an_english_page_with_ja_and_nej(
+    app, client, world, sign_in
+):
+    app.extensions["triage"] = _Triage(translated=False)
+    sign_in("adult")
+    _english(client)
+    page = client.get("/resident/new").get_data(as_text=True)
+    assert re.search(r'id="q-one">\s*<legend lang="sv">Skriv ett meddelande</legend>', page)
+    assert re.search(
+        r'<label for="q-one-1" lang="sv">Ja</label>.*<label for="q-one-2" lang="sv">Nej</label>', page, re.S
+    )
+    assert '<span class="questionnaire-title" lang="sv">Frågor om besvären</span>' in page
+    refused = post(client, "/resident/new", {"kind": "sok_vard"}).get_data(as_text=True)
     assert (
-        '<a href="#q-swedish-1"><span lang="sv">Har du feber?</span> – <span>Choose an answer.</span></a>'
-        in refused
+        '<a href="#q-two-1"><span lang="sv">Dina barn</span> – <span>Choose an answer.</span></a>' in refused
     )
