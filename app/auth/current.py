@@ -24,6 +24,7 @@ from app.people.service import actor_for
 log = logging.getLogger(__name__)
 BEARER = "Bearer "  # the exact prefix check_csrf exempts
 POLL_HEADER = "X-Vardflode-Poll"  # sent by self-refreshing parts of a page: they are not the user's activity
+SHIFT_ENDED_KEY = "shift_ended"  # what ending the shift did, said once on the sign-in page after it
 
 
 def current_actor(required: bool = True) -> Actor | None:

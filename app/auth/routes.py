@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.auth.current import current_actor, start_session
+from app.auth.current import SHIFT_ENDED_KEY, current_actor, start_session
 from app.db import request_session
 from app.i18n import clear_session
 from app.ids import bounded_id
@@ -26,7 +26,7 @@ def safe_next(value: str | None) -> str | None:
 @bp.get("/login")
 def login_page():
     if not current_app.config["DEV_LOGIN"]:
-        return render_template("auth/login_sso.html"), 200
+        return render_template("auth/login_sso.html", shift_ended=session.pop(SHIFT_ENDED_KEY, None)), 200
     db = request_session()
     users = db.scalars(
         select(User)
@@ -39,6 +39,7 @@ def login_page():
         entries=entries,
         next_page=safe_next(request.args.get("next")),
         expired=request.args.get("expired") == "1",
+        shift_ended=session.pop(SHIFT_ENDED_KEY, None),
     )
 
 

@@ -4,11 +4,12 @@ about the user's own ongoing cases (HA-shift, OG-6.1-i)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from app.audit.service import log_access
-from app.auth.current import current_actor
+from app.auth.current import SHIFT_ENDED_KEY, current_actor
+from app.cases.permissions import DUTY
 from app.cases import shifts
 from app.db import request_session
 from app.errors import Conflict, DomainError, Forbidden, GuardRefused, NotFound
@@ -135,7 +136,7 @@ def end_shift_confirm():
     if request.form.get("confirmed") != "1":
         return redirect(url_for("worklist.end_shift_page"))
     try:
-        shifts.end_shift(db, actor=actor, confirmed=True)
+        moved = shifts.end_shift(db, actor=actor, confirmed=True)
     except DomainError as error:
         db.rollback()
         note_refusal(error)
@@ -147,4 +148,6 @@ def end_shift_confirm():
         return _render_end_shift(actor, error=message, status=error.status)
     db.commit()
     clear_session()
+    # Said on the sign-in page the user lands on: what became of their cases and of the duty.
+    session[SHIFT_ENDED_KEY] = {"cases": len(moved), "duty_released": DUTY in actor.roles}
     return redirect(url_for("auth.login_page"))

@@ -160,3 +160,21 @@ def test_OG_6_1_j_OG_10_1_a_only_the_holder_moves_cases_or_passes_the_duty_other
     assert world.session.get(Case, case.id).owner_user_id is not None
     assert duty_holder(world.session, world.units["og"].id).user_id == doctor.id
     world.session.commit()
+
+
+def test_HA_shift_OG_6_1_i_the_sign_in_page_after_ending_the_shift_says_where_the_cases_and_the_duty_went(
+    world, pages
+):
+    """The user lands on the sign-in page: it says once that the ongoing cases are in the role's queue and
+    that the duty was released (a gap the unit now has), instead of nothing at all."""
+    for key in ("adult", "other"):
+        start(world, world.submit(key))
+    take_duty(world.session, actor=world.actor("nurse"))
+    world.session.commit()
+    pages.sign_in("nurse")
+    assert pages.post("/shift/end/confirm", {"confirmed": "1"}).headers["Location"] == "/login"
+    landing = pages.text("/login")
+    assert "Skiftet är avslutat." in landing
+    assert "Dina 2 pågående ärenden ligger nu i din yrkesrolls kö." in landing
+    assert "Det övergripande ansvaret är släppt" in landing
+    assert "Skiftet är avslutat." not in pages.text("/login")  # said once
