@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 
 from app.audit.service import log_access
 from app.auth.current import SHIFT_ENDED_KEY, current_actor
-from app.cases.permissions import DUTY
 from app.cases import shifts
+from app.cases.permissions import DUTY
 from app.db import request_session
 from app.errors import Conflict, DomainError, Forbidden, GuardRefused, NotFound
 from app.i18n import clear_session
