@@ -58,6 +58,7 @@ class _Triage(DemoTriage):
             },
             "required": ["one", "two"],
         }
+        schema.pop("x-lang", None)  # Swedish only: the schema does not say
         if self.translated:
             schema["x-lang"] = str(get_locale())
         return schema
