@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -26,6 +26,8 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_language() -> str:
+    if not has_request_context():  # a worker or the CLI: the routines' own language
+        return DEFAULT_LANGUAGE
     chosen = session.get("lang")
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, redirect, render_template, request, session, url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
@@ -93,6 +94,7 @@ class Failure:
     field_errors: dict[str, list[str]] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict)
     orphan: bool = False  # the form is no longer on the page (the case moved on): its text is shown apart
+    lang: str | None = None  # the message's language when it is not the reader's (a service's Swedish)
 
 
 def engine():
@@ -106,21 +108,15 @@ def reader_message(message: str) -> str:
 
 def _known_messages() -> dict[str, str]:
     """Service messages written for the log rather than for the reader, in the reader's words."""
-    return {
-        "the form has errors": _("Formuläret har fel. Rätta det som är markerat."),
-        "say how the documentation was settled": _("Skriv hur dokumentationen har ordnats."),
-        "only the clinician the note is for, or the head of unit, marks it documented": _(
-            "Bara den som anteckningen gäller, eller verksamhetschefen, markerar den som dokumenterad."
-        ),
-        "the journal draft is already marked documented": _(
-            "Anteckningen är redan markerad som dokumenterad."
-        ),
-    }
+    return {"the form has errors": _("Formuläret har fel. Rätta det som är markerat.")}
 
 
 def failure_of(error: DomainError, form: str, values: Mapping[str, Any]) -> Failure:
     kept = {k: v for k, v in values.items() if k != "csrf_token"}
-    error.message = reader_message(error.message)
+    original = error.message
+    error.message = reader_message(original)
+    # Marked for translation, or reworded here: in the reader's language. Else the service's Swedish.
+    lang = None if isinstance(original, LazyString) or error.message is not original else "sv"
     if isinstance(error, GuardRefused):
         earliest = error.details.get("earliest")
         return Failure(
@@ -130,6 +126,7 @@ def failure_of(error: DomainError, form: str, values: Mapping[str, Any]) -> Fail
             rule=error.rule,
             earliest=datetime.fromisoformat(earliest) if earliest else None,
             values=kept,
+            lang=lang,
         )
     if isinstance(error, ValidationFailed):
         return Failure(
@@ -139,14 +136,17 @@ def failure_of(error: DomainError, form: str, values: Mapping[str, Any]) -> Fail
             rule=error.details.get("rule"),
             field_errors=dict(error.field_errors),
             values=kept,
+            lang=lang,
         )
     if isinstance(error, Conflict):
-        return Failure(form, "conflict", error.message, values=kept)
+        return Failure(form, "conflict", error.message, values=kept, lang=lang)
     if isinstance(error, Forbidden):
-        return Failure(form, "forbidden", error.message, rule=error.details.get("rule"), values=kept)
+        return Failure(
+            form, "forbidden", error.message, rule=error.details.get("rule"), values=kept, lang=lang
+        )
     if isinstance(error, NotFound):
-        return Failure(form, "not_found", error.message, values=kept)
-    return Failure(form, "routine", error.message, values=kept)
+        return Failure(form, "not_found", error.message, values=kept, lang=lang)
+    return Failure(form, "routine", error.message, values=kept, lang=lang)
 
 
 def take_notice() -> dict | None:

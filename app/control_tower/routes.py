@@ -227,7 +227,7 @@ def move_case(case_id: int):
         raise
     except DomainError as error:
         db.rollback()
-        flash(error.message)
+        flash(str(error.message))  # a lazy text would be stored as unescaped Markup
         return redirect(url_for("control_tower.check", key="absent-owner"))
     db.commit()
     flash(_("Ärendet ligger nu i yrkesrollens kö."))

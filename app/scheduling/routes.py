@@ -215,7 +215,7 @@ def change_shift(shift_id: int):
 
 def _conflict(shift_id: int, conflict: Conflict, values: dict | None):
     if conflict.details.get("gone"):
-        flash(conflict.message)
+        flash(str(conflict.message))
         return redirect(url_for("scheduling.week"))
     # What was typed stays, now against the saved version: saving again is a deliberate choice.
     message = _(

@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.routing import BuildError
@@ -49,10 +49,11 @@ ACK_LABELS = {
 
 
 def domain_text(error) -> Markup:
-    """A service's refusal as written (the care services speak Swedish), marked as Swedish on an English page."""
+    """A service's refusal: in the reader's language when the service marked it for translation,
+    else as written (Swedish), marked as such on an English page."""
     language = str(get_locale() or "sv")
-    if language == "sv":
-        return Markup.escape(error.message)
+    if language == "sv" or isinstance(error.message, LazyString):
+        return Markup.escape(str(error.message))
     return Markup('<span lang="sv">{}</span>').format(error.message)
 
 
