@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 CATEGORIES = ("general", "mental_health", "rehab", "prescription", "administrative")
+# The stand-in's yes/no questions that raise the priority: the resident must answer each one.
+RED_FLAGS = ("breathing", "self_harm", "high_fever")
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,9 @@ class TriageAdapter(Protocol):
     name: str
 
     def questionnaire(self) -> dict:
-        """The questions shown to the resident, as a JSON Schema with UI hints."""
+        """The questions shown to the resident, as a JSON Schema with UI hints. A question the resident
+        must answer (every red-flag question) is in `required` and has no `default`: the form never
+        answers it for them, and an answer left out is refused, not read as "no"."""
         ...
 
     def assess(self, answers: dict[str, Any]) -> TriageResult:
@@ -54,7 +58,9 @@ class DemoTriage:
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": "Demo: frågor i stället för triagering (inte medicinsk triagering)",
             "type": "object",
-            "required": ["reason", "description"],
+            # The red-flag questions are required and have no default: a skipped question is refused,
+            # never taken as "no" (that would triage a patient with chest pain as without red flags).
+            "required": ["reason", "description", *RED_FLAGS],
             "properties": {
                 "reason": {
                     "type": "string",
@@ -68,17 +74,9 @@ class DemoTriage:
                     "minLength": 3,
                     "maxLength": 4000,
                 },
-                "breathing": {
-                    "type": "boolean",
-                    "title": "Har du svårt att andas eller ont i bröstet?",
-                    "default": False,
-                },
-                "self_harm": {
-                    "type": "boolean",
-                    "title": "Har du tankar på att skada dig själv?",
-                    "default": False,
-                },
-                "high_fever": {"type": "boolean", "title": "Har du över 39 graders feber?", "default": False},
+                "breathing": {"type": "boolean", "title": "Har du svårt att andas eller ont i bröstet?"},
+                "self_harm": {"type": "boolean", "title": "Har du tankar på att skada dig själv?"},
+                "high_fever": {"type": "boolean", "title": "Har du över 39 graders feber?"},
                 "days": {
                     "type": "integer",
                     "title": "Hur många dagar har du haft besvären?",

@@ -31,8 +31,47 @@ def test_the_triage_questions_are_presented_as_a_labelled_stand_in_not_clinical_
         and "ingen medicinsk bedömning" in page
     )
     assert '<legend lang="sv">Vad söker du för?' in page  # each question a fieldset with a legend
-    assert 'name="breathing" value="false" checked' in page  # the schema's default answer is pre-chosen
     assert "Vårdcentralen Ekdalen" in page and "Öppen nu." in page
+
+
+def test_the_red_flag_questions_are_not_answered_for_the_patient(client, world, sign_in):
+    """No yes/no about breathing, self-harm or fever is pre-chosen: the patient answers each one."""
+    sign_in("adult")
+    page = client.get("/resident/new").get_data(as_text=True)
+    for name in ("breathing", "self_harm", "high_fever"):
+        radios = re.findall(rf'<input type="radio" id="q-{name}-\d+" name="{name}"[^>]*>', page)
+        assert len(radios) == 2 and not any(" checked" in radio for radio in radios), radios
+        legend = re.search(rf'<fieldset class="question" id="q-{name}">\s*<legend lang="sv">([^<]*)<', page)
+        assert legend and "frivillig" not in legend.group(0)  # required: not offered as optional
+
+
+def test_a_skipped_red_flag_question_is_refused_with_its_message_and_everything_else_kept(
+    client, world, sign_in
+):
+    """A skipped safety question is never read as "no": the form comes back, each unanswered one marked,
+    with what the patient typed and chose still in it."""
+    sign_in("adult")
+    form = sok_vard_form(world, "adult", high_fever="true", description="Tryck över bröstet", days="2")
+    del form["breathing"], form["self_harm"]
+    response = post(client, "/resident/new", form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and _cases(world) == []
+    for name, question in (
+        ("breathing", "Har du svårt att andas eller ont i bröstet?"),
+        ("self_harm", "Har du tankar på att skada dig själv?"),
+    ):
+        assert (
+            f'<a href="#q-{name}-1"><span lang="sv">{question}</span> – <span>Välj ett svar.</span></a>'
+            in page
+        )
+        assert f'id="q-{name}-error"' in page
+    assert 'href="#q-high_fever-1"' not in page  # the question answered is not in the summary
+    assert (
+        'name="high_fever" value="true" checked' in page and 'name="reason" value="halsont" checked' in page
+    )
+    assert "Tryck över bröstet</textarea>" in page and 'name="days" value="2"' in page
+    assert f'value="{world.patients["adult"].id}" checked' in page
+    assert re.search(rf'name="unit_id" value="{world.units["og"].id}"[^>]* checked', page)
 
 
 def test_a_resident_submits_a_sok_vard_case_for_themself_and_sees_the_result(client, world, sign_in):
