@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import clock
 from app.audit.service import Actor, log_access, record
 from app.auth.current import current_actor
-from app.cases.models import CaseState
+from app.cases.labels import STATE_LABELS as STATE_LABELS  # the templates' name for it
 from app.casework import compose, schema_form
 from app.casework import page as pages
 from app.casework.blueprint import bp
@@ -34,16 +34,6 @@ from app.ids import bounded_id, bounded_version
 from app.instances.incidents import RoutineFailed, record_failure
 
 NOTICE_KEY = "casework_notice"
-
-STATE_LABELS = {
-    CaseState.NEW: _l("Ny"),
-    CaseState.RECEIVED: _l("Mottagen"),
-    CaseState.STARTED: _l("Startad"),
-    CaseState.HANDED_OVER: _l("Väntar på överlämning"),
-    CaseState.CLOSED: _l("Avslutad"),
-    CaseState.REFERRED: _l("Hänvisad"),
-    CaseState.REFUSED: _l("Hanteras inte här"),
-}
 
 
 # What the audit trail's case actions mean to a clinician (a conflict lists what changed); any other

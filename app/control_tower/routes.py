@@ -21,12 +21,13 @@ from werkzeug.routing import BuildError
 from app import calendar, clock
 from app.audit.service import log_access, record
 from app.auth.current import current_actor
+from app.cases.labels import STATE_LABELS
 from app.cases.permissions import DUTY
 from app.control_tower import actions, checks, metrics, queries
 from app.control_tower.access import require_region_view, require_unit_view
 from app.db import get_database, request_session
 from app.errors import DomainError, Forbidden
-from app.worklist.blueprint import STATE_LABELS, case_url, short_time
+from app.worklist.blueprint import case_url, short_time
 
 bp = Blueprint(
     "control_tower",

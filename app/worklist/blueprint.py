@@ -14,6 +14,7 @@ from werkzeug.routing import BuildError
 from app import clock
 from app.audit.service import record
 from app.auth.current import current_actor
+from app.cases.labels import STATE_LABELS as STATE_LABELS  # the pages' (and the tower's) name for it
 from app.cases.models import AckKind
 from app.cases.permissions import reads_cases
 from app.db import get_database, request_session
@@ -30,15 +31,6 @@ bp = Blueprint(
 )
 
 KIND_LABELS = {"sok_vard": _l("Sök vård"), "admin": _l("Administrativt"), "no_triage": _l("Utan triage")}
-STATE_LABELS = {
-    "new": _l("Nytt"),
-    "received": _l("Mottaget"),
-    "started": _l("Pågående"),
-    "handed_over": _l("Överlämnat"),
-    "closed": _l("Avslutat"),
-    "referred": _l("Hänvisat"),
-    "refused": _l("Inte hanterat här"),
-}
 ACK_LABELS = {
     AckKind.ANSWER_AFTER_CLOSE.value: _l("Svar efter avslut"),
     AckKind.REOPENED.value: _l("Återupptaget ärende"),

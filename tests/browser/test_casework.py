@@ -129,7 +129,7 @@ def test_the_nurse_receives_starts_chats_reminds_and_closes_only_when_allowed(pa
     page.get_by_label("Jag bekräftar att ärendet ska avslutas").check()
     page.get_by_role("button", name="Avsluta ärendet").click()
     page.get_by_role("status").filter(has_text="Ärendet är avslutat").wait_for()
-    assert "Avslutad" in page.locator("#h-case + dl").inner_text()
+    assert "Avslutat" in page.locator("#h-case + dl").inner_text()
     assert page.get_by_role("button", name="Markera som dokumenterad").count() == 1
     _no_violations(page)
     screenshot(page, "case-page-closed")

@@ -19,11 +19,11 @@ def test_the_page_shows_patient_age_search_reason_anamnesis_priority_state_and_o
     assert "Anna Andersson" in html and "<dt>Personnummer</dt><dd>19920301-2381</dd>" in html
     assert "34 år" in html  # born 1 March 1992, read on 23 November 2026
     assert "Halsont" in html and "Ont i halsen sedan tre dagar" in html
-    assert "Prioritet 3" in html and "Ny" in html
+    assert "Prioritet 3" in html and "Nytt" in html
     assert "i kön för Sjuksköterska" in html
     started(world, case)
     html = staff("nurse").page(case.id)
-    assert "Startad" in html and "Nurse OG" in html
+    assert "Pågående" in html and "Nurse OG" in html
 
 
 def test_a_case_a_guardian_submitted_names_the_guardian_and_a_protected_identity_is_marked(world, staff):
@@ -217,3 +217,16 @@ def test_role_names_on_the_case_page_are_in_the_readers_language_everywhere(worl
     world.session.commit()
     html = client.page(case.id)
     assert "to Doctor" in html and "Sjuksköterska" not in html and "Läkare<" not in html
+
+
+def test_a_state_has_one_name_on_the_case_page_the_patient_list_and_the_control_tower(world, staff):
+    """The same started case read "Startad" on its page and "Pågående" in the list and the tower."""
+    case = world.submit("adult")
+    started(world, case)
+    nurse = staff("nurse")
+    assert "<dt>Status</dt><dd>Pågående</dd>" in nurse.page(case.id)
+    listing = nurse.get("/").get_data(as_text=True)
+    assert "Pågående" in listing and "Startad" not in listing
+    with nurse.client.session_transaction() as browser:
+        browser["lang"] = "en"
+    assert "<dt>Status</dt><dd>Ongoing</dd>" in nurse.page(case.id)

@@ -403,7 +403,7 @@ def test_a_stale_page_is_refused_with_what_changed_and_the_typed_text_kept(world
     )
     assert refused.status_code == 409
     html = refused.get_data(as_text=True)
-    assert "Någon annan har ändrat ärendet" in html and "Mottagen" in html and "ägs av Nurse2 OG" in html
+    assert "Någon annan har ändrat ärendet" in html and "Mottaget" in html and "ägs av Nurse2 OG" in html
     changes = html[html.index("Det här har hänt sedan du öppnade sidan") :]
     assert "Ärendet togs emot (Nurse2 OG)" in changes[: changes.index("</ul>")]
     assert "case:submitted" not in changes  # only what came after the page
