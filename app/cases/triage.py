@@ -29,7 +29,8 @@ class TriageAdapter(Protocol):
     def questionnaire(self) -> dict:
         """The questions shown to the resident, as a JSON Schema with UI hints. A question the resident
         must answer (every red-flag question) is in `required` and has no `default`: the form never
-        answers it for them, and an answer left out is refused, not read as "no"."""
+        answers it for them, and an answer left out is refused, not read as "no". Its texts are Swedish
+        unless `x-lang` names their language (a questionnaire translated into the request's)."""
         ...
 
     def assess(self, answers: dict[str, Any]) -> TriageResult:
