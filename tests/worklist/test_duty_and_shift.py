@@ -178,3 +178,24 @@ def test_HA_shift_OG_6_1_i_the_sign_in_page_after_ending_the_shift_says_where_th
     assert "Dina 2 pågående ärenden ligger nu i din yrkesrolls kö." in landing
     assert "Det övergripande ansvaret är släppt" in landing
     assert "Skiftet är avslutat." not in pages.text("/login")  # said once
+
+
+def test_a_process_owner_is_offered_neither_the_duty_nor_chat_phrases_and_errors_lead_to_her_own_area(
+    world, pages
+):
+    """The end-of-shift page showed a process owner the case staff's menu (the duty, chat phrases) and an
+    error page offered her "Till patientliggaren", a list she cannot open."""
+    from app.people.roles import Role
+    from tests.worklist.conftest import join_unit
+
+    join_unit(world, "owner", Role.PROCESS_OWNER)
+    world.session.commit()
+    pages.sign_in("owner")
+    page = pages.text("/shift/end")
+    assert 'href="/profile"' in page and 'href="/duty"' not in page and 'href="/phrases"' not in page
+    refused = pages.get("/cases/1")
+    assert refused.status_code in (403, 404)
+    body = refused.get_data(as_text=True)
+    assert "Till patientliggaren" not in body and '<a href="/process-models">Processer</a>' in body
+    nurse_page = pages.sign_in("nurse").text("/shift/end")
+    assert 'href="/duty"' in nurse_page and 'href="/phrases"' in nurse_page
