@@ -12,7 +12,15 @@ from app.cases.models import Case, CaseImage
 from tests.api.conftest import documented
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-THROAT = {"reason": "halsont", "description": "Ont i halsen sedan tre dagar", "days": 3}
+# The red-flag questions are answered explicitly: the triage has no default answer to them.
+THROAT = {
+    "reason": "halsont",
+    "description": "Ont i halsen sedan tre dagar",
+    "days": 3,
+    "breathing": False,
+    "self_harm": False,
+    "high_fever": False,
+}
 
 
 def _submit(api, world, who: str = "adult", **body):
@@ -23,7 +31,13 @@ def _submit(api, world, who: str = "adult", **body):
 def test_a_resident_submits_a_sok_vard_case_with_the_demo_triages_answers(api, world):
     """The triage's answers give the priority and search reason; staff see it in their list; the resident in theirs."""
     questionnaire = api.get("/resident/triage", "adult")
-    assert set(documented(questionnaire, "/resident/triage")["required"]) == {"reason", "description"}
+    assert set(documented(questionnaire, "/resident/triage")["required"]) == {
+        "reason",
+        "description",
+        "breathing",
+        "self_harm",
+        "high_fever",
+    }
     units = documented(api.get("/resident/units", "adult"), "/resident/units")["items"]
     assert {"name": "Vårdcentralen Ekdalen", "send_anyway_allowed": False}.items() <= next(
         u for u in units if u["id"] == world.units["og"].id
@@ -46,7 +60,9 @@ def test_a_resident_submits_a_sok_vard_case_with_the_demo_triages_answers(api, w
 def test_the_triages_answers_are_validated_against_its_questionnaire_field_by_field(api, world):
     missing = _submit(api, world, answers={"reason": "halsont"})
     problem = documented(missing, "/resident/cases", "post")
-    assert missing.status_code == 422 and problem["errors"] == {"answers/description": ["required"]}
+    assert missing.status_code == 422 and problem["errors"] == {
+        f"answers/{name}": ["required"] for name in ("description", "breathing", "self_harm", "high_fever")
+    }  # a red-flag question left out is refused, never read as "no"
     unknown = _submit(api, world, answers={**THROAT, "reason": "trollkarl"})
     assert list(unknown.json["errors"]) == ["answers/reason"]
     no_answers = api.post("/resident/cases", "adult", json={"unit_id": world.units["og"].id})

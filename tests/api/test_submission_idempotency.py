@@ -17,7 +17,15 @@ from app.instances.models import HumanTask, ProcessInstance
 from app.notifications.models import Notification
 from tests.api.conftest import documented
 
-THROAT = {"reason": "halsont", "description": "Ont i halsen sedan tre dagar", "days": 3}
+# The red-flag questions answered explicitly: the triage has no default answer to them.
+THROAT = {
+    "reason": "halsont",
+    "description": "Ont i halsen sedan tre dagar",
+    "days": 3,
+    "breathing": False,
+    "self_harm": False,
+    "high_fever": False,
+}
 KEY = "3f2b8c1e-6a4d-4e0f-9b7a-1c2d3e4f5a6b"
 INVALID_KEY = "Idempotency-Key ska vara 1–64 synliga ASCII-tecken (inga mellanslag)."
 

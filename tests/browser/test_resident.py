@@ -70,6 +70,16 @@ def _sign_in(page, name: str) -> None:
     page.get_by_role("heading", name="Mina ärenden").wait_for()
 
 
+def _no_red_flags(page) -> None:
+    """Answer "Nej" to each of the triage's red-flag questions (none is answered in advance)."""
+    for question in (
+        "Har du svårt att andas eller ont i bröstet?",
+        "Har du tankar på att skada dig själv?",
+        "Har du över 39 graders feber?",
+    ):
+        page.get_by_role("group", name=question).get_by_label("Nej").check()
+
+
 def _nurse(session):
     user = session.scalar(select(User).where(User.username == "sara.lind"))
     unit = session.scalar(select(Unit).where(Unit.name == "Vårdcentralen Ekdalen"))
@@ -122,6 +132,7 @@ def test_a_guardian_seeks_care_for_their_child_answers_the_nurse_uploads_an_imag
     page.get_by_label("Vårdcentralen Ekdalen", exact=True).check()
     page.get_by_label("Halsont", exact=True).check()
     page.get_by_label("Beskriv dina besvär").fill("Ont i halsen och svårt att svälja sedan i lördags.")
+    _no_red_flags(page)  # the triage does not answer them for the patient
     screenshot(page, "resident-new-case")
     page.get_by_role("button", name="Skicka", exact=True).click()
     page.get_by_text("Ditt ärende är skickat till Vårdcentralen Ekdalen.").wait_for()
@@ -211,10 +222,16 @@ def test_OG_6_4_a_a_refusal_comes_back_on_the_form_with_focus_on_the_error_summa
         page.goto("/resident/login")
         page.get_by_role("button", name="Anna Andersson").click()
         page.goto("/resident/new")
-        page.get_by_label(re.compile(r"^Ebba Andersson, 0 år$")).check()
+        ebba = page.get_by_label(re.compile(r"^Ebba Andersson, 0 år$"))
+        expect(ebba).to_be_disabled()  # not choosable here, the reason beside the name
+        expect(ebba).to_have_accessible_description("Under 1 år: ring 1177 eller kontakta vårdcentralen.")
+        # The engine's guard still refuses her (a form from before she was shown as not choosable).
+        ebba.evaluate("input => { input.disabled = false; }")
+        ebba.check()
         page.get_by_label("Vårdcentralen Ekdalen", exact=True).check()
         page.get_by_label("Feber", exact=True).check()
         page.get_by_label("Beskriv dina besvär").fill("Feber sedan i går kväll.")
+        _no_red_flags(page)
         page.get_by_role("button", name="Skicka", exact=True).click()
         summary = page.locator("#error-summary")
         summary.wait_for()
@@ -325,6 +342,7 @@ def test_HA_after_hours_the_referral_offers_send_anyway_which_sends_one_case_how
     assert "Stängd nu." in page.locator(".option", has_text="Vårdcentralen Havsbris").inner_text()
     page.get_by_label("Feber", exact=True).check()
     page.get_by_label("Beskriv dina besvär").fill("Feber och frossa sedan i kväll.")
+    _no_red_flags(page)
     page.get_by_role("group", name="Har du över 39 graders feber?").get_by_label("Ja").check()
     page.get_by_role("button", name="Skicka", exact=True).click()
     page.get_by_role("heading", name="Mottagningen har stängt").wait_for()
