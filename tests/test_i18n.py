@@ -12,7 +12,14 @@ from app.people.roles import Role
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),  # a text in a context ("Sök vård" on the resident's pages)
+    "lazy_gettext": None,
+    "_l": None,
+}
 METHODS = [
     ("**.py", "python"),
     ("**/templates/**.html", "jinja2"),
@@ -20,12 +27,13 @@ METHODS = [
 ]  # as babel.cfg
 
 
-def _source_texts() -> set[str]:
+def _source_texts() -> set[tuple[str | None, str]]:
+    """(context, text) of every marked text: a text in a context is translated in that context."""
     texts = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT / "app"), METHODS, keywords=KEYWORDS
     ):
-        texts.update([message] if isinstance(message, str) else [m for m in message if m])
+        texts.update((context, m) for m in ([message] if isinstance(message, str) else message) if m)
     return texts
 
 
@@ -38,10 +46,10 @@ def test_every_interface_text_has_an_english_translation():
             if not m.id or m.fuzzy:
                 continue
             if isinstance(m.id, str):
-                translated |= {m.id} if m.string else set()
+                translated |= {(m.context, m.id)} if m.string else set()
             elif all(m.string):  # a plural message: every form translated
-                translated |= set(m.id)
-    missing = sorted(_source_texts() - translated)
+                translated |= {(m.context, i) for i in m.id}
+    missing = sorted(text for _context, text in _source_texts() - translated)
     assert not missing, f"run `make translations` and translate: {missing[:20]}"
 
 
