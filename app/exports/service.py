@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import PurePosixPath
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
@@ -93,7 +94,7 @@ def export_case_image(session: Session, *, actor: Actor, case_id: int, image_id:
     require_read(session, actor, case)
     image = session.get(CaseImage, image_id)
     if image is None or image.case_id != case.id:
-        raise NotFound("Bilden finns inte.")
+        raise NotFound(_l("Bilden finns inte."))
     return create_export(
         session,
         actor=actor,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -64,7 +65,7 @@ class BatchResult:
 def require_process_owner(actor: Actor | None) -> None:
     """Diffs and migrations are for process owners (Processägare)."""
     if actor is None or actor.user_id is None or Role.PROCESS_OWNER.value not in actor.roles:
-        raise Forbidden("Bara processägare jämför versioner och flyttar pågående instanser.")
+        raise Forbidden(_l("Bara processägare jämför versioner och flyttar pågående instanser."))
 
 
 def model_versions(session: Session, *, process_id: str) -> tuple[ProcessModel, list[ProcessVersion]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -47,6 +48,7 @@ from app.instances.incidents import (
 )
 from app.instances.models import HumanTask, Incident, IncidentStatus, InstanceStatus, ProcessInstance
 from app.instances.persistence import CaseRef, Snapshot, save, snapshot, stored_snapshot, task_case_fields
+from app.people.labels import ROLE_LABELS
 from app.people.roles import DUTY
 from app.process_models.service import load_bundle, runnable_bundle_hash, runnable_version
 
@@ -629,17 +631,23 @@ def _require_may_act(session: Session, actor: Actor, task, *, duty: bool) -> Non
     in the diagram, e.g. Dagens stängning and the suicide-risk escalation; the holder may be a doctor or
     a physiotherapist, the duty is no role, OG-10.1-a) and the actor holds the duty or was assigned it."""
     if not serves_unit(session, actor, task.unit_id):
-        raise Forbidden("Uppgiften hör till en annan enhet än den du arbetar för nu.")
+        raise Forbidden(_l("Uppgiften hör till en annan enhet än den du arbetar för nu."))
     if duty and (DUTY in actor.roles or task.owner_user_id == actor.user_id):
         return  # the duty's task: whatever lane, and whoever the case was on (OG-10.1-a)
     if task.role is not None and task.role.value not in actor.roles:
         raise Forbidden(
-            f"Uppgiften är för yrkesrollen {task.role.value}, som du inte har på enheten.", rule="OG-5"
+            _l(
+                "Uppgiften är för yrkesrollen %(role)s, som du inte har på enheten.",
+                role=ROLE_LABELS[task.role.value],  # in the reader's language
+            ),
+            rule="OG-5",
         )
     if task.owner_user_id is not None and task.owner_user_id != actor.user_id and DUTY not in actor.roles:
         raise Forbidden(
-            "Ärendet ligger på en kollega: be kollegan lämna över det, eller övergripande ansvarig "
-            "flytta det till yrkesrollens kö.",
+            _l(
+                "Ärendet ligger på en kollega: be kollegan lämna över det, eller övergripande ansvarig "
+                "flytta det till yrkesrollens kö."
+            ),
             rule="OG-6.1-j",
         )
 

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.audit.service import Actor, record
 from app.calendar.zone import STOCKHOLM, local_date, wall_to_utc
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, Message, NotFound, ValidationFailed
 from app.people.labels import ROLE_LABELS
 from app.people.models import Membership, ScheduledShift, Unit, User
 from app.people.roles import Role
@@ -86,7 +86,7 @@ def may_schedule(session: Session, *, actor: Actor, unit: Unit) -> bool:
 
 def _acting_unit(session: Session, actor: Actor) -> Unit:
     if actor.user_id is None or actor.unit_id is None:
-        raise Forbidden(str(_l("Schemat är till för enhetens personal.")), rule="OG-5")
+        raise Forbidden(_l("Schemat är till för enhetens personal."), rule="OG-5")
     unit = session.get(Unit, actor.unit_id)
     if unit is None:
         raise NotFound(f"no unit {actor.unit_id}")
@@ -96,7 +96,7 @@ def _acting_unit(session: Session, actor: Actor) -> Unit:
 def _require_reader(session: Session, actor: Actor) -> Unit:
     unit = _acting_unit(session, actor)
     if not roles_at(session, actor.user_id, unit.id, clock.now()):
-        raise Forbidden(str(_l("Schemat är till för enhetens personal.")), rule="OG-5")
+        raise Forbidden(_l("Schemat är till för enhetens personal."), rule="OG-5")
     return unit
 
 
@@ -104,14 +104,14 @@ def _require_scheduler(session: Session, actor: Actor) -> Unit:
     unit = _acting_unit(session, actor)
     if not may_schedule(session, actor=actor, unit=unit):
         raise Forbidden(
-            str(_l("Enhetens rutin säger vem som lägger schema, och du har inte någon av de rollerna.")),
+            _l("Enhetens rutin säger vem som lägger schema, och du har inte någon av de rollerna."),
             rule="OG-5",
             allowed=sorted(scheduler_roles(unit)),
         )
     return unit
 
 
-def record_refusal(session: Session, *, actor: Actor | None, path: str, reason: str) -> None:
+def record_refusal(session: Session, *, actor: Actor | None, path: str, reason: Message) -> None:
     """Audit a refused scheduling attempt (the caller commits it on its own)."""
     if actor is None:
         return
@@ -139,7 +139,7 @@ def entry_from_form(form: Mapping[str, Any]) -> ShiftEntry:
     if ends is None:
         errors["ends"] = [_l("Skriv sluttiden som TT:MM, till exempel 17:00.")]
     if errors:
-        raise ValidationFailed(str(_l("Rätta fälten som är markerade.")), errors)
+        raise ValidationFailed(_l("Rätta fälten som är markerade."), errors)
     return ShiftEntry(
         user_id=user_id,
         role=role,
@@ -182,7 +182,7 @@ def _time(raw: Any) -> time | None:
 
 def _refuse(field: str, message, **details) -> ValidationFailed:
     """A refusal naming the field to correct (the page shows it beside the field)."""
-    return ValidationFailed(str(_l("Rätta fälten som är markerade.")), {field: [message]}, **details)
+    return ValidationFailed(_l("Rätta fälten som är markerade."), {field: [message]}, **details)
 
 
 def _moment(day: date, wall: time, field: str) -> datetime:
@@ -248,10 +248,13 @@ def _check(
     if membership is None:
         raise _refuse(
             "role",
-            _l(
-                "%(name)s har inte rollen %(role)s på enheten.",
-                name=person.display_name,
-                role=ROLE_LABELS[role.value],  # in the reader's language
+            # A name is data, never inside a lazy text (Jinja takes one as safe HTML): read now, plain text.
+            str(
+                _l(
+                    "%(name)s har inte rollen %(role)s på enheten.",
+                    name=person.display_name,
+                    role=ROLE_LABELS[role.value],  # in the reader's language
+                )
             ),
         )
     if membership.valid_from > starts_at or (
@@ -259,11 +262,13 @@ def _check(
     ):
         raise _refuse(
             "role",
-            _l(
-                "%(name)s har rollen %(role)s på enheten %(period)s, inte under hela passet.",
-                name=person.display_name,
-                role=ROLE_LABELS[role.value],  # in the reader's language
-                period=_validity(membership),
+            str(
+                _l(
+                    "%(name)s har rollen %(role)s på enheten %(period)s, inte under hela passet.",
+                    name=person.display_name,
+                    role=ROLE_LABELS[role.value],  # in the reader's language
+                    period=_validity(membership),
+                )
             ),
         )
     overlapping = session.scalars(
@@ -280,10 +285,12 @@ def _check(
     if overlapping is not None:
         raise _refuse(
             "starts",
-            _l(
-                "%(name)s har redan ett pass som överlappar: %(shift)s.",
-                name=person.display_name,
-                shift=describe(overlapping),
+            str(
+                _l(
+                    "%(name)s har redan ett pass som överlappar: %(shift)s.",
+                    name=person.display_name,
+                    shift=describe(overlapping),
+                )
             ),
             overlapping_shift_id=overlapping.id,
         )
@@ -325,17 +332,17 @@ def _shift_of_unit(
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if shift is None:
-        raise Conflict(str(_l("Passet finns inte längre: någon annan har tagit bort det.")), gone=True)
+        raise Conflict(_l("Passet finns inte längre: någon annan har tagit bort det."), gone=True)
     if shift.unit_id != unit.id:
-        raise Forbidden(str(_l("Passet hör till en annan enhets schema.")), rule="OG-5")
+        raise Forbidden(_l("Passet hör till en annan enhets schema."), rule="OG-5")
     if expected_version is None or shift.version != expected_version:
         raise Conflict(
-            str(_l("Passet ändrades av någon annan medan du redigerade. Inget skrevs över.")),
+            _l("Passet ändrades av någon annan medan du redigerade. Inget skrevs över."),
             current_version=shift.version,
         )
     if shift.ends_at <= clock.now():
         raise ValidationFailed(
-            str(_l("Passet har redan slutat och ändras inte.")),
+            _l("Passet har redan slutat och ändras inte."),
             {"ends": [_l("Passet har redan slutat. Schemat gäller pass som pågår eller kommer.")]},
         )
     return shift
@@ -608,9 +615,9 @@ def shift_for_edit(session: Session, *, actor: Actor, shift_id: int) -> Editable
     unit = _require_scheduler(session, actor)
     shift = session.get(ScheduledShift, shift_id)
     if shift is None:
-        raise NotFound(str(_l("Passet finns inte längre.")))
+        raise NotFound(_l("Passet finns inte längre."))
     if shift.unit_id != unit.id:
-        raise Forbidden(str(_l("Passet hör till en annan enhets schema.")), rule="OG-5")
+        raise Forbidden(_l("Passet hör till en annan enhets schema."), rule="OG-5")
     person = session.get(User, shift.user_id)
     starts, ends = shift.starts_at.astimezone(STOCKHOLM), shift.ends_at.astimezone(STOCKHOLM)
     return EditableShift(

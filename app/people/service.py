@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
@@ -253,7 +254,9 @@ def duty_holder(session: Session, unit_id: int, at: datetime | None = None) -> D
     return DutyHolder(duty.user_id, duty.user.display_name, duty.taken_at)
 
 
-DUTY_JUST_TAKEN = "Någon annan tog just det övergripande ansvaret. Se vem som har det nu och be hen lämna över det om det behövs."
+DUTY_JUST_TAKEN = _l(
+    "Någon annan tog just det övergripande ansvaret. Se vem som har det nu och be hen lämna över det om det behövs."
+)
 
 
 def _duty_for_change(

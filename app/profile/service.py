@@ -7,6 +7,7 @@ personal template and retiring the old one, through app.phrases, so each version
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
@@ -21,13 +22,13 @@ TITLE_MAX = 120  # app_user.title is String(120)
 def change_title(session: Session, *, actor: Actor, title: str) -> User:
     """Set the signed-in user's displayed title (empty clears it); the name is not the user's to change (OG-4-b)."""
     if actor.user_id is None:
-        raise Forbidden("Bara inloggad personal har en titel.")
+        raise Forbidden(_l("Bara inloggad personal har en titel."))
     user = session.get(User, actor.user_id)
     if user is None:
-        raise NotFound("Användaren finns inte.")
+        raise NotFound(_l("Användaren finns inte."))
     cleaned = " ".join((title or "").split())
     if len(cleaned) > TITLE_MAX:
-        raise ValidationFailed("Titeln är för lång.", {"title": [f"högst {TITLE_MAX} tecken"]})
+        raise ValidationFailed(_l("Titeln är för lång."), {"title": [f"högst {TITLE_MAX} tecken"]})
     new = cleaned or None
     if new == user.title:
         return user
@@ -45,16 +46,18 @@ def own_personal_template(
     """One of the actor's own personal templates still in use (for the edit form, or locked to change it)."""
     template = session.get(PhraseTemplate, template_id, with_for_update=True if for_change else None)
     if template is None or template.level is not PhraseLevel.PERSONAL:
-        raise NotFound("Frasmallen finns inte.")
+        raise NotFound(_l("Frasmallen finns inte."))
     if actor.user_id is None or template.owner_user_id != actor.user_id:
-        raise Forbidden("En personlig frasmall är bara ägarens.", rule="OG-8.2", template_id=template.id)
+        raise Forbidden(_l("En personlig frasmall är bara ägarens."), rule="OG-8.2", template_id=template.id)
     if template.status is not PhraseStatus.PUBLISHED:
         if for_change:  # changed or removed in another tab since the form was opened: never a second copy
             raise Conflict(
-                "Frasmallen har ändrats eller tagits bort sedan du öppnade den. Din text finns kvar nedan.",
+                _l(
+                    "Frasmallen har ändrats eller tagits bort sedan du öppnade den. Din text finns kvar nedan."
+                ),
                 template_id=template.id,
             )
-        raise NotFound("Frasmallen finns inte.")
+        raise NotFound(_l("Frasmallen finns inte."))
     return template
 
 
