@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, LazyString, get_locale
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -82,6 +82,14 @@ def _answers_get(path: str) -> bool:
     return True
 
 
+def text_lang(text) -> str | None:
+    """The language to mark a service's text with on this page: none when the service marked it for
+    translation (it reads in the page's language), else its Swedish, when the page is not Swedish."""
+    if isinstance(text, LazyString) or str(get_locale() or DEFAULT_LANGUAGE) == DEFAULT_LANGUAGE:
+        return None
+    return DEFAULT_LANGUAGE
+
+
 def catalog_directories() -> list[Path]:
     """Every translations/ folder of the app: the shell's first, then each package's."""
     root = Path(__file__).resolve().parent
@@ -100,4 +108,5 @@ def init_app(app: Flask) -> None:
             "languages": LANGUAGES,
             "current_language": str(get_locale() or DEFAULT_LANGUAGE),
             "language_return_path": return_path,
+            "text_lang": text_lang,
         }

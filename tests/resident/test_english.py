@@ -97,3 +97,17 @@ def test_a_triage_in_swedish_only_is_marked_swedish_on_an_english_page_with_ja_a
     assert (
         '<a href="#q-two-1"><span lang="sv">Dina barn</span> – <span>Choose an answer.</span></a>' in refused
     )
+
+
+def test_OG_6_4_b_the_refusal_reads_in_english_and_is_no_longer_marked_swedish(client, world, sign_in):
+    """The age guard's refusal is translated (a lazy text): on the English form it stands without
+    lang="sv", which told a screen reader to read English text with Swedish pronunciation."""
+    from tests.resident.conftest import sok_vard_form
+
+    sign_in("guardian")
+    _english(client)
+    response = post(client, "/resident/new", sok_vard_form(world, "teen"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = re.search(r'<p class="field-error" id="who-error">.*?</p>', page, re.S).group(0)
+    assert "From the age of 13" in error and 'lang="sv"' not in error
