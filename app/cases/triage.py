@@ -1,12 +1,18 @@
 """Triage is an input. In the real service it is the vendor's certified medical-device triage; here it
 comes through this adapter interface. `DemoTriage` is a clearly labelled stand-in questionnaire for
 development and tests, not clinical triage: its priorities mean nothing medically.
+
+The stand-in's questions are interface text, translated into the resident's language when asked for
+(`x-lang` says which); what it makes of the answers (search reason, anamnesis) is stored, in Swedish.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 CATEGORIES = ("general", "mental_health", "rehab", "prescription", "administrative")
 # The stand-in's yes/no questions that raise the priority: the resident must answer each one.
@@ -49,15 +55,30 @@ REASONS = {
 }
 
 
+def _reason_labels() -> dict[str, str]:
+    """The reasons as the resident reads them (REASONS: as stored, in Swedish)."""
+    return {
+        "halsont": _("Halsont"),
+        "feber": _("Feber"),
+        "utslag": _("Hudutslag"),
+        "rygg": _("Ont i ryggen"),
+        "nedstamdhet": _("Nedstämdhet eller ångest"),
+        "recept": _("Förnya recept"),
+        "annat": _("Annat"),
+    }
+
+
 class DemoTriage:
     """DEMO STAND-IN, NOT MEDICAL TRIAGE: a few questions mapped to a priority so the routines can run."""
 
     name = "demo-stand-in"
 
     def questionnaire(self) -> dict:
+        """The questions in the language of the request (Swedish outside one), as plain JSON."""
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": "Demo: frågor i stället för triagering (inte medicinsk triagering)",
+            "x-lang": str(get_locale() or "sv"),
+            "title": _("Demo: frågor i stället för triagering (inte medicinsk triagering)"),
             "type": "object",
             # The red-flag questions are required and have no default: a skipped question is refused,
             # never taken as "no" (that would triage a patient with chest pain as without red flags).
@@ -65,22 +86,22 @@ class DemoTriage:
             "properties": {
                 "reason": {
                     "type": "string",
-                    "title": "Vad söker du för?",
+                    "title": _("Vad söker du för?"),
                     "enum": list(REASONS),
-                    "x-labels": {k: v[0] for k, v in REASONS.items()},
+                    "x-labels": _reason_labels(),
                 },
                 "description": {
                     "type": "string",
-                    "title": "Beskriv dina besvär",
+                    "title": _("Beskriv dina besvär"),
                     "minLength": 3,
                     "maxLength": 4000,
                 },
-                "breathing": {"type": "boolean", "title": "Har du svårt att andas eller ont i bröstet?"},
-                "self_harm": {"type": "boolean", "title": "Har du tankar på att skada dig själv?"},
-                "high_fever": {"type": "boolean", "title": "Har du över 39 graders feber?"},
+                "breathing": {"type": "boolean", "title": _("Har du svårt att andas eller ont i bröstet?")},
+                "self_harm": {"type": "boolean", "title": _("Har du tankar på att skada dig själv?")},
+                "high_fever": {"type": "boolean", "title": _("Har du över 39 graders feber?")},
                 "days": {
                     "type": "integer",
-                    "title": "Hur många dagar har du haft besvären?",
+                    "title": _("Hur många dagar har du haft besvären?"),
                     "minimum": 0,
                     "maximum": 365,
                     "default": 1,

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 from flask_babel import get_locale, gettext
+from sqlalchemy import select
 
+from app.cases.models import Case
 from app.cases.triage import DemoTriage
-from tests.resident.conftest import post
+from tests.resident.conftest import post, read, sok_vard_form
 
 
 def _english(client) -> None:
@@ -111,3 +113,25 @@ def test_OG_6_4_b_the_refusal_reads_in_english_and_is_no_longer_marked_swedish(c
     assert response.status_code == 422
     error = re.search(r'<p class="field-error" id="who-error">.*?</p>', page, re.S).group(0)
     assert "From the age of 13" in error and 'lang="sv"' not in error
+
+
+def test_the_demo_stand_ins_questions_read_in_english_and_what_it_stores_stays_swedish(
+    client, world, sign_in
+):
+    sign_in("adult")
+    _english(client)
+    page = client.get("/resident/new").get_data(as_text=True)
+    assert re.search(r'id="q-reason">\s*<legend lang="en">What are you seeking care for\?</legend>', page)
+    assert '<label for="q-reason-1" lang="en">Sore throat</label>' in page
+    assert re.search(
+        r'id="q-breathing">\s*<legend lang="en">Do you have difficulty breathing or chest pain\?</legend>',
+        page,
+    )
+    assert re.search(r'<label for="q-breathing-1" lang="en">Yes</label>', page)
+    assert (
+        "Demo: questions instead of triage (not medical triage)" in page and "Vad söker du för?" not in page
+    )
+    response = post(client, "/resident/new", sok_vard_form(world, "adult", high_fever="true"))
+    assert response.status_code == 303
+    [case] = read(world.session, select(Case))
+    assert case.search_reason == "Halsont" and "Feber över 39: ja" in case.anamnesis  # as stored: Swedish
