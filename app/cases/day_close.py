@@ -18,11 +18,23 @@ from app.cases.guards import STANGNING_POLICY
 from app.cases.messaging import tell_patient
 from app.cases.models import Case, CaseKind, CaseState
 from app.engine import ProcessEngine
-from app.instances.models import ProcessInstance
+from app.instances.models import InstanceStatus, ProcessInstance
 from app.people.calendars import unit_calendar
 from app.people.models import Unit
 
 PROMPT_BEFORE_CLOSING = timedelta(minutes=15)
+
+
+def _next_close_day(session: Session, unit_id: int, after: datetime):
+    """The unit's next day whose closing prompt is still ahead of `after` (None: no closing within 60 days)."""
+    cal = unit_calendar(session, unit_id)
+    day = calendar.local_date(after)
+    for _ in range(60):
+        closes = calendar.closing_time(cal, day)
+        if closes is not None and closes - PROMPT_BEFORE_CLOSING > after:
+            return day
+        day += timedelta(days=1)
+    return None
 
 
 def start_day_close(
@@ -31,13 +43,9 @@ def start_day_close(
     """Start (once) the day-close routine for the unit's next working day whose prompt is still ahead."""
     from app.instances.service import start_instance
 
-    cal = unit_calendar(session, unit_id)
-    day = calendar.local_date(after)
-    for _ in range(60):
-        closes = calendar.closing_time(cal, day)
-        if closes is not None and closes - PROMPT_BEFORE_CLOSING > after:
-            break
-        day += timedelta(days=1)
+    day = _next_close_day(session, unit_id, after)
+    if day is None:  # open around the clock or closed for two months: as before, a day 60 days on
+        day = calendar.local_date(after) + timedelta(days=60)
     key = f"day_close:{unit_id}:{day.isoformat()}"
     existing = session.scalar(select(ProcessInstance).where(ProcessInstance.business_key == key))
     if existing is not None:
@@ -118,3 +126,43 @@ def tell_waiting_patients_of_high_load(session: Session, *, actor: Actor) -> int
         told=len(waiting),
     )
     return len(waiting)
+
+
+def ensure_day_close(session: Session, engine: ProcessEngine, *, actor: Actor) -> list[int]:
+    """Every activated unit with a closing ahead has its day-close routine running (OG-6.1-e,
+    HA-close-day). Each routine starts the next day's, but something must start the first — a new
+    unit, a new deployment of the routine, a chain broken by a cancelled instance. A periodic job of
+    the timer workers (app/timers/housekeeping.py); returns the ids of the routines it started.
+
+    The unit's row is locked first: two workers running this at once start one routine, not two."""
+    from app.errors import NotFound
+    from app.process_models.service import runnable_version
+
+    try:
+        runnable_version(session, "unit_day_close")
+    except NotFound:
+        return []  # the routine is not deployed (yet)
+    running = set(
+        session.scalars(
+            select(ProcessInstance.unit_id).where(
+                ProcessInstance.process_id == "unit_day_close",
+                ProcessInstance.status == InstanceStatus.RUNNING,
+            )
+        )
+    )
+    started = []
+    now = clock.now()
+    for unit_id in session.scalars(select(Unit.id).where(Unit.activated.is_(True)).order_by(Unit.id)):
+        if unit_id in running or _next_close_day(session, unit_id, now) is None:
+            continue
+        session.execute(select(Unit.id).where(Unit.id == unit_id).with_for_update())
+        again = session.scalar(
+            select(ProcessInstance.id).where(
+                ProcessInstance.process_id == "unit_day_close",
+                ProcessInstance.unit_id == unit_id,
+                ProcessInstance.status == InstanceStatus.RUNNING,
+            )
+        )
+        if again is None:
+            started.append(start_day_close(session, engine, unit_id=unit_id, actor=actor, after=now).id)
+    return started

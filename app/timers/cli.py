@@ -26,7 +26,7 @@ timers_cli = AppGroup("timers", help="Fire due timers and deadlines.")
 @click.option(
     "--no-housekeeping",
     is_flag=True,
-    help="Fire timers only; skip the periodic jobs (export purge, staffing warnings).",
+    help="Fire timers only; skip the periodic jobs (export purge, staffing warnings, day close).",
 )
 def run(once: bool, batch: int, max_idle: float, name: str | None, no_housekeeping: bool) -> None:
     """Run a timer worker: fires due BPMN timers and product deadlines, retries incidents."""
@@ -39,7 +39,7 @@ def run(once: bool, batch: int, max_idle: float, name: str | None, no_housekeepi
         batch=batch,
         max_idle_s=max_idle,
         sync_clock=shared.sync if shared is not None else None,
-        housekeeping=None if no_housekeeping else Housekeeping(get_database()),
+        housekeeping=None if no_housekeeping else Housekeeping(get_database(), engine=current_engine()),
     )
     if once:
         fired = worker.run_once()

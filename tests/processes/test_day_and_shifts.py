@@ -188,3 +188,52 @@ def test_OG_9_1_the_overall_responsible_tells_waiting_patients_that_answers_may_
     assert (
         tell_waiting_patients_of_high_load(world.session, actor=world.actor("nurse2")) == 0
     )  # not twice a day
+
+
+def test_OG_6_1_e_HA_close_day_the_timer_workers_start_each_units_first_day_close_once(
+    world, clock, database
+):
+    """Each day-close routine starts the next day's, but nothing started the first: on a new database no
+    unit ever got its closing prompt. The timer workers' periodic job starts it, once per unit, and
+    the closing prompt then comes by itself."""
+    from app.audit.service import Actor
+    from app.cases.day_close import ensure_day_close
+    from app.instances.models import InstanceStatus, ProcessInstance
+    from app.timers.housekeeping import Housekeeping
+
+    def running():
+        world.session.expire_all()
+        units = sorted(
+            world.session.scalars(
+                select(ProcessInstance.unit_id).where(
+                    ProcessInstance.process_id == "unit_day_close",
+                    ProcessInstance.status == InstanceStatus.RUNNING,
+                )
+            )
+        )
+        world.session.commit()  # the read's transaction ends: the worker writes next
+        return units
+
+    assert running() == []
+    duty = world.actor("ha_nurse2")
+    take_duty(world.session, actor=duty)
+    world.session.commit()
+    worker = TimerWorker(
+        database, world.engine, name="test", housekeeping=Housekeeping(database, engine=world.engine)
+    )
+    worker.run_once()
+    units = sorted(u.id for u in world.units.values() if u.activated)
+    assert running() == units
+    assert ensure_day_close(world.session, world.engine, actor=Actor.system("again")) == []  # once
+    world.session.commit()
+    clock.set(datetime(2026, 11, 23, 16, 16, tzinfo=STOCKHOLM))  # a quarter before Havsbris closes
+    worker.run_once()
+    world.session.expire_all()
+    task = world.session.scalar(
+        select(HumanTask).where(
+            HumanTask.process_id == "unit_day_close", HumanTask.unit_id == world.units["ha"].id
+        )
+    )
+    assert (
+        task is not None and task.title.startswith("Dagens stängning") and task.owner_user_id == duty.user_id
+    )
