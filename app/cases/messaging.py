@@ -110,10 +110,11 @@ def post(
     make_transient_to_detached(message)  # the row is in the database: attach it without reading it back
     session.add(message)
     if author == MessageAuthor.PATIENT:
-        changes = {"last_patient_message_at": now, "patient_answered": True}
-    else:
-        changes = {"last_staff_message_at": now, "patient_answered": False}
-    _note_message(session, case, changes)
+        _note_message(session, case, {"last_patient_message_at": now, "patient_answered": True})
+    elif author == MessageAuthor.STAFF:
+        _note_message(session, case, {"last_staff_message_at": now, "patient_answered": False})
+    # A message sent as the unit (a phrase template at day end, a high-load notice) is nobody's reply:
+    # the patient's answer, if any, still waits for a clinician.
     return message
 
 

@@ -297,3 +297,23 @@ def test_OG_8_2_the_phrase_picker_starts_on_no_template_and_infoga_without_a_cho
     assert unchosen.status_code == 422 and "Välj en frasmall att infoga." in html
     assert ">Hej!</textarea>" in html  # the typed text is kept, nothing added
     assert read(world, select(ChatMessage.id).where(ChatMessage.body.like("Hej!%"))) is None
+
+
+def test_a_message_sent_as_the_unit_leaves_the_patients_answer_waiting_for_a_clinician(world, staff):
+    """The unit's own messages (a phrase template sent at day end, a high-load notice) are nobody's
+    reply: the patient's answer still waits, marked "Har svarat", for a clinician (it was cleared)."""
+    from app.cases import messaging
+    from app.cases.models import Case
+    from app.instances.models import HumanTask
+
+    case = world.submit("adult")
+    started(world, case)
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Det är värre nu."
+    )
+    world.session.commit()
+    messaging.tell_patient(world.session, world.session.get(Case, case.id), "high_load")
+    world.session.commit()
+    world.session.expire_all()
+    assert world.session.get(Case, case.id).patient_answered is True
+    assert read(world, select(HumanTask.patient_answered).where(HumanTask.case_id == case.id)) is True
