@@ -154,6 +154,27 @@ def test_HA_suicide_c_the_assessment_form_is_rendered_from_its_schema(world, sta
         and 'name="feels_safe_online" value="false"' in section
     )  # yes/no
     assert section.count('class="required"') == 3  # risk, ladder_step, mode
+    assert "Fysiskt besök" in section and "records_only" not in section.replace('value="records_only"', "")
+
+
+def test_every_choice_in_the_task_forms_is_labelled_in_words_not_shown_as_its_code():
+    """The assessment form offered "chat / phone / video / physical / records_only": a string choice in a
+    form of forms/ names each value in words (x-labels), so the clinician never reads a code."""
+    import json
+    from pathlib import Path
+
+    unlabelled = []
+    for path in sorted((Path(__file__).resolve().parents[2] / "forms").glob("*.schema.json")):
+        for name, spec in json.loads(path.read_text(encoding="utf-8")).get("properties", {}).items():
+            if spec.get("type") != "string" or "enum" not in spec:
+                continue
+            labels = spec.get("x-labels", {})
+            codes = [
+                v for v in spec["enum"] if v not in labels and not re.fullmatch(r"[A-ZÅÄÖ][a-zåäö ]+", v)
+            ]
+            if codes:
+                unlabelled.append((path.name, name, codes))
+    assert unlabelled == []
 
 
 def test_HA_suicide_d_errors_show_beside_the_fields_and_every_typed_value_is_kept(world, staff):
