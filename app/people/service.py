@@ -290,8 +290,9 @@ def _require_can_hold_duty(session: Session, user_id: int, unit_id: int) -> None
 
 def take_duty(session: Session, *, actor: Actor) -> OverallResponsibleDuty:
     """Take the duty at the acting unit; a present holder must pass it on instead."""
+    seen = current_duty(session, actor.unit_id)  # what the user acts on, read first (as pass_duty does)
     _require_can_hold_duty(session, actor.user_id, actor.unit_id)
-    duty = _duty_for_change(session, actor.unit_id, seen=current_duty(session, actor.unit_id))
+    duty = _duty_for_change(session, actor.unit_id, seen=seen)
     now = clock.now()
     if duty is not None:
         if duty.user_id == actor.user_id:
