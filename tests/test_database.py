@@ -217,3 +217,43 @@ def test_a_transaction_store_written_before_the_first_statement_lasts_the_transa
         assert transaction_store(session, "claims") == {"instance": 1}
     with database.transaction() as session:
         assert transaction_store(session, "claims") == {}
+
+
+def test_HA_handover_consent_the_consent_questions_ask_for_the_buttons_not_a_chat_answer(tmp_path):
+    """The default consent texts said "Svara ja eller nej här i chatten", where an answer changes
+    nothing. The migration gives an unedited regional text the new ending and leaves an edited one as
+    the region wrote it; a new region gets the new text from the defaults."""
+    from sqlalchemy import create_engine, text
+
+    from app.migrate import upgrade
+    from app.phrases.defaults import DEFAULTS
+
+    url = f"sqlite:///{tmp_path / 'consent.db'}"
+    upgrade(url, "a7c4e9f1b2d3")
+    old = (
+        "För att du ska få rätt hjälp vill vi lämna över ditt ärende till {handed_to}. Går det bra för dig? "
+        "Svara ja eller nej här i chatten."
+    )
+    edited = "Vi vill lämna över ditt ärende till {handed_to}. Svara ja eller nej här i chatten, tack."
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for region_id, body in ((1, old), (2, edited)):
+            connection.execute(text("INSERT INTO region (id, code, name, policies) VALUES (:i, :c, :n, '{}')"),
+                               {"i": region_id, "c": f"R{region_id}", "n": f"Region {region_id}"})  # fmt: skip
+            connection.execute(
+                text(
+                    "INSERT INTO phrase_template (level, region_id, purpose, title, text, status, created_at)"
+                    " VALUES ('regional', :r, 'consent_handover', 'Samtycke', :t, 'published', '2026-12-01')"
+                ),
+                {"r": region_id, "t": body},
+            )
+    upgrade(url)
+    with engine.begin() as connection:
+        texts = dict(
+            connection.execute(text("SELECT region_id, text FROM phrase_template ORDER BY region_id")).all()
+        )
+    engine.dispose()
+    assert texts[1] == DEFAULTS["consent_handover"][1]
+    assert texts[1].endswith("Svara med knapparna Ja eller Nej i ditt ärende.")
+    assert texts[2] == edited
+    assert "här i chatten" not in DEFAULTS["consent_meeting_form"][1]

@@ -68,12 +68,12 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "consent_meeting_form": (  # OG-8.3: consent, and the cost is always stated
         "Byte av mötesform",
         "Vi föreslår att vi fortsätter ditt ärende via {meeting_form}. Ett sådant besök kostar {cost} kronor. "
-        "Vill du det? Svara ja eller nej här i chatten.",
+        "Vill du det? Svara med knapparna Ja eller Nej i ditt ärende.",
     ),
     "consent_handover": (  # HA-handover-consent
         "Samtycke till överlämning",
         "För att du ska få rätt hjälp vill vi lämna över ditt ärende till {handed_to}. Går det bra för dig? "
-        "Svara ja eller nej här i chatten.",
+        "Svara med knapparna Ja eller Nej i ditt ärende.",
     ),
     "form_sent": (  # OG-8.1
         "Formulär skickat",
