@@ -21,12 +21,14 @@ from app.cases.lookup import get_unit
 from app.cases.models import (
     AckItem,
     AckKind,
+    AttemptKind,
     Case,
     CaseState,
     ChatMessage,
     Consent,
     ConsentAnswer,
     ConsentKind,
+    ContactAttempt,
     MessageAuthor,
 )
 from app.db import get_held, write_now
@@ -178,6 +180,17 @@ class CaseEffectsImpl:
             )
         else:
             messaging.tell_patient(self.session, self.case, "first_message", user_id=self.actor.user_id)
+        # The first message is a staff chat message too: unanswered, it is a contact attempt (OG-6.1-g).
+        # Recorded at the start itself, which is how Halland's closing rule tells it from a reminder.
+        self.session.add(
+            ContactAttempt(
+                case_id=self.case.id,
+                kind=AttemptKind.CHAT,
+                made_by=self.actor.user_id,
+                at=self.case.started_at,
+                note="",
+            )
+        )
         self._record("case:started")
         self._changed()
 

@@ -129,7 +129,8 @@ def check_close(
         )
     since_answer = [a for a in attempts if last_patient_message_at is None or a.at > last_patient_message_at]
     if closing_policy == STANGNING_POLICY:
-        if not since_answer:
+        # Halland closes after a reminder (HA-remind): the first message, at the start, is not one.
+        if not [a for a in since_answer if a.at > started_at]:
             raise GuardRefused(
                 _l(
                     "Påminn patienten med sms-knappen innan ett obesvarat ärende avslutas. Efter avslut kan patienten svara en dag till."

@@ -113,7 +113,13 @@ def test_OG_6_1_g_a_phone_attempt_without_an_answer_is_a_contact_attempt(world, 
     assert refused.status_code == 422 and "Ange om patienten svarade." in refused.get_data(as_text=True)
     assert nurse.post(f"/cases/{case.id}/phone", {"reached": "no", "note": "Inget svar"}).status_code == 302
     assert (
-        read(world, select(ContactAttempt.kind).where(ContactAttempt.case_id == case.id)) == AttemptKind.PHONE
+        read(
+            world,
+            select(ContactAttempt.kind)
+            .where(ContactAttempt.case_id == case.id)
+            .order_by(ContactAttempt.id.desc()),
+        )
+        == AttemptKind.PHONE
     )
     assert "Telefonförsök" in nurse.page(case.id)
 

@@ -146,6 +146,39 @@ def test_OG_6_1_f_g_unanswered_case_closes_after_six_working_hours_and_two_attem
     assert "vård" in closing.body
 
 
+def test_OG_6_1_g_the_unanswered_first_message_is_a_contact_attempt_so_one_more_hours_later_makes_two(
+    world, clock
+):
+    """ "A contact attempt is an unanswered staff chat message": the message that starts the case is one.
+    It did not count, so an unanswered case needed two attempts besides it before it could close."""
+    from app.cases.models import AttemptKind, ContactAttempt
+
+    case = world.submit("adult")
+    nurse = _received_and_started(world, case)  # started Monday 09:01, the first message sent
+    kinds = world.session.scalars(select(ContactAttempt.kind).where(ContactAttempt.case_id == case.id)).all()
+    assert kinds == [AttemptKind.CHAT]
+    clock.advance(hours=2)
+    chat.remind(world.session, actor=nurse, case_id=case.id)  # 11:01: the second attempt, two hours on
+    world.session.commit()
+    with pytest.raises(GuardRefused) as refused:  # the attempts are enough; six working hours are not
+        handling.close(
+            world.session,
+            world.engine,
+            actor=nurse,
+            case_id=case.id,
+            concluded_in_dialogue=False,
+            confirmed=True,
+        )
+    assert refused.value.rule == "OG-6.1-f" and "2026-11-23 15:01" in refused.value.message
+    world.session.rollback()
+    clock.advance(hours=4)
+    handling.close(
+        world.session, world.engine, actor=nurse, case_id=case.id, concluded_in_dialogue=False, confirmed=True
+    )
+    world.session.commit()
+    assert case.state == CaseState.CLOSED and case.closed_reason == "unanswered"
+
+
 def test_HA_remind_an_sms_reminder_counts_as_a_contact_attempt(world, clock):
     """HA-remind: the reminder button sends an SMS and counts as a contact attempt; not once the patient answered."""
     from app.cases.models import AttemptKind, ContactAttempt

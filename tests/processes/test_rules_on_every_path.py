@@ -282,7 +282,7 @@ def test_OG_6_1_h_the_same_message_sent_twice_at_once_is_one_message_and_one_con
     assert later.id != first.id  # minutes later the same words are a new message
     count = lambda model: len(world.session.scalars(select(model).where(model.case_id == case.id)).all())  # noqa: E731
     assert count(ChatMessage) == 4  # the first message at start, two staff, one patient
-    assert count(ContactAttempt) == 2
+    assert count(ContactAttempt) == 3  # the first message (OG-6.1-g) and the two staff messages
     silent = world.submit("other")
     nurse = world.received_and_started(silent)
     chat.remind(world.session, actor=nurse, case_id=silent.id)
