@@ -31,7 +31,7 @@ from app.cases.models import (
     ContactAttempt,
     MessageAuthor,
 )
-from app.db import get_held, write_now
+from app.db import get_held, transaction_store, write_now
 from app.documentation.models import DraftReason, JournalDraft
 from app.instances.persistence import defer_reprojection
 from app.notifications.purposes import NotificationPurpose
@@ -231,6 +231,7 @@ class CaseEffectsImpl:
                 reason="closed_unanswered" if unanswered else "closed",
                 for_user_id=self.actor.user_id,
                 actor=self.actor,
+                assessment=self._step_note(),
             )
             self._document_other_assessors()
         if (
@@ -330,7 +331,12 @@ class CaseEffectsImpl:
         self.case.state = CaseState.STARTED if self.case.started_at else CaseState.NEW
         if self.case.received_at is not None and staff_id is not None:
             create_draft(
-                self.session, case=self.case, reason="handover", for_user_id=staff_id, actor=staff_actor
+                self.session,
+                case=self.case,
+                reason="handover",
+                for_user_id=staff_id,
+                actor=staff_actor,
+                assessment=self._handover_note(),
             )
         if self.case.started_at is not None:
             messaging.tell_patient(
@@ -349,12 +355,31 @@ class CaseEffectsImpl:
         )
         self._changed()
 
+    def _step_note(self) -> str | None:
+        """The note the clinician wrote with this step (handover, suicide risk, closing), if any: their
+        assessment, for their journal note and for whoever takes the case over."""
+        return step_note(self.session, self.case.id)
+
+    def _handover_note(self) -> str | None:
+        """This step's note, or the one written when the resident was asked to consent to the handover
+        (the handover itself happens when they answer, in another transaction)."""
+        note = self._step_note()
+        if note is None and not self.actor.user_id:
+            consent = self.session.scalar(
+                select(Consent)
+                .where(Consent.case_id == self.case.id, Consent.kind == ConsentKind.HANDOVER)
+                .order_by(Consent.id.desc())
+            )
+            note = (consent.details or {}).get("note") if consent is not None else None
+        return note
+
     def request_consent(self, kind: str, details: dict) -> int:
         """Ask the resident (HA-handover-consent, OG-8.3): a consent row and a message in the chat."""
+        note = self._step_note()
         consent = Consent(
             case_id=self.case.id,
             kind=ConsentKind(kind),
-            details=dict(details),
+            details={**details, "note": note} if note else dict(details),  # not in the audit row below
             requested_by=self.actor.user_id,
             requested_at=clock.now(),
         )
@@ -555,6 +580,7 @@ class CaseEffectsImpl:
                 reason="handover",
                 for_user_id=self.actor.user_id,
                 actor=self.actor,
+                assessment=self._step_note(),
             )
 
     def record_suicide_assessment(self, risk: str) -> None:
@@ -644,3 +670,18 @@ def consent_for(session: Session, case_id: int, kind: ConsentKind) -> Consent | 
         .where(Consent.case_id == case_id, Consent.kind == kind, Consent.answer == ConsentAnswer.PENDING)
         .order_by(Consent.id.desc())
     )
+
+
+# The note a clinician writes with a handling step travels to the effects of that step through the
+# transaction: the routine's service tasks take no free text (their parameters are the diagram's).
+_STEP_NOTES = "case_step_notes"
+
+
+def keep_step_note(session: Session, case_id: int, note: str | None) -> None:
+    """Keep the note written with the step being completed on the case, for this transaction."""
+    if note and note.strip():
+        transaction_store(session, _STEP_NOTES)[case_id] = note.strip()
+
+
+def step_note(session: Session, case_id: int) -> str | None:
+    return transaction_store(session, _STEP_NOTES).get(case_id)

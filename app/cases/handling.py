@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.audit.service import Actor, record
 from app.cases import guards, messaging
-from app.cases.effects import region_policy
+from app.cases.effects import keep_step_note, region_policy
 from app.cases.lookup import NOT_WAITING, case_instance, get_case, get_unit, open_tasks
 from app.cases.models import (
     AttemptKind,
@@ -252,6 +252,7 @@ def _complete(
     data: Mapping[str, Any],
     expected_version: int | None = None,
 ) -> Case:
+    keep_step_note(session, case_id, data.get("note"))  # for the journal note and who takes over
     case = get_case(session, case_id)
     require_act(session, actor, case)
     instances.complete_case_task(

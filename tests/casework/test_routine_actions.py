@@ -577,3 +577,67 @@ def test_switching_language_on_a_refused_form_returns_to_the_case_page_not_to_th
     assert "Receive" in nurse.page(case.id)
     # A page that answers both (GET and POST at one URL) comes back to itself.
     assert _language_return(nurse.page(case.id)) == f"/cases/{case.id}"
+
+
+def test_HA_doc_a_OG_8_6_the_handover_note_reaches_the_colleague_who_takes_over_and_the_journal_note(
+    world, staff
+):
+    """The note written with a handover went into the routine's task data and nowhere else: the doctor
+    who took the case over never saw it and the nurse's journal note had an empty assessment. It now
+    is the nurse's assessment in her note, shown on the case page, also when the handover waits for
+    the resident's consent (a later transaction); the audit trail does not carry the clinical text."""
+    from app.audit.models import AuditEvent
+
+    case = world.submit("adult")
+    started(world, case)
+    nurse = staff("nurse")
+    note = "Halsont sedan en vecka, svårt att svälja. Behöver läkarbedömning."
+    response = nurse.post(
+        f"/cases/{case.id}/handover",
+        {"role": "Läkare", "note": note, "expected_version": version_in(nurse.page(case.id), "handover")},
+    )
+    assert response.status_code == 302
+    case = _case(world, case.id)  # the page's request changed it: read it again
+    consent = read(world, select(Consent).where(Consent.case_id == case.id))
+    chat.answer_consent(
+        world.session, world.engine, actor=world.resident("adult"), consent_id=consent.id, given=True
+    )
+    world.session.commit()
+    draft = read(world, select(JournalDraft).where(JournalDraft.case_id == case.id))
+    assert note in draft.text and draft.for_user_id == world.staff["nurse"][0].id
+    assert note in staff("doctor").page(case.id)
+    requested = read(world, select(AuditEvent.details).where(AuditEvent.action == "consent:requested"))
+    assert note not in str(requested)
+
+
+def test_HA_suicide_b_OG_11_e_the_note_with_a_suicide_risk_handover_and_with_closing_is_the_writers_assessment(
+    world,
+):
+    case = world.submit("adult")
+    started(world, case)
+    handling.suspect_suicide_risk(
+        world.session, world.engine, actor=world.actor("nurse"), case_id=case.id, note="Uttrycker hopplöshet."
+    )
+    world.session.commit()
+    texts = world.session.scalars(select(JournalDraft.text).where(JournalDraft.case_id == case.id)).all()
+    world.session.commit()
+    assert any("Uttrycker hopplöshet." in t for t in texts)
+
+    other = world.submit("other")
+    started(world, other)
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("other"), case_id=other.id, body="Tack!"
+    )
+    handling.close(
+        world.session,
+        world.engine,
+        actor=world.actor("nurse"),
+        case_id=other.id,
+        concluded_in_dialogue=True,
+        confirmed=True,
+        note="Halsont utan feber, egenvårdsråd givna.",
+    )
+    world.session.commit()
+    assert "Halsont utan feber, egenvårdsråd givna." in read(
+        world, select(JournalDraft.text).where(JournalDraft.case_id == other.id)
+    )
