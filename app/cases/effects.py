@@ -437,10 +437,11 @@ class CaseEffectsImpl:
         for consent in expired:
             consent.answer = ConsentAnswer.EXPIRED
             consent.answered_at = clock.now()
+        about = CONSENT_ABOUT.get(ConsentKind(kind), str(kind))
         summary = (
-            f"Inget svar på frågan om samtycke ({kind}) i tid."
+            f"Inget svar i tid på frågan om samtycke till {about}."
             if expired
-            else f"Patienten avböjde samtycke ({kind})."
+            else f"Patienten avböjde samtycke till {about}."
         )
         self.session.add(
             AckItem(
@@ -670,6 +671,10 @@ def consent_for(session: Session, case_id: int, kind: ConsentKind) -> Consent | 
         .where(Consent.case_id == case_id, Consent.kind == kind, Consent.answer == ConsentAnswer.PENDING)
         .order_by(Consent.id.desc())
     )
+
+
+# What a consent is about, in the inbox's stored Swedish summary (the kind's code read "(handover)").
+CONSENT_ABOUT = {ConsentKind.HANDOVER: "överlämning", ConsentKind.MEETING_FORM: "byte av mötesform"}
 
 
 # The note a clinician writes with a handling step travels to the effects of that step through the

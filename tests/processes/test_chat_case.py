@@ -352,9 +352,9 @@ def test_HA_handover_consent_declined_keeps_the_case_and_feeds_the_acknowledgeme
     world.session.commit()
     [task] = world.tasks(case)
     assert task.role.value == "Sjuksköterska" and case.state == CaseState.STARTED
-    assert [item.kind.value for item in inbox(world.session, actor=world.actor("nurse"))] == [
-        "consent_declined"
-    ]
+    assert [(item.kind.value, item.summary) for item in inbox(world.session, actor=world.actor("nurse"))] == [
+        ("consent_declined", "Patienten avböjde samtycke till överlämning.")
+    ]  # words, not "(handover)"
 
 
 def test_OG_8_6_a_handover_outside_the_units_routine_is_refused(world):
