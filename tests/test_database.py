@@ -250,7 +250,9 @@ def test_HA_handover_consent_the_consent_questions_ask_for_the_buttons_not_a_cha
     upgrade(url)
     with engine.begin() as connection:
         texts = dict(
-            connection.execute(text("SELECT region_id, text FROM phrase_template ORDER BY region_id")).all()
+            connection.execute(
+                text("SELECT region_id, text FROM phrase_template WHERE purpose = 'consent_handover'")
+            ).all()
         )
     engine.dispose()
     assert texts[1] == DEFAULTS["consent_handover"][1]

@@ -19,6 +19,7 @@ from app.cases.effects import record_phone_attempt
 from app.cases.guards import check_reopen
 from app.cases.lookup import case_instance, get_case, get_unit
 from app.cases.models import (
+    ADMIN_CHAT_STATES,
     OPEN_CASE_STATES,
     AckItem,
     AckKind,
@@ -26,6 +27,7 @@ from app.cases.models import (
     Case,
     CaseCollaborator,
     CaseImage,
+    CaseKind,
     CaseState,
     ChatMessage,
     Consent,
@@ -115,13 +117,20 @@ def _phrase_purpose(purpose: str | None) -> str | None:
 # --- staff ------------------------------------------------------------------------------------
 
 
+def staff_may_write(case: Case) -> bool:
+    """A started case's chat; an administrative case's while it is open (it is never started)."""
+    if case.kind == CaseKind.ADMIN:
+        return case.state in ADMIN_CHAT_STATES
+    return case.state == CaseState.STARTED
+
+
 def staff_write(
     session: Session, *, actor: Actor, case_id: int, body: str, phrase_purpose: str | None = None
 ) -> ChatMessage:
     """A staff message in the chat; unanswered, it is a contact attempt (OG-6.1-g)."""
     case = get_case(session, case_id)
     require_act(session, actor, case)
-    if case.state != CaseState.STARTED:
+    if not staff_may_write(case):
         raise Conflict(_l("Starta ärendet innan du skriver i chatten."))
     body, phrase_purpose = _body(body), _phrase_purpose(phrase_purpose)
     replay = _just_sent(session, case, body, author_user_id=actor.user_id)

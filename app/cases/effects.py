@@ -23,6 +23,7 @@ from app.cases.models import (
     AckKind,
     AttemptKind,
     Case,
+    CaseKind,
     CaseState,
     ChatMessage,
     Consent,
@@ -213,9 +214,10 @@ class CaseEffectsImpl:
         # How long the patient may still write into the case; reopening keeps to the unit's own
         # window (chat.reopen), so a unit that allows no reopening is not overruled by HA-close-plus1.
         self.case.reopen_until = now + timedelta(days=answerable_days) if answerable_days > 0 else None
-        purpose = "closing_unanswered" if unanswered else "closing"
+        administrative = self.case.kind == CaseKind.ADMIN
+        purpose = "admin_closing" if administrative else "closing_unanswered" if unanswered else "closing"
         messaging.tell_patient(self.session, self.case, purpose, user_id=self.actor.user_id)
-        if reopen_days > 0 and reason not in ("wrong_patient", "on_call"):
+        if reopen_days > 0 and reason not in ("wrong_patient", "on_call") and not administrative:
             # OG-6.5: the unit tells the patient how long the case may be reopened.
             until = (
                 (now + timedelta(days=reopen_days)).astimezone(messaging_zone()).strftime("%Y-%m-%d %H:%M")
@@ -223,8 +225,9 @@ class CaseEffectsImpl:
             messaging.tell_patient(
                 self.session, self.case, "reopen_possible", notice=None, reopen_until=until
             )
-        if reason != "wrong_patient":
-            # OG-11-e / HA-doc-a: closed without an answer (and every other handled case) is documented.
+        if reason != "wrong_patient" and not administrative:
+            # OG-11-e / HA-doc-a: closed without an answer (and every other handled case) is documented;
+            # an administrative matter holds no medical assessment to document.
             create_draft(
                 self.session,
                 case=self.case,
@@ -237,6 +240,7 @@ class CaseEffectsImpl:
         if (
             region_policy(self.session, self.unit, "journal_template") == "ha_besoksanteckning"
             and reason != "wrong_patient"
+            and not administrative
         ):
             self._register(replaced_visit)
         self._record("case:closed", reason=reason, reopen_until=self.case.reopen_until)

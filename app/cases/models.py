@@ -35,6 +35,9 @@ class CaseState(StrEnum):
 
 OPEN_CASE_STATES = frozenset({CaseState.NEW, CaseState.RECEIVED, CaseState.STARTED, CaseState.HANDED_OVER})
 HANDLED_STATES = frozenset({CaseState.RECEIVED, CaseState.STARTED, CaseState.HANDED_OVER})
+# Staff write in the chat of a started case; an administrative case is never started (no triage, no
+# "Starta"), so its staff answer the resident in it as long as it is open (OG-7).
+ADMIN_CHAT_STATES = frozenset({CaseState.NEW, CaseState.RECEIVED, CaseState.STARTED})
 
 
 class Case(Base):

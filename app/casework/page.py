@@ -28,7 +28,6 @@ from app.cases.models import (
     CaseCollaborator,
     CaseImage,
     CaseKind,
-    CaseState,
     Consent,
     ContactAttempt,
     ImageRequest,
@@ -145,7 +144,7 @@ class CasePage:
 
     @property
     def chat_open(self) -> bool:
-        return self.case.state == CaseState.STARTED
+        return chat.staff_may_write(self.case)
 
     @property
     def patient_name(self) -> str:

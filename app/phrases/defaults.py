@@ -101,6 +101,11 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Hej {patient_first_name}. Ditt ärende handlar om vård och behöver bedömas av vårdpersonal. Skapa "
         "gärna ett nytt ärende via Sök vård i 1177 direkt, så hjälper vi dig där. Vi avslutar det här ärendet.",
     ),
+    "admin_closing": (  # OG-7: an administrative matter is closed without a clinical word
+        "Avslut av administrativt ärende",
+        "Tack för att du hörde av dig. Ditt ärende är nu avslutat. Har du fler frågor är du välkommen att "
+        "skicka ett nytt ärende.",
+    ),
     "prescription_renewal": (  # OG-7-e
         "Förnya recept",
         "Hej {patient_first_name}. Recept förnyar du enklast via tjänsten Förnya recept på 1177.se. Där "

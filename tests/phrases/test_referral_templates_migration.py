@@ -42,7 +42,7 @@ def test_OG_8_2_upgrading_gives_existing_regions_the_referral_templates_and_keep
         seeded = connection.scalar(
             text(
                 "SELECT count(*) FROM audit_event WHERE action = 'phrase_template:published'"
-                " AND actor_label = 'system:migration'"
+                " AND actor_label = 'system:migration' AND details LIKE '%referral_%'"
             )
         )
     engine.dispose()
@@ -53,3 +53,24 @@ def test_OG_8_2_upgrading_gives_existing_regions_the_referral_templates_and_keep
     assert rows[3][2] == "Ring 112 nu."  # Halland's own wording stays, not doubled
     assert "1177" in rows[1][2] and "egenvård" in rows[2][2]
     assert seeded == 5  # every row the migration published is in the audit trail
+
+
+def test_OG_7_upgrading_gives_existing_regions_the_administrative_closing_text(tmp_path):
+    """Migration c9e6a1b3d4f5: a region created before it gets "admin_closing" published, audited."""
+    url = f"sqlite:///{tmp_path / 'admin.db'}"
+    upgrade(url, "b8d5f0a2c3e4")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO region (id, code, name, policies) VALUES (1, 'OG', 'OG', '{}')"))
+    upgrade(url)
+    with engine.connect() as connection:
+        [(body,)] = connection.execute(
+            text("SELECT text FROM phrase_template WHERE purpose = 'admin_closing' AND status = 'published'")
+        ).all()
+        audited = connection.scalar(
+            text("SELECT count(*) FROM audit_event WHERE details LIKE '%admin_closing%'")
+        )
+    engine.dispose()
+    from app.phrases.defaults import DEFAULTS
+
+    assert body == DEFAULTS["admin_closing"][1] and "besvär" not in body and audited == 1

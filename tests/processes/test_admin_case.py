@@ -99,3 +99,42 @@ def test_HA_no_triage_a_message_to_the_unit_without_triage_is_read_and_answered(
     )
     world.session.commit()
     assert case.state == CaseState.CLOSED
+
+
+def test_OG_7_the_administrative_staff_answer_in_the_chat_and_close_without_clinical_words_or_a_journal_note(
+    world,
+):
+    """An administrative case is never started, and the chat opened only in a started case: nobody could
+    answer the resident's question. Closing sent the clinical closing text ("om dina besvär blir värre")
+    and made a journal note of a dialogue that never was."""
+    from app.cases import chat
+    from app.documentation.models import JournalDraft
+
+    case = world.submit("adult", kind=CaseKind.ADMIN)
+    handling.admin_outcome(
+        world.session, world.engine, actor=world.actor("admin"), case_id=case.id, outcome="medical_admin"
+    )
+    chat.staff_write(
+        world.session,
+        actor=world.actor("medadmin"),
+        case_id=case.id,
+        body="Intyget skickas med post i veckan.",
+    )
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Tack så mycket!"
+    )
+    handling.admin_outcome(
+        world.session,
+        world.engine,
+        actor=world.actor("medadmin"),
+        case_id=case.id,
+        outcome="close",
+        confirmed=True,
+    )
+    world.session.commit()
+    purposes = world.session.scalars(
+        select(ChatMessage.phrase_purpose).where(ChatMessage.case_id == case.id).order_by(ChatMessage.id)
+    ).all()
+    assert purposes == [None, None, "admin_closing"]  # no "same symptoms" reopening text either
+    assert case.state == CaseState.CLOSED and case.priority is None  # OG-7-d
+    assert world.session.scalars(select(JournalDraft).where(JournalDraft.case_id == case.id)).all() == []
