@@ -60,14 +60,14 @@ def test_HA_close_confirm_the_refusal_stays_swedish_on_the_swedish_case_page(wor
 
 
 def test_OG_6_1_g_what_is_missing_before_closing_reads_in_english(world, staff):
-    """The closing box of an unanswered case nobody has tried to reach names the missing attempts."""
+    """The closing box of an unanswered case names the missing attempt in the reader's language."""
     case = world.submit("adult")
     started(world, case)
     nurse = staff("nurse")
     _in_english(nurse)
     html = nurse.page(case.id)
-    assert "two contact attempts at least 2 hours apart" in html
-    assert "kontaktförsök med minst" not in html
+    assert "one more contact attempt, at 2026-11-23 11:01 at the earliest" in html  # the first message is one
+    assert "kontaktförsök till" not in html
 
 
 def test_the_403_page_of_another_units_case_reads_in_english(world, staff):
