@@ -20,7 +20,7 @@ from app.instances.persistence import reproject_case
 from app.people import service as people
 from app.people.calendars import served_unit_ids, unit_calendar
 from app.people.models import User
-from app.people.roles import DUTY
+from app.people.roles import DUTY, Role
 from app.people.service import present
 
 
@@ -69,9 +69,45 @@ def end_shift(session: Session, *, actor: Actor, confirmed: bool) -> list[int]:
             cases=[c.id for c in cases],
         )
     for case in cases:
-        _to_role_queue(session, case, actor, reason="end of shift")
+        holder = _duty_holder_for_escalation(session, case, actor)
+        if holder is not None:
+            _to_duty_holder(session, case, actor, holder)
+        else:
+            _to_role_queue(session, case, actor, reason="end of shift")
     people.end_shift(session, actor=actor)
     return [c.id for c in cases]
+
+
+def _duty_holder_for_escalation(session: Session, case: Case, actor: Actor) -> int | None:
+    """A suspected suicide risk escalated for want of a psychologist or doctor stays with a named person
+    (HA-suicide-g: never left in a queue): the present overall responsible takes it from whoever
+    ends their shift. A case already with a psychologist's or doctor's queue follows that queue."""
+    if case.suicide_risk != "suspected" or case.handling_role in (Role.PSYCHOLOGIST.value, Role.DOCTOR.value):
+        return None
+    holder = people.duty_holder(session, case.unit_id)
+    if (
+        holder is None
+        or holder.user_id == actor.user_id
+        or not present(session, holder.user_id, case.unit_id)
+    ):
+        return None
+    return holder.user_id
+
+
+def _to_duty_holder(session: Session, case: Case, actor: Actor, holder_id: int) -> None:
+    previous = case.owner_user_id
+    case.owner_user_id = holder_id
+    session.flush()
+    reproject_case(session, case)
+    record(
+        session,
+        "case:moved_to_duty_holder",
+        actor=actor,
+        subject=("case", case.id),
+        previous_owner=previous,
+        owner=holder_id,
+        reason="end of shift: escalated suicide risk (HA-suicide-g)",
+    )
 
 
 def absent_owner_cases(session: Session, *, unit_id: int, at: datetime | None = None) -> list[OwnedCase]:

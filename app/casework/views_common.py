@@ -44,6 +44,7 @@ CHANGE_LABELS = {
     "case:priority_changed": _l("Prioriteten ändrades"),
     "case:handed_over": _l("Ärendet lämnades över"),
     "case:moved_to_role_queue": _l("Ärendet flyttades till en yrkesrolls kö"),
+    "case:moved_to_duty_holder": _l("Ärendet flyttades till den övergripande ansvarige"),
     "case:closed": _l("Ärendet avslutades"),
     "case:wrong_patient": _l("Ärendet markerades som fel patient"),
     "case:referred_admin": _l("Ärendet lämnades till Medicinsk admin"),

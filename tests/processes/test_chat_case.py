@@ -461,6 +461,32 @@ def test_HA_suicide_g_with_nobody_to_assess_and_no_duty_holder_the_raising_clini
     assert task.owner_user_id == nurse.user_id and "beredskapsjouren" in task.title
 
 
+def test_HA_suicide_g_the_escalated_case_goes_to_the_overall_responsible_when_its_holder_ends_the_shift(
+    world, clock
+):
+    """The nurse who raised the risk held the escalated case; ending her shift put it in the nurses' queue
+    like any other case. It goes to the present overall responsible instead: never a queue."""
+    from app.cases import shifts
+    from app.people.service import sign_out, take_duty
+
+    for key in ("psychologist", "doctor"):
+        sign_out(world.session, actor=world.actor(key))
+    world.session.commit()
+    case = world.submit("adult", reason="nedstamdhet", self_harm=True)
+    nurse = _received_and_started(world, case)
+    handling.suspect_suicide_risk(world.session, world.engine, actor=nurse, case_id=case.id)
+    world.session.commit()
+    nurse2 = world.actor("nurse2")
+    take_duty(world.session, actor=nurse2)  # a colleague takes the duty later in the day
+    world.session.commit()
+    assert [t.owner_user_id for t in world.tasks(case)] == [nurse.user_id]
+    shifts.end_shift(world.session, actor=nurse, confirmed=True)
+    world.session.commit()
+    world.session.expire_all()
+    assert [t.owner_user_id for t in world.tasks(case)] == [nurse2.user_id]
+    assert world.session.get(type(case), case.id).owner_user_id == nurse2.user_id
+
+
 def test_HA_suicide_a_a_mental_health_case_needs_a_suicide_risk_assessment_before_closing(world, clock):
     case = world.submit("adult", reason="nedstamdhet")
     nurse = _received_and_started(world, case)
