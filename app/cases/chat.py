@@ -293,11 +293,15 @@ def document_form(session: Session, *, actor: Actor, form_id: int, how: str) -> 
             rule="HA-forms",
         )
     form.documentation = how
-    properties = form.definition.get("properties", {})
-    answers = [
-        (properties.get(key, {}).get("title", key), str(value)) for key, value in (form.answers or {}).items()
-    ]
-    summary = f"{form.title}: poäng {form.score}" if form.score is not None else form.title
+    answers = _answers_in_words(form)
+    if form.score is not None:
+        answers.append(("Poäng", str(form.score)))
+    # What the form showed: its score, or, without one, the answers themselves (not just its name).
+    summary = (
+        f"{form.title}: poäng {form.score}"
+        if form.score is not None
+        else f"{form.title}: " + "; ".join(f"{question}: {answer}" for question, answer in answers)
+    )
     create_draft(
         session,
         case=case,
@@ -308,6 +312,20 @@ def document_form(session: Session, *, actor: Actor, form_id: int, how: str) -> 
     )
     record(session, "form:documented", actor=actor, subject=("case", case.id), form_id=form.id, how=how)
     return form
+
+
+def _answers_in_words(form: PatientForm) -> list[tuple[str, str]]:
+    """Each question with the answer as the patient chose it ("Flera dagar", not its code 1)."""
+    properties = form.definition.get("properties", {})
+    result = []
+    for key, value in (form.answers or {}).items():
+        spec = properties.get(key, {})
+        if isinstance(value, bool):
+            answer = "Ja" if value else "Nej"
+        else:
+            answer = str(spec.get("x-labels", {}).get(str(value), value))
+        result.append((spec.get("title", key), answer))
+    return result
 
 
 def invite_colleague(session: Session, *, actor: Actor, case_id: int, colleague_id: int) -> CaseCollaborator:
