@@ -230,3 +230,35 @@ def test_a_state_has_one_name_on_the_case_page_the_patient_list_and_the_control_
     with nurse.client.session_transaction() as browser:
         browser["lang"] = "en"
     assert "<dt>Status</dt><dd>Ongoing</dd>" in nurse.page(case.id)
+
+
+def test_OG_6_5_a_case_reopened_without_a_message_is_not_said_to_have_an_answer(world, staff, clock):
+    """Reopening (OG-6.5) and answering after closing both bring the case back; the page said "the patient
+    has answered after closing" for a reopening with no message."""
+    from app.cases import chat, handling
+
+    case = world.submit("adult")
+    started(world, case)
+    chat.patient_write(
+        world.session, world.engine, actor=world.resident("adult"), case_id=case.id, body="Tack!"
+    )
+    handling.close(
+        world.session,
+        world.engine,
+        actor=world.actor("nurse"),
+        case_id=case.id,
+        concluded_in_dialogue=True,
+        confirmed=True,
+    )
+    world.session.commit()
+    clock.advance(hours=2)  # the next morning, say: the resident reopens without writing
+    chat.reopen(
+        world.session,
+        world.engine,
+        actor=world.resident("adult"),
+        case_id=case.id,
+        search_reason=case.search_reason,
+    )
+    world.session.commit()
+    html = staff("nurse").page(case.id)
+    assert "patienten har öppnat ärendet igen efter avslut" in html and "har svarat efter avslut" not in html
