@@ -20,7 +20,7 @@ from app.control_tower import checks
 from app.instances.models import HumanTask, PendingTimer, ProcessInstance, TimerKind
 from app.people.calendars import served_unit_ids, unit_calendar
 from app.people.models import Unit
-from app.people.staffing import Gap, OnShift, on_shift
+from app.people.staffing import WARNING_HORIZON_DAYS, Gap, OnShift, on_shift
 from app.process_models.models import ProcessModel, ProcessVersion
 from app.process_models.service import load_bundle
 
@@ -114,7 +114,7 @@ def unit_overview(session: Session, *, unit_id: int, day: date | None = None) ->
         by_priority=table,
         states=STATES,
         duty=checks.og_10_1_a_duty_now(session, unit_id=unit_id, at=now),
-        gaps=checks.ha_chat_staff_gaps(session, unit_id=unit_id, day=day or today),
+        gaps=_gaps_ahead(session, unit_id=unit_id, first=day or today),
         staff=on_shift(session, unit_id=unit_id, at=now),
         counts=counts,
         untreated_today=len(checks.ha_day_end_untreated(session, unit_id=unit_id, day=day or today)),
@@ -123,6 +123,16 @@ def unit_overview(session: Session, *, unit_id: int, day: date | None = None) ->
     overview.total_open = sum(cell.count for row in table.values() for cell in row.values())
     overview.diagrams = diagram_loads(session, unit_id=unit_id)
     return overview
+
+
+def _gaps_ahead(session: Session, *, unit_id: int, first: date) -> list[Gap]:
+    """HA-chat-staff: opening hours without a named chat responsible, the day shown and the days after
+    it that the schedule warnings cover (a gap tomorrow is the one still to be filled)."""
+    return [
+        gap
+        for offset in range(WARNING_HORIZON_DAYS)
+        for gap in checks.ha_chat_staff_gaps(session, unit_id=unit_id, day=first + timedelta(days=offset))
+    ]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -317,3 +317,38 @@ def test_OG_9_1_the_overall_responsible_tells_waiting_patients_of_high_load_once
     world.session.commit()
     assert checks.og_9_1_load(world.session, unit_id=world.units["og"].id).told_today == 2
     assert actions.tell_high_load(world.session, actor=holder) == 0
+
+
+def test_HA_chat_staff_the_tower_shows_a_gap_later_in_the_week_not_only_today(world, clock, pages):
+    """The schedule warned about a gap on Tuesday while the tower said the opening hours were covered:
+    it looked at today only. It now covers the days the schedule warnings cover."""
+    unit = world.units["ha"]
+    day = local_date(clock.now())
+    for offset in range(7):  # every opening hour of the coming week covered ...
+        opens = datetime.combine(day + timedelta(days=offset), time(0), tzinfo=clock.now().tzinfo)
+        user, _unit = world.staff["ha_nurse"]
+        world.session.add(
+            ScheduledShift(
+                user_id=user.id,
+                unit_id=unit.id,
+                role=Role.NURSE,
+                starts_at=opens,
+                ends_at=opens + timedelta(hours=23, minutes=59),
+                chat_responsible=True,
+            )
+        )
+    world.session.commit()
+    pages.sign_in("ha_head")
+    assert "Hela öppettiden i dag och den kommande veckan har en schemalagd chattansvarig." in pages.text(
+        "/control-tower"
+    )
+    tomorrow = world.session.scalars(
+        select(ScheduledShift).where(ScheduledShift.unit_id == unit.id).order_by(ScheduledShift.starts_at)
+    ).all()[1]
+    tomorrow.ends_at = tomorrow.starts_at + timedelta(hours=12)  # ... but tomorrow afternoon
+    world.session.commit()
+    page = pages.text("/control-tower")
+    assert (
+        f"{(day + timedelta(days=1)).isoformat()} 13:00–16:30" in page  # after lunch, to closing
+        and "har en schemalagd chattansvarig" not in page
+    )
