@@ -28,6 +28,7 @@ from app.cases.models import (
     CaseCollaborator,
     CaseImage,
     CaseKind,
+    CaseState,
     Consent,
     ContactAttempt,
     ImageRequest,
@@ -145,6 +146,12 @@ class CasePage:
     @property
     def chat_open(self) -> bool:
         return chat.staff_may_write(self.case)
+
+    @property
+    def contact_tools(self) -> bool:
+        """Reminders, phone attempts, images and forms: the clinical contact of a started case, not of
+        an administrative one (its staff answer in the chat only)."""
+        return self.case.state == CaseState.STARTED and self.case.kind != CaseKind.ADMIN
 
     @property
     def patient_name(self) -> str:

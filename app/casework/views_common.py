@@ -167,7 +167,9 @@ def available_forms(page: pages.CasePage) -> set[str]:
         else:
             forms.add(f"task-{task.id}")
     if page.may_act and page.chat_open:
-        forms |= {"chat", "remind", "phone", "images", "send_form"}
+        forms.add("chat")
+    if page.may_act and page.contact_tools:
+        forms |= {"remind", "phone", "images", "send_form"}
     if page.may_act and page.case.is_open:
         forms.add("invite")
     return forms

@@ -262,3 +262,15 @@ def test_OG_6_5_a_case_reopened_without_a_message_is_not_said_to_have_an_answer(
     world.session.commit()
     html = staff("nurse").page(case.id)
     assert "patienten har öppnat ärendet igen efter avslut" in html and "har svarat efter avslut" not in html
+
+
+def test_OG_7_an_administrative_case_page_offers_the_chat_and_not_the_clinical_contact_tools(world, staff):
+    """Its staff answer in the chat (the case is never started); reminders, phone attempts, images and
+    forms are a started clinical case's, and were offered only to be refused."""
+    from app.cases.models import CaseKind
+
+    case = world.submit("adult", kind=CaseKind.ADMIN)
+    world.session.commit()
+    html = staff("admin").page(case.id)
+    assert f'action="/cases/{case.id}/chat"' in html
+    assert f'action="/cases/{case.id}/remind"' not in html and f'action="/cases/{case.id}/images"' not in html
