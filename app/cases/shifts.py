@@ -32,6 +32,7 @@ class OwnedCase:
     state: str
     owner_user_id: int | None = None
     owner_name: str | None = None
+    to_duty_holder: bool = False  # ending the shift hands it to the overall responsible (HA-suicide-g)
 
 
 def _owned(session: Session, unit_id: int, owner_id: int | None = None) -> list[Case]:
@@ -49,7 +50,13 @@ def _owned(session: Session, unit_id: int, owner_id: int | None = None) -> list[
 def my_ongoing_cases(session: Session, *, actor: Actor) -> list[OwnedCase]:
     """The actor's own ongoing cases at the acting unit: what ending the shift warns about (HA-shift)."""
     return [
-        OwnedCase(c.id, c.patient.display_name, c.search_reason, c.state.value)
+        OwnedCase(
+            c.id,
+            c.patient.display_name,
+            c.search_reason,
+            c.state.value,
+            to_duty_holder=_duty_holder_for_escalation(session, c, actor) is not None,
+        )
         for c in _owned(session, actor.unit_id, actor.user_id)
     ]
 

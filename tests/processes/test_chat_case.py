@@ -480,6 +480,8 @@ def test_HA_suicide_g_the_escalated_case_goes_to_the_overall_responsible_when_it
     take_duty(world.session, actor=nurse2)  # a colleague takes the duty later in the day
     world.session.commit()
     assert [t.owner_user_id for t in world.tasks(case)] == [nurse.user_id]
+    [warned] = shifts.my_ongoing_cases(world.session, actor=nurse)  # the end-of-shift page says so first
+    assert warned.case_id == case.id and warned.to_duty_holder
     shifts.end_shift(world.session, actor=nurse, confirmed=True)
     world.session.commit()
     world.session.expire_all()
