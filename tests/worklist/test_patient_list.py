@@ -272,9 +272,9 @@ def test_HA_day_end_within_the_last_hour_before_closing_the_list_reminds_to_revi
     assert "Enheten stänger" not in pages.text("/")
 
 
-def test_the_owners_notice_counts_answered_cases_not_their_tasks(world, pages, clock):
-    """A priority-2 case past its same-day deadline (OG-6.1-h) has two open tasks of its owner, "Handlägg
-    ärendet" and the phone task: the patient answered in one case, and the notice says one."""
+def _answered_urgent_case_past_its_deadline(world, pages, clock) -> str:
+    """A priority-2 case the patient answered, past its same-day deadline (OG-6.1-h): two open tasks of
+    its owner, "Handlägg ärendet" and the phone task. Returns the owner's patient list."""
     urgent = world.submit("other", high_fever=True)
     start(world, urgent)
     chat.patient_write(
@@ -287,24 +287,20 @@ def test_the_owners_notice_counts_answered_cases_not_their_tasks(world, pages, c
 
     html = pages.sign_in("nurse").text("/")
     assert rows_of(html) == ["Fredrik Fors", "Fredrik Fors"]
+    return html
+
+
+def test_the_owners_notice_counts_answered_cases_not_their_tasks(world, pages, clock):
+    """A priority-2 case past its same-day deadline (OG-6.1-h) has two open tasks of its owner, "Handlägg
+    ärendet" and the phone task: the patient answered in one case, and the notice says one."""
+    html = _answered_urgent_case_past_its_deadline(world, pages, clock)
     assert "Patienten har svarat i 1 av dina ärenden." in html
 
 
 def test_the_quick_filters_count_cases_and_the_summary_counts_the_tasks_listed(world, pages, clock):
     """The choices name cases ("Mina ärenden", "Patienten har svarat"): a case past its same-day deadline
     (OG-6.1-h) with two open tasks counts once there, while the summary counts the two rows listed."""
-    urgent = world.submit("other", high_fever=True)
-    start(world, urgent)
-    chat.patient_write(
-        world.session, world.engine, actor=world.resident("other"), case_id=urgent.id, body="Febern är kvar."
-    )
-    world.session.commit()
-    clock.set(datetime(2026, 11, 23, 16, 0, 1, tzinfo=ZoneInfo("Europe/Stockholm")))
-    world.fire_due_timers()
-    assert len(world.tasks(urgent)) == 2
-
-    html = pages.sign_in("nurse").text("/")
-    assert rows_of(html) == ["Fredrik Fors", "Fredrik Fors"]
+    html = _answered_urgent_case_past_its_deadline(world, pages, clock)
     assert 'Mina ärenden <span class="count">(1)</span>' in html
     assert 'Patienten har svarat <span class="count">(1)</span>' in html
     assert "Visar 1–2 av 2 öppna uppgifter." in html
