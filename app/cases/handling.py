@@ -201,6 +201,9 @@ def _guard_admin(session: Session, instance: ProcessInstance, data: Mapping[str,
     require_act(session, actor, case)
     if data.get("outcome") == "close" and not data.get("confirmed"):
         raise GuardRefused(_l("Bekräfta att du vill avsluta ärendet."), rule="HA-close-confirm")
+    if data.get("outcome") == "medical_admin" and case.handling_role == Role.MEDICAL_ADMIN.value:
+        # One form serves both steps; Medicinsk admin handing the case to itself would only loop.
+        raise GuardRefused(_l("Ärendet ligger redan hos Medicinsk admin."), rule="OG-7-b")
 
 
 @task_guard("suicide_assessment")

@@ -138,3 +138,25 @@ def test_OG_7_the_administrative_staff_answer_in_the_chat_and_close_without_clin
     assert purposes == [None, None, "admin_closing"]  # no "same symptoms" reopening text either
     assert case.state == CaseState.CLOSED and case.priority is None  # OG-7-d
     assert world.session.scalars(select(JournalDraft).where(JournalDraft.case_id == case.id)).all() == []
+
+
+def test_OG_7_b_medicinsk_admin_cannot_hand_the_case_to_itself(world):
+    """The administrative form is the same for both steps and offered "Till Medicinsk admin" to Medicinsk
+    admin too; choosing it looped the case back to the same queue."""
+    case = world.submit("adult", kind=CaseKind.ADMIN)
+    handling.admin_outcome(
+        world.session, world.engine, actor=world.actor("admin"), case_id=case.id, outcome="medical_admin"
+    )
+    world.session.commit()
+    with pytest.raises(GuardRefused) as refused:
+        handling.admin_outcome(
+            world.session,
+            world.engine,
+            actor=world.actor("medadmin"),
+            case_id=case.id,
+            outcome="medical_admin",
+        )
+    assert refused.value.rule == "OG-7-b" and "redan hos Medicinsk admin" in str(refused.value)
+    world.session.rollback()
+    [task] = world.tasks(case)
+    assert task.role.value == "Medicinsk admin"
